@@ -1,0 +1,150 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.exceptions import ValidationError
+from django.forms.models import BaseInlineFormSet
+from django.utils.translation import gettext_lazy as _
+
+from . import access
+from .models import Alliance, County, Membership, Pairing, PairingTask, School, SchoolYear, Term, User
+from .scoped_admin import ScopedAdmin, ScopedTabularInline
+
+admin.site.site_header = _("County school-alliance portal")
+admin.site.site_title = _("School-alliance portal")
+admin.site.index_title = _("Administration")
+
+
+@admin.register(County)
+class CountyAdmin(ScopedAdmin):
+    list_display = ["code", "name", "province"]
+    search_fields = ["code", "name"]
+
+
+@admin.register(School)
+class SchoolAdmin(ScopedAdmin):
+    list_display = ["code", "name", "stage", "location", "strength", "students", "teachers", "classes", "active"]
+    list_filter = ["stage", "location", "strength", "active"]
+    search_fields = ["code", "name"]
+    list_select_related = ["county"]
+    county_scoped = ("county",)
+
+
+class TermInline(ScopedTabularInline):
+    model = Term
+
+
+@admin.register(SchoolYear)
+class SchoolYearAdmin(ScopedAdmin):
+    list_display = ["__str__", "county", "start_date", "end_date"]
+    list_select_related = ["county"]
+    inlines = [TermInline]
+
+
+class MembershipFormSet(BaseInlineFormSet):
+    def clean(self) -> None:
+        super().clean()
+        kept = [f for f in self.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
+        leads = [f for f in kept if f.cleaned_data.get("role") == Membership.Role.LEAD]
+        if kept and len(leads) != 1:
+            raise ValidationError(_("An alliance has exactly one lead school."))
+
+
+class MembershipInline(ScopedTabularInline):
+    model = Membership
+    formset = MembershipFormSet
+    autocomplete_fields = ["school"]
+    county_scoped = ("school",)
+
+
+class PairingInline(ScopedTabularInline):
+    model = Pairing
+    fields = ["helper_school", "helped_school", "agreement_date", "start_date", "end_date"]
+    autocomplete_fields = ["helper_school", "helped_school"]
+    show_change_link = True
+
+
+@admin.register(Alliance)
+class AllianceAdmin(ScopedAdmin):
+    list_display = ["name", "kind", "school_year", "lead_school", "member_count"]
+    list_filter = ["kind", "school_year__start_year"]
+    search_fields = ["name", "memberships__school__name"]
+    list_select_related = ["school_year"]
+    inlines = [MembershipInline, PairingInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("memberships__school")
+
+    @admin.display(description=_("lead school"))
+    def lead_school(self, obj: Alliance) -> str:
+        lead = obj.lead_membership
+        return str(lead.school) if lead else "—"
+
+    @admin.display(description=_("members"))
+    def member_count(self, obj: Alliance) -> int:
+        return len(obj.memberships.all())
+
+
+class PairingTaskInline(ScopedTabularInline):
+    model = PairingTask
+    fields = ["title", "due_date", "responsible_person", "status", "completed_on", "progress_notes"]
+
+
+@admin.register(Pairing)
+class PairingAdmin(ScopedAdmin):
+    list_display = ["__str__", "alliance", "agreement_date", "start_date", "end_date"]
+    list_filter = ["alliance__kind", "alliance__school_year__start_year"]
+    search_fields = ["helper_school__name", "helped_school__name", "alliance__name"]
+    list_select_related = ["alliance", "helper_school", "helped_school"]
+    autocomplete_fields = ["helper_school", "helped_school", "alliance"]
+    inlines = [PairingTaskInline]
+
+
+@admin.register(PairingTask)
+class PairingTaskAdmin(ScopedAdmin):
+    list_display = ["title", "pairing", "due_date", "responsible_person", "status", "completed_on"]
+    list_filter = ["status"]
+    search_fields = ["title", "responsible_person"]
+    list_select_related = ["pairing__helper_school", "pairing__helped_school"]
+    raw_id_fields = ["pairing"]
+    write_scoped = ("pairing",)
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    """Bureau staff manage the accounts of their own county; only a superuser grants superuser."""
+
+    list_display = ["username", "first_name", "county", "school", "is_active", "role_name"]
+    list_filter = ["is_active", "groups", "county"]
+    list_select_related = ["county", "school"]
+    autocomplete_fields = ["school", "assessed_schools"]
+    fieldsets = (*BaseUserAdmin.fieldsets, (_("Portal"), {"fields": ("county", "school", "assessed_schools")}))
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request).prefetch_related("groups")
+        if request.user.is_superuser:
+            return qs
+        if access.role_of(request.user) == access.Role.BUREAU:
+            return qs.filter(county_id=request.user.county_id, is_superuser=False)
+        return qs.none()
+
+    def get_readonly_fields(self, request, obj=None):
+        if request.user.is_superuser:
+            return super().get_readonly_fields(request, obj)
+        return ("is_superuser", "user_permissions", "last_login", "date_joined")
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if not request.user.is_superuser and db_field.name in ("county", "school"):
+            field.queryset = field.queryset.filter(
+                **({"pk": request.user.county_id} if db_field.name == "county" else {"county": request.user.county_id})
+            )
+        return field
+
+    def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
+        from django.http import Http404
+
+        raise Http404
+
+    @admin.display(description=_("role"))
+    def role_name(self, obj: User) -> str:
+        names = {g.name for g in obj.groups.all()}
+        return ", ".join(str(r.label) for r in access.Role if r.value in names)

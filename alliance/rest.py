@@ -1,0 +1,122 @@
+"""The API's shared pieces: the role permission, the scoped viewset and serializer, and the
+exception handler that turns model validation into a 400 with field errors.
+The permission class lives in ``alliance.permissions`` (DRF's settings import it while
+``rest_framework.views`` loads, so it must not import views itself)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, models
+from django.utils.translation import gettext_lazy as _
+from rest_framework import exceptions, serializers, viewsets
+from rest_framework.serializers import as_serializer_error
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from . import access
+from .access import Role
+
+logger = logging.getLogger(__name__)
+
+
+def exception_handler(exc: Exception, context: dict) -> Any:
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(as_serializer_error(exc))
+    elif isinstance(exc, IntegrityError):
+        # Validation runs first; this is the database catching a race between two requests.
+        logger.warning("integrity error in %s: %s", context.get("view"), exc)
+        exc = exceptions.ValidationError({"non_field_errors": [_("This conflicts with an existing record.")]})
+    return drf_exception_handler(exc, context)
+
+
+class ScopedViewSetMixin:
+    """Rows come through the access checkpoint; ``action_roles`` restricts custom actions."""
+
+    action_roles: dict[str, frozenset[Role]] = {}
+
+    def get_queryset(self):
+        qs = super().get_queryset()
+        return qs.visible_to(self.request.user)
+
+
+class ScopedModelViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
+    pass
+
+
+class ScopedReadOnlyViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    pass
+
+
+class ScopedModelSerializer(serializers.ModelSerializer):
+    """A model serializer that
+
+    - narrows every related field's choices through the access checkpoint: ``Meta.write_scoped``
+      names fields whose rows the user must be able to change (a principal may only name its
+      own school), ``Meta.county_scoped`` fields whose rows must be in the user's county,
+      every other related field lists what the user may read;
+    - refuses input for fields the user may not set, instead of silently ignoring it;
+    - runs the model's own validation (``full_clean``: clean(), constraints, uniqueness), so
+      the API and the admin give the same message.
+    """
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        if user is None:
+            return fields
+        meta = self.Meta
+        for name, field in fields.items():
+            target = getattr(field, "child_relation", field)
+            qs = getattr(target, "queryset", None)
+            if qs is None or field.read_only or not hasattr(qs.model, "scope"):
+                continue
+            if name in getattr(meta, "write_scoped", ()):
+                target.queryset = self._writable(qs, user)
+            elif name in getattr(meta, "county_scoped", ()):
+                target.queryset = qs if user.is_superuser else qs.filter(**{qs.model.scope.county: user.county_id})
+            else:
+                target.queryset = qs.visible_to(user)
+        return fields
+
+    @staticmethod
+    def _writable(qs: models.QuerySet, user: Any) -> models.QuerySet:
+        if qs.model._meta.label == "alliance.School":
+            return qs.filter(pk__in=access.writable_schools(user).values("pk"))
+        return qs.changeable_by(user)
+
+    def to_internal_value(self, data: Any) -> Any:
+        if hasattr(data, "keys"):
+            writable = {n for n, f in self.fields.items() if not f.read_only}
+            refused = sorted(k for k in data if k in self.fields and k not in writable)
+            if refused:
+                raise serializers.ValidationError({k: [_("This field cannot be set here.")] for k in refused})
+        return super().to_internal_value(data)
+
+    def validate(self, attrs: dict) -> dict:
+        attrs = super().validate(attrs)
+        model = self.Meta.model
+        many = {f.name for f in model._meta.many_to_many}
+        # Like a ModelForm: fields the client never edits are derived, not validated here.
+        derived = {f.name for f in model._meta.concrete_fields if not f.editable}
+        instance = self.instance or model()
+        if self.instance is not None:
+            # Validate a copy, so a refused update leaves the instance as it was.
+            instance = model._default_manager.get(pk=self.instance.pk)
+        for key, value in attrs.items():
+            if key not in many and hasattr(instance, key):
+                setattr(instance, key, value)
+        self.prepare_instance(instance, attrs)
+        try:
+            instance.full_clean(exclude=list(many | derived | set(self.clean_exclude())))
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(as_serializer_error(exc)) from exc
+        return attrs
+
+    def prepare_instance(self, instance: models.Model, attrs: dict) -> None:
+        """Set fields the client does not send (e.g. ``logged_by``) before validation."""
+
+    def clean_exclude(self) -> tuple[str, ...]:
+        return ()

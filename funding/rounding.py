@@ -1,0 +1,54 @@
+"""The one way the portal divides money: to the fen, by the largest-remainder method.
+
+Every split of an amount (quota into 70 % and 30 %, a pool into awards, a plan into lines)
+goes through ``split`` so that the parts always add up to the whole exactly.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from decimal import Decimal
+from fractions import Fraction
+
+FEN = Decimal("0.01")
+
+
+def to_fen(amount: Decimal) -> int:
+    """The amount as a whole number of fen; refuses anything finer than a fen."""
+    if not isinstance(amount, Decimal):
+        raise TypeError(f"money must be a Decimal, not {type(amount).__name__}")
+    if not amount.is_finite() or amount != amount.quantize(FEN):
+        raise ValueError(f"{amount} is not a whole number of fen")
+    return int(amount.scaleb(2))
+
+
+def from_fen(fen: int) -> Decimal:
+    return Decimal(fen).scaleb(-2).quantize(FEN)
+
+
+def split(total: Decimal, weights: Sequence[Decimal | int | Fraction]) -> list[Decimal]:
+    """Split ``total`` into parts proportional to ``weights``, each a whole number of fen.
+
+    The exact share of each part is computed as a fraction; every part gets its share rounded
+    down, and the fen left over go one each to the parts with the largest remainders (ties to
+    the earlier part), so ``sum(parts) == total`` always. Weights must be non-negative and not
+    all zero (unless ``total`` is zero). A negative total splits like its absolute value.
+    """
+    fen_total = to_fen(total)
+    exact = [Fraction(w) for w in weights]
+    if any(w < 0 for w in exact):
+        raise ValueError("weights must not be negative")
+    weight_sum = sum(exact, Fraction(0))
+    if weight_sum == 0:
+        if fen_total == 0:
+            return [from_fen(0) for _ in exact]
+        raise ValueError("cannot split a non-zero amount by weights that are all zero")
+    sign = -1 if fen_total < 0 else 1
+    shares = [abs(fen_total) * w / weight_sum for w in exact]
+    parts = [math.floor(s) for s in shares]
+    left_over = abs(fen_total) - sum(parts)
+    by_remainder = sorted(range(len(parts)), key=lambda i: (-(shares[i] - parts[i]), i))
+    for i in by_remainder[:left_over]:
+        parts[i] += 1
+    return [from_fen(sign * p) for p in parts]
