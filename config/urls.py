@@ -4,6 +4,7 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
 from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
 from alliance import apis as alliance_apis
@@ -21,13 +22,16 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 urlpatterns = [
-    path("", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    # POST username + password -> {"token": ...}; failures count towards the axes lockout.
+    path("api/auth/token/", obtain_auth_token, name="api-token"),
+    # Session login/logout for the browsable API (logout is a POST).
     path("api/auth/", include("rest_framework.urls")),
+    # Last: the admin at the site root ends with a catch-all that would shadow every path after it.
 ]
 if settings.DEBUG:
     urlpatterns.insert(0, path(f"{settings.MEDIA_URL}<path:path>", serve, {"document_root": settings.MEDIA_ROOT}))
