@@ -32,6 +32,7 @@ urlpatterns = [
     # Session login/logout for the browsable API (logout is a POST).
     path("api/auth/", include("rest_framework.urls")),
     # Last: the admin at the site root ends with a catch-all that would shadow every path after it.
+    path("", admin.site.urls),
 ]
 if settings.DEBUG:
     urlpatterns.insert(0, path(f"{settings.MEDIA_URL}<path:path>", serve, {"document_root": settings.MEDIA_ROOT}))
