@@ -1,0 +1,227 @@
+"""The demo county's foundation rows: county, year, schools, alliances, pairings, users.
+
+Every row is found by its natural key first, so a second run writes nothing. New rows go
+through ``full_clean()`` so that the demo obeys the same model rules as the admin and API.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import Group
+from django.db import models
+
+from alliance.access import Role
+from alliance.models import Alliance, County, Membership, Pairing, PairingTask, School, SchoolYear, Term, User
+
+from . import data
+
+
+@dataclass
+class Context:
+    """What the sections of the load share: the rows made so far, and where to report."""
+
+    write: Any
+    county: County | None = None
+    school_year: SchoolYear | None = None
+    terms: dict[int, Term] = field(default_factory=dict)
+    schools: dict[str, School] = field(default_factory=dict)
+    alliances: dict[str, Alliance] = field(default_factory=dict)
+    users: dict[str, User] = field(default_factory=dict)
+    teachers: dict[tuple[str, str], Any] = field(default_factory=dict)
+    created: dict[str, int] = field(default_factory=dict)
+
+    def note(self, message: str) -> None:
+        self.write(message)
+
+    def count(self, label: str, n: int = 1) -> None:
+        self.created[label] = self.created.get(label, 0) + n
+
+    @property
+    def bureau(self) -> User:
+        return self.users["demo-bureau"]
+
+    @property
+    def second_bureau(self) -> User:
+        return self.users["demo-bureau2"]
+
+    def alliance_of(self, code: str) -> data.AllianceFact:
+        return next(a for a in data.ALLIANCES if code == a.lead or code in a.members)
+
+
+def rng(section: str) -> random.Random:
+    """A generator per section, so skipping one section never shifts another's draws."""
+    return random.Random(f"{data.SEED}:{section}")
+
+
+def ensure(ctx: Context, model: type[models.Model], lookup: dict, defaults: dict | None = None) -> models.Model:
+    """Find a row by its natural key or create it after full validation."""
+    row = model._default_manager.filter(**lookup).first()
+    if row is not None:
+        return row
+    row = model(**lookup, **(defaults or {}))
+    row.full_clean()
+    row.save()
+    ctx.count(model._meta.label)
+    return row
+
+
+def load_core(ctx: Context) -> None:
+    ctx.county = ensure(
+        ctx, County, {"code": data.COUNTY["code"]}, {k: v for k, v in data.COUNTY.items() if k != "code"}
+    )
+    ctx.school_year = ensure(
+        ctx,
+        SchoolYear,
+        {"county": ctx.county, "start_year": data.START_YEAR},
+        {"start_date": data.YEAR_START, "end_date": data.YEAR_END},
+    )
+    for number, (start, end) in data.TERMS.items():
+        ctx.terms[number] = ensure(
+            ctx, Term, {"school_year": ctx.school_year, "number": number}, {"start_date": start, "end_date": end}
+        )
+    _load_schools(ctx)
+    _load_alliances(ctx)
+    _load_users(ctx)
+
+
+def _load_schools(ctx: Context) -> None:
+    existing = {s.code: s for s in School.objects.filter(county=ctx.county)}
+    for fact in data.SCHOOLS:
+        school = existing.get(fact.code)
+        if school is None:
+            students = fact.staff * data.PUPILS_PER_TEACHER[fact.location]
+            school = ensure(
+                ctx,
+                School,
+                {"county": ctx.county, "code": fact.code},
+                {
+                    "name": fact.name,
+                    "stage": fact.stage,
+                    "location": fact.location,
+                    "strength": fact.strength,
+                    "students": students,
+                    "teachers": fact.staff,
+                    "classes": max(1, round(students / data.PUPILS_PER_CLASS[fact.location])),
+                },
+            )
+        ctx.schools[fact.code] = school
+
+
+def _load_alliances(ctx: Context) -> None:
+    draw = rng("tasks")
+    for fact in data.ALLIANCES:
+        alliance = ensure(
+            ctx,
+            Alliance,
+            {"school_year": ctx.school_year, "name": fact.name},
+            {"kind": fact.kind, "description": fact.description},
+        )
+        ctx.alliances[fact.name] = alliance
+        # school_year and kind are copied from the alliance (Membership.save); set them before validation.
+        copied = {"school_year": ctx.school_year, "kind": fact.kind}
+        ensure(ctx, Membership, {"alliance": alliance, "school": ctx.schools[fact.lead]}, {"role": "lead", **copied})
+        for code in fact.members:
+            ensure(ctx, Membership, {"alliance": alliance, "school": ctx.schools[code]}, {"role": "member", **copied})
+        for code in fact.members:
+            pairing = ensure(
+                ctx,
+                Pairing,
+                {"alliance": alliance, "helper_school": ctx.schools[fact.lead], "helped_school": ctx.schools[code]},
+                {
+                    "agreement_date": fact.agreement,
+                    "focus_areas": list(fact.focus),
+                    "start_date": fact.agreement,
+                    "end_date": data.YEAR_END,
+                },
+            )
+            _load_tasks(ctx, draw, fact, pairing)
+
+
+# The demo is looked at as of the end of the first term: tasks due by then are mostly done.
+AS_OF = dt.date(2026, 1, 20)
+
+
+def _add_months(day: dt.date, months: int) -> dt.date:
+    month = day.month - 1 + months
+    year = day.year + month // 12
+    return dt.date(year, month % 12 + 1, min(day.day, 28))
+
+
+def _load_tasks(ctx: Context, draw: random.Random, fact: data.AllianceFact, pairing: Pairing) -> None:
+    # Always draw the same numbers, whether or not the rows exist already.
+    templates = [data.TASK_TEMPLATES[0], *draw.sample(data.TASK_TEMPLATES[1:], 4)]
+    helper = ctx.schools[fact.lead].name
+    for title, months, who in templates:
+        due = min(_add_months(fact.agreement, months) + dt.timedelta(days=draw.randint(0, 20)), data.YEAR_END)
+        roll = draw.random()
+        late = draw.randint(-10, 12)
+        if due <= AS_OF:
+            status = "done" if roll < 0.8 else ("in_progress" if roll < 0.95 else "dropped")
+        else:
+            status = "in_progress" if roll < 0.4 else "planned"
+        completed_on = min(due + dt.timedelta(days=late), AS_OF) if status == "done" else None
+        notes = {
+            "done": "已按计划完成,资料已归档。" if late <= 0 else "延期完成,已补充过程资料。",
+            "in_progress": "正在推进,本学期末前完成。",
+            "planned": "",
+            "dropped": "因受援校需求调整,本学期不再开展。",
+        }[status]
+        ensure(
+            ctx,
+            PairingTask,
+            {"pairing": pairing, "title": title},
+            {
+                "due_date": due,
+                "responsible_person": f"{helper}{who}",
+                "status": status,
+                "completed_on": completed_on,
+                "progress_notes": notes,
+            },
+        )
+
+
+def _load_users(ctx: Context) -> None:
+    groups = {role: Group.objects.get_or_create(name=role.value)[0] for role in Role}
+    existing = {u.username: u for u in User.objects.filter(username__in=[u[0] for u in data.USERS])}
+    # One hash for all demo users: hashing is deliberately slow, and they share one password.
+    password = None
+    for username, role, last, first, school_code, assessed in data.USERS:
+        user = existing.get(username)
+        if user is None:
+            password = password or make_password(data.PASSWORD)
+            user = User(
+                username=username,
+                last_name=last,
+                first_name=first,
+                county=ctx.county,
+                school=ctx.schools[school_code] if school_code else None,
+                is_staff=True,
+                password=password,
+            )
+            user.full_clean()
+            user.save()
+            ctx.count(User._meta.label)
+        user.groups.add(groups[Role(role)])
+        if assessed:
+            user.assessed_schools.add(*(ctx.schools[c] for c in assessed))
+        ctx.users[username] = user
+
+
+def logins() -> list[tuple[str, str, str, str]]:
+    """(username, password, role, school or county) per demo user, from the fixed data."""
+    names = {f.code: f.name for f in data.SCHOOLS}
+    rows = []
+    for username, role, _last, _first, school_code, assessed in data.USERS:
+        if school_code:
+            where = names[school_code]
+        elif assessed:
+            where = "、".join(names[c] for c in assessed)
+        else:
+            where = data.COUNTY["name"]
+        rows.append((username, data.PASSWORD, role, where))
+    return rows
