@@ -122,7 +122,8 @@ def _any_of(paths: tuple[str, ...], schools: QuerySet) -> Q:
 
 def _filter(qs: QuerySet, q: Q, paths: tuple[str, ...]) -> QuerySet:
     # A path through a many-valued relation would repeat rows; a subquery on pk does not.
-    if len(paths) == 1 and "__" not in paths[0] and not qs.model._meta.get_field(paths[0]).many_to_many:
+    single = len(paths) == 1 and "__" not in paths[0]
+    if single and (paths[0] == "pk" or not qs.model._meta.get_field(paths[0]).many_to_many):
         return qs.filter(q)
     return qs.filter(pk__in=qs.model._base_manager.filter(q).values("pk"))
 

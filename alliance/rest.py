@@ -105,8 +105,9 @@ class ScopedModelSerializer(serializers.ModelSerializer):
         if self.instance is not None:
             # Validate a copy, so a refused update leaves the instance as it was.
             instance = model._default_manager.get(pk=self.instance.pk)
+        names = {f.name for f in model._meta.concrete_fields}
         for key, value in attrs.items():
-            if key not in many and hasattr(instance, key):
+            if key in names:
                 setattr(instance, key, value)
         self.prepare_instance(instance, attrs)
         try:

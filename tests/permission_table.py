@@ -1,0 +1,197 @@
+"""The permission table: for every API endpoint, which role may do what.
+
+One row per endpoint (the router's basename). ``read`` lists the roles that see the A-side
+row, ``read_b`` those that see the B-side row, ``change``/``change_b`` those that may update
+and delete the A-side/B-side row, ``create`` those that may create a row naming the A side
+(default ``change``), ``create_b`` those that may create one naming the B side. Anything not
+listed is denied. For county-level rows (school years, terms) the B side is county Y's row.
+
+A refused write is a 403 when the role may not write this kind of row at all, a 404 when the
+row is outside what the role can see, a 403 when the role sees but may not change it, and a
+400 (nothing written) when the role may create such rows but names one that is not its own.
+
+The world: county X with alliance A1 (lead_school + member_school "A") and alliance A2
+(other_lead_school + other_school "B"); county Y. Roles: ``bureau`` (county X), ``bureau_y``
+(county Y), ``lead`` (principal of lead_school), ``principal`` (member principal of A),
+``assessor`` (assigned to A), ``auditor`` (county X), ``anonymous``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+ROLES = ("anonymous", "bureau", "bureau_y", "lead", "principal", "assessor", "auditor")
+COUNTY_X = frozenset({"bureau", "lead", "principal", "assessor", "auditor"})
+A_READERS = COUNTY_X  # every county-X role sees the A side (the assessor is assigned to A)
+BUREAU = frozenset({"bureau"})
+COUNTY_READERS = frozenset({"bureau", "auditor"})
+
+
+@dataclass(frozen=True)
+class Rule:
+    a_row: Callable[[Any], Any]
+    b_row: Callable[[Any], Any]
+    read: frozenset[str] = A_READERS
+    read_b: frozenset[str] = COUNTY_READERS
+    change: frozenset[str] = BUREAU
+    change_b: frozenset[str] = BUREAU
+    create: frozenset[str] | None = None
+    create_b: frozenset[str] = BUREAU
+    payload: Callable[[Any], dict] | None = None  # a valid create payload naming the A side
+    payload_b: Callable[[Any], dict] | None = None  # the same, naming the B side
+    patch: Callable[[Any], dict] = field(default=lambda w: {})
+    readonly: bool = False  # no create/update/delete at all (405)
+    deletable: bool = True
+
+    @property
+    def creators(self) -> frozenset[str]:
+        return self.change if self.create is None else self.create
+
+    @property
+    def writers(self) -> frozenset[str]:
+        """Roles whose kind may write this kind of row somewhere (county Y's bureau is a bureau)."""
+        roles = self.change | self.change_b | self.creators | self.create_b
+        return roles | {"bureau_y"} if "bureau" in roles else roles
+
+
+TABLE: dict[str, Rule] = {}
+
+
+def rule(basename: str, **kwargs: Any) -> None:
+    TABLE[basename] = Rule(**kwargs)
+
+
+# --- alliance ---------------------------------------------------------------------------
+rule(
+    "county",
+    a_row=lambda w: w.county,
+    b_row=lambda w: w.other_county,
+    read_b=frozenset({"bureau_y"}),
+    change=frozenset(),
+    change_b=frozenset(),
+    create_b=frozenset(),
+    readonly=True,
+)
+rule(
+    "school",
+    a_row=lambda w: w.member_school,
+    b_row=lambda w: w.other_school,
+    payload=lambda w: {
+        "county": w.county.pk,
+        "code": "NEW01",
+        "name": "新建小学",
+        "stage": "primary",
+        "location": "rural",
+        "strength": "new",
+        "students": 10,
+        "teachers": 2,
+        "classes": 1,
+    },  # fmt: skip
+    payload_b=lambda w: {
+        "county": w.other_county.pk,
+        "code": "NEW02",
+        "name": "邻县新校",
+        "stage": "primary",
+        "location": "rural",
+        "strength": "new",
+    },  # fmt: skip
+    create_b=frozenset({"bureau_y"}),
+    patch=lambda w: {"students": 321},
+    deletable=False,  # PROTECTed by memberships: deleting a school with history is refused
+)
+rule(
+    "schoolyear",
+    a_row=lambda w: w.school_year,
+    b_row=lambda w: w.other_school_year,
+    read_b=frozenset({"bureau_y"}),
+    change_b=frozenset({"bureau_y"}),
+    create_b=frozenset({"bureau_y"}),
+    payload=lambda w: {"county": w.county.pk, "start_year": 2031, "start_date": "2031-09-01", "end_date": "2032-07-15"},
+    payload_b=lambda w: {
+        "county": w.other_county.pk,
+        "start_year": 2031,
+        "start_date": "2031-09-01",
+        "end_date": "2032-07-15",
+    },  # fmt: skip
+    patch=lambda w: {"end_date": "2026-07-10"},
+    deletable=False,
+)
+rule(
+    "term",
+    a_row=lambda w: w.term,
+    b_row=lambda w: w.other_term,
+    read_b=frozenset({"bureau_y"}),
+    change_b=frozenset({"bureau_y"}),
+    create_b=frozenset({"bureau_y"}),
+    payload=lambda w: {
+        "school_year": w.school_year.pk,
+        "number": 2,
+        "start_date": "2026-02-20",
+        "end_date": "2026-07-10",
+    },
+    payload_b=lambda w: {
+        "school_year": w.other_school_year.pk,
+        "number": 2,
+        "start_date": "2026-02-20",
+        "end_date": "2026-07-10",
+    },  # fmt: skip
+    patch=lambda w: {"end_date": "2026-01-25"},
+)
+rule(
+    "alliance",
+    a_row=lambda w: w.alliance,
+    b_row=lambda w: w.other_alliance,
+    payload=lambda w: {"school_year": w.school_year.pk, "kind": "group", "name": "新教育集团"},
+    payload_b=lambda w: {"school_year": w.other_school_year.pk, "kind": "group", "name": "邻县集团"},
+    create_b=frozenset({"bureau_y"}),
+    patch=lambda w: {"description": "更新"},
+)
+rule(
+    "membership",
+    a_row=lambda w: w.membership,
+    b_row=lambda w: w.other_membership,
+    payload=lambda w: {"alliance": w.spare_alliance.pk, "school": w.member_school.pk, "role": "member"},
+    payload_b=lambda w: {"alliance": w.spare_alliance.pk, "school": w.other_school.pk, "role": "member"},
+    patch=lambda w: {"role": "member"},
+)
+rule(
+    "pairing",
+    a_row=lambda w: w.pairing,
+    b_row=lambda w: w.other_pairing,
+    payload=lambda w: {
+        "alliance": w.alliance.pk,
+        "helper_school": w.member_school.pk,
+        "helped_school": w.lead_school.pk,
+        "start_date": "2025-09-01",
+        "focus_areas": ["teachers"],
+    },  # fmt: skip
+    payload_b=lambda w: {
+        "alliance": w.other_alliance.pk,
+        "helper_school": w.other_school.pk,
+        "helped_school": w.other_lead_school.pk,
+        "start_date": "2025-09-01",
+    },  # fmt: skip
+    patch=lambda w: {"focus_areas": ["management", "funds"]},
+)
+rule(
+    "pairingtask",
+    a_row=lambda w: w.task,
+    b_row=lambda w: w.other_task,
+    change=frozenset({"bureau", "lead", "principal"}),
+    create=BUREAU,
+    payload=lambda w: {
+        "pairing": w.pairing.pk,
+        "title": "同课异构",
+        "due_date": "2026-01-10",
+        "responsible_person": "李",
+    },
+    payload_b=lambda w: {
+        "pairing": w.other_pairing.pk,
+        "title": "送教下乡",
+        "due_date": "2026-01-10",
+        "responsible_person": "王",
+    },  # fmt: skip
+    patch=lambda w: {"progress_notes": "已完成两次教研"},
+)
