@@ -88,7 +88,7 @@ rule(
         "students": 10,
         "teachers": 2,
         "classes": 1,
-    },  # fmt: skip
+    },
     payload_b=lambda w: {
         "county": w.other_county.pk,
         "code": "NEW02",
@@ -96,7 +96,7 @@ rule(
         "stage": "primary",
         "location": "rural",
         "strength": "new",
-    },  # fmt: skip
+    },
     create_b=frozenset({"bureau_y"}),
     patch=lambda w: {"students": 321},
     deletable=False,  # PROTECTed by memberships: deleting a school with history is refused
@@ -114,7 +114,7 @@ rule(
         "start_year": 2031,
         "start_date": "2031-09-01",
         "end_date": "2032-07-15",
-    },  # fmt: skip
+    },
     patch=lambda w: {"end_date": "2026-07-10"},
     deletable=False,
 )
@@ -136,7 +136,7 @@ rule(
         "number": 2,
         "start_date": "2026-02-20",
         "end_date": "2026-07-10",
-    },  # fmt: skip
+    },
     patch=lambda w: {"end_date": "2026-01-25"},
 )
 rule(
@@ -166,13 +166,13 @@ rule(
         "helped_school": w.lead_school.pk,
         "start_date": "2025-09-01",
         "focus_areas": ["teachers"],
-    },  # fmt: skip
+    },
     payload_b=lambda w: {
         "alliance": w.other_alliance.pk,
         "helper_school": w.other_school.pk,
         "helped_school": w.other_lead_school.pk,
         "start_date": "2025-09-01",
-    },  # fmt: skip
+    },
     patch=lambda w: {"focus_areas": ["management", "funds"]},
 )
 rule(
@@ -192,6 +192,6 @@ rule(
         "title": "送教下乡",
         "due_date": "2026-01-10",
         "responsible_person": "王",
-    },  # fmt: skip
+    },
     patch=lambda w: {"progress_notes": "已完成两次教研"},
 )

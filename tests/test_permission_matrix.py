@@ -42,7 +42,7 @@ def world(
     county, other_county, school_year, alliance, other_alliance, lead_school, member_school, other_lead_school,
     other_school, bureau_staff, other_bureau_staff, lead_principal, principal, assessor, auditor,
 ):  # fmt: skip
-    w = SimpleNamespace(**{k: v for k, v in locals().items()})
+    w = SimpleNamespace(**locals())
     w.other_school_year = SchoolYearFactory(county=other_county, start_year=2025)
     w.term = TermFactory(school_year=school_year, number=1)
     w.other_term = TermFactory(school_year=w.other_school_year, number=1)
