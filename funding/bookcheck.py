@@ -1,0 +1,123 @@
+"""The rules ``manage.py ledger_check`` verifies, in the order it reports them.
+
+Plain ORM queries, so the check runs on SQLite (where no trigger guards the books) as well
+as on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+
+from django.db.models import F, Q
+
+from .metrics import year_summary
+from .models import Account, FundingYear, LedgerEntry, LedgerLine, PlanLine, SpendingRecord
+from .querysets import money_sum
+from .rounding import split
+
+
+class Rule(StrEnum):
+    ENTRY_BALANCES = "entry_balances"
+    LINE_IN_YEAR = "line_in_its_year"
+    ALLOCATION_MATCHES_QUOTA = "allocation_matches_quota"
+    ACCOUNT_BALANCE = "account_balance_equals_lines"
+    FUND_NOT_NEGATIVE = "fund_not_negative"
+    RECORD_BOOKED = "spending_record_booked"
+    SPENDING_WITHIN_PLAN = "spending_within_plan_line"
+
+
+@dataclass(frozen=True)
+class Problem:
+    rule: Rule
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.rule.value}: {self.detail}"
+
+
+def check_year(year: FundingYear) -> list[Problem]:
+    problems: list[Problem] = []
+
+    unbalanced = (
+        LedgerEntry.objects.filter(funding_year=year)
+        .annotate(total=money_sum("lines__amount"))
+        .exclude(total=0)
+        .order_by("pk")
+    )
+    problems += [Problem(Rule.ENTRY_BALANCES, f"entry #{e.pk} adds up to {e.total}") for e in unbalanced]
+
+    strays = LedgerLine.objects.filter(entry__funding_year=year).exclude(account__funding_year=F("entry__funding_year"))
+    problems += [Problem(Rule.LINE_IN_YEAR, f"line #{line.pk} books to another year's account") for line in strays]
+
+    if not year.is_draft:
+        booked: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+        for school_id, kind, amount in LedgerLine.objects.filter(
+            entry__funding_year=year, entry__kind=LedgerEntry.Kind.ALLOCATION
+        ).values_list("entry__school_id", "account__kind", "amount"):
+            booked[school_id][kind] += amount
+        for quota in year.quotas.select_related("school").order_by("school__code"):
+            sides = booked.pop(quota.school_id, {})
+            lead, pool = split(quota.quota, [year.lead_share, year.pool_share])
+            got = (sides.get(Account.Kind.ALLIANCE_FUND, 0), sides.get(Account.Kind.POOL, 0))
+            if got != (lead, pool) or -sides.get(Account.Kind.APPROPRIATION, 0) != quota.quota:
+                problems.append(
+                    Problem(
+                        Rule.ALLOCATION_MATCHES_QUOTA,
+                        f"{quota.school}: quota {quota.quota}, booked {got[0]} + {got[1]}, expected {lead} + {pool}",
+                    )
+                )
+        for school_id in booked:
+            problems.append(Problem(Rule.ALLOCATION_MATCHES_QUOTA, f"school #{school_id} is allocated without a quota"))
+
+    by_lines: dict[int, Decimal] = defaultdict(Decimal)
+    for account_id, amount in LedgerLine.objects.filter(account__funding_year=year).values_list("account_id", "amount"):
+        by_lines[account_id] += amount
+    for account in Account.objects.filter(funding_year=year).with_balance().order_by("pk"):
+        if account.balance != by_lines.get(account.pk, Decimal(0)):
+            problems.append(
+                Problem(Rule.ACCOUNT_BALANCE, f"{account}: balance {account.balance}, lines {by_lines[account.pk]}")
+            )
+        if account.kind in (Account.Kind.ALLIANCE_FUND, Account.Kind.POOL) and account.balance < 0:
+            problems.append(Problem(Rule.FUND_NOT_NEGATIVE, f"{account} is overdrawn: {account.balance}"))
+
+    records = (
+        SpendingRecord.objects.booked()
+        .filter(plan_line__plan__funding_year=year)
+        .annotate(
+            booked=money_sum(
+                "ledger_entries__lines__amount",
+                filter=Q(ledger_entries__kind=LedgerEntry.Kind.SPENDING, ledger_entries__lines__amount__gt=0),
+            )
+        )
+        .order_by("pk")
+    )
+    for record in records:
+        if record.booked != record.amount:
+            problems.append(
+                Problem(Rule.RECORD_BOOKED, f"record #{record.pk} of {record.amount} booked {record.booked}")
+            )
+
+    over = (
+        PlanLine.objects.filter(plan__funding_year=year, plan__status="approved")
+        .with_spent()
+        .filter(spent__gt=F("amount"))
+        .select_related("school", "plan__alliance")
+    )
+    for line in over:
+        problems.append(
+            Problem(Rule.SPENDING_WITHIN_PLAN, f"{line.plan.alliance} · {line}: spent {line.spent} > {line.amount}")
+        )
+    return problems
+
+
+def summary_line(year: FundingYear) -> str:
+    s = year_summary(year)
+    return (
+        f"{year.county} {year.school_year} [{year.status}]: quotas {s['quotas']}, "
+        f"alliance funds {s['alliance_funds']}, "
+        f"pool {s['pool']}, spent {s['spent']}, awarded {s['awarded']}, returned {s['returned']}, "
+        f"balance: funds {s['fund_balance']}, pool {s['pool_balance']}"
+    )

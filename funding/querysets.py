@@ -1,0 +1,78 @@
+"""Domain filters of the funding models; balances and spent totals are derived here."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db.models import DecimalField, OuterRef, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+
+from alliance.querysets import ScopedQuerySet
+
+ZERO = Value(Decimal("0.00"), output_field=DecimalField(max_digits=14, decimal_places=2))
+
+
+def money_sum(expr: str, **extra) -> Coalesce:
+    return Coalesce(Sum(expr, **extra), ZERO, output_field=DecimalField(max_digits=14, decimal_places=2))
+
+
+class FundingYearQuerySet(ScopedQuerySet):
+    def open(self) -> FundingYearQuerySet:
+        return self.filter(status="open")
+
+
+class FundingQuotaQuerySet(ScopedQuerySet):
+    pass
+
+
+class AccountQuerySet(ScopedQuerySet):
+    def with_balance(self) -> AccountQuerySet:
+        """Each account's balance: the sum of its lines (never stored)."""
+        return self.annotate(balance=money_sum("lines__amount"))
+
+
+class LedgerEntryQuerySet(ScopedQuerySet):
+    def not_reversed(self) -> LedgerEntryQuerySet:
+        return self.filter(reversed_by__isnull=True)
+
+
+class LedgerLineQuerySet(ScopedQuerySet):
+    pass
+
+
+class SpendingPlanQuerySet(ScopedQuerySet):
+    def approved(self) -> SpendingPlanQuerySet:
+        return self.filter(status="approved")
+
+
+class SpendingRecordQuerySet(ScopedQuerySet):
+    def booked(self) -> SpendingRecordQuerySet:
+        """Records whose spending entry stands (not reversed)."""
+        return self.exclude(ledger_entries__reversed_by__isnull=False)
+
+
+class PlanLineQuerySet(ScopedQuerySet):
+    def with_spent(self) -> PlanLineQuerySet:
+        """Spent so far on each line's school and category in this alliance's plan, over every
+        revision (a revised plan keeps what was already spent on the earlier revision's line)."""
+        from .models import SpendingRecord
+
+        spent = (
+            SpendingRecord.objects.booked()
+            .filter(
+                plan_line__plan__funding_year_id=OuterRef("plan__funding_year_id"),
+                plan_line__plan__alliance_id=OuterRef("plan__alliance_id"),
+                plan_line__school_id=OuterRef("school_id"),
+                plan_line__category=OuterRef("category"),
+            )
+            .order_by()
+            .values("plan_line__plan__alliance_id")
+            .annotate(total=Sum("amount"))
+            .values("total")
+        )
+        return self.annotate(
+            spent=Coalesce(Subquery(spent), ZERO, output_field=DecimalField(max_digits=14, decimal_places=2))
+        )
+
+    def current(self) -> PlanLineQuerySet:
+        return self.filter(plan__status="approved")

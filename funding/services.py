@@ -1,0 +1,655 @@
+"""Every write of the funding app that books money or spans rows.
+
+Conventions: keyword-only arguments, the acting user first; each function runs in
+``transaction.atomic`` (nested in the caller's transaction when there is one) and raises
+Django's ``ValidationError`` with a translatable message and a ``FundingError`` code before
+writing anything, or ``PermissionDenied`` when the actor may not do it at all.
+
+Lock order (so that two requests never wait on each other in a circle): the funding year row,
+then plan lines in primary-key order. Spending takes only its plan line's lock and re-reads
+the year after it, closing takes the year and then every current plan line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import File
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from alliance.access import Role, role_of
+from alliance.models import Alliance, Membership, School
+
+from .models import (
+    Account,
+    FundingQuota,
+    FundingYear,
+    LedgerEntry,
+    LedgerLine,
+    PlanLine,
+    SpendingPlan,
+    SpendingRecord,
+)
+from .querysets import money_sum
+from .rounding import FEN, split
+
+
+class FundingError(StrEnum):
+    NOT_BUREAU = "not_bureau"
+    NOT_LEAD = "not_lead_principal"
+    NOT_YOUR_LINE = "not_your_plan_line"
+    YEAR_NOT_DRAFT = "year_not_draft"
+    YEAR_NOT_OPEN = "year_not_open"
+    YEAR_CLOSED = "year_closed"
+    NO_QUOTAS = "no_quotas"
+    NO_ALLIANCE = "school_in_no_alliance"
+    SEVERAL_ALLIANCES = "school_in_several_alliances"
+    NOT_MONEY = "not_money"
+    NOT_POSITIVE = "amount_not_positive"
+    NOT_FEN = "amount_not_fen"
+    OVER_LINE = "over_plan_line"
+    OVER_FUND = "plan_over_fund"
+    OVER_POOL = "awards_over_pool"
+    NOT_FUNDED = "school_not_funded"
+    PLAN_STATUS = "plan_status"
+    PLAN_EXISTS = "plan_exists"
+    PLAN_EMPTY = "plan_empty"
+    BELOW_SPENT = "plan_below_spent"
+    WRONG_YEAR = "wrong_year"
+    DATE_OUTSIDE_YEAR = "date_outside_year"
+    NO_REASON = "no_reason"
+    NOT_REVERSIBLE = "not_reversible"
+    ALREADY_REVERSED = "already_reversed"
+    UNBALANCED = "unbalanced"
+
+
+def _error(message: str, code: FundingError, field: str | None = None) -> ValidationError:
+    error = ValidationError(message, code=code.value)
+    return ValidationError({field: [error]}) if field else error
+
+
+# --- who may act -------------------------------------------------------------------------
+
+
+def _require_bureau(actor: Any, county_id: int) -> None:
+    if getattr(actor, "is_superuser", False) and actor.is_active:
+        return
+    if role_of(actor) == Role.BUREAU and actor.county_id == county_id:
+        return
+    raise PermissionDenied(_("Only the bureau staff of this county may do this."))
+
+
+def _require_lead(actor: Any, plan_lead_school_id: int) -> None:
+    if getattr(actor, "is_superuser", False) and actor.is_active:
+        return
+    if role_of(actor) == Role.LEAD_PRINCIPAL and actor.school_id == plan_lead_school_id:
+        return
+    raise PermissionDenied(_("Only the principal of the alliance's lead school may do this."))
+
+
+# --- money checks ------------------------------------------------------------------------
+
+
+def check_amount(amount: Any, field: str = "amount", *, allow_zero: bool = False) -> Decimal:
+    """A positive amount in whole fen, as a Decimal; never rounds, never accepts a float."""
+    if not isinstance(amount, Decimal) or not amount.is_finite():
+        raise _error(_("Enter the amount as a decimal number of yuan."), FundingError.NOT_MONEY, field)
+    if amount != amount.quantize(FEN):
+        raise _error(_("Enter an amount with at most two decimal places (to the fen)."), FundingError.NOT_FEN, field)
+    if amount < 0 or (amount == 0 and not allow_zero):
+        raise _error(_("The amount must be greater than zero."), FundingError.NOT_POSITIVE, field)
+    return amount.quantize(FEN)
+
+
+def _lock_year(funding_year: FundingYear) -> FundingYear:
+    return FundingYear.objects.select_for_update().select_related("school_year").get(pk=funding_year.pk)
+
+
+def _require_open(year: FundingYear) -> None:
+    if year.is_closed:
+        raise _error(_("The funding year is closed; nothing can change any more."), FundingError.YEAR_CLOSED)
+    if not year.is_open:
+        raise _error(_("The funding year is not open yet."), FundingError.YEAR_NOT_OPEN)
+
+
+# --- accounts and booking ----------------------------------------------------------------
+
+
+def account_for(
+    funding_year: FundingYear, kind: str, *, alliance: Alliance | None = None, school: School | None = None
+) -> Account:
+    account, _created = Account.objects.get_or_create(
+        funding_year=funding_year,
+        kind=kind,
+        alliance=alliance if kind in Account.ALLIANCE_KINDS else None,
+        school=school if kind in Account.SCHOOL_KINDS else None,
+    )
+    return account
+
+
+def _entry_lines(lines: Iterable[tuple[Account, Decimal]]) -> list[tuple[Account, Decimal]]:
+    kept = [(account, amount) for account, amount in lines if amount != 0]
+    for _account, amount in kept:
+        if amount != amount.quantize(FEN):
+            raise _error(_("A ledger line must be a whole number of fen."), FundingError.NOT_FEN)
+    if sum((amount for _a, amount in kept), Decimal(0)) != 0:
+        # The database refuses it at commit too; this is the same rule where there is no trigger.
+        raise _error(_("The lines of a ledger entry must add up to zero."), FundingError.UNBALANCED)
+    return kept
+
+
+def _book(
+    *, funding_year: FundingYear, kind: str, actor: Any, lines: Iterable[tuple[Account, Decimal]], **document: Any
+) -> LedgerEntry:
+    kept = _entry_lines(lines)
+    entry = LedgerEntry.objects.create(funding_year=funding_year, kind=kind, created_by=actor, **document)
+    LedgerLine.objects.bulk_create([LedgerLine(entry=entry, account=a, amount=amount) for a, amount in kept])
+    return entry
+
+
+def account_balance(account: Account) -> Decimal:
+    return LedgerLine.objects.filter(account=account).aggregate(total=money_sum("amount"))["total"]
+
+
+def alliance_fund_capacity(funding_year: FundingYear, alliance: Alliance) -> Decimal:
+    """What the alliance received into its fund at opening: the most its plan may add up to."""
+    return LedgerLine.objects.filter(
+        entry__funding_year=funding_year,
+        entry__kind=LedgerEntry.Kind.ALLOCATION,
+        account__kind=Account.Kind.ALLIANCE_FUND,
+        account__alliance=alliance,
+    ).aggregate(total=money_sum("amount"))["total"]
+
+
+# --- funding year ------------------------------------------------------------------------
+
+
+def funding_quotas_default(*, actor: Any, funding_year: FundingYear) -> int:
+    """Add a quota at the base amount for every school in an alliance of the year that has
+    none yet (every school in an alliance is funded by default). Returns how many were added."""
+    with transaction.atomic():
+        year = _lock_year(funding_year)
+        _require_bureau(actor, year.county_id)
+        if not year.is_draft:
+            raise _error(
+                _("Quotas can only be changed while the funding year is a draft."), FundingError.YEAR_NOT_DRAFT
+            )
+        alliances_of: dict[int, set[int]] = defaultdict(set)
+        for school_id, alliance_id in Membership.objects.filter(
+            school_year=year.school_year, school__county=year.county_id
+        ).values_list("school_id", "alliance_id"):
+            alliances_of[school_id].add(alliance_id)
+        have = set(year.quotas.values_list("school_id", flat=True))
+        new = [
+            FundingQuota(
+                funding_year=year,
+                school_id=school_id,
+                quota=year.base_quota,
+                alliance_id=next(iter(alliance_ids)) if len(alliance_ids) == 1 else None,
+            )
+            for school_id, alliance_ids in sorted(alliances_of.items())
+            if school_id not in have
+        ]
+        FundingQuota.objects.bulk_create(new)
+        return len(new)
+
+
+def funding_year_open(*, actor: Any, funding_year: FundingYear) -> FundingYear:
+    """Book the allocation: for every funded school, the lead share of its quota into its
+    alliance's fund and the pool share into the county award pool (split to the fen by
+    ``rounding.split``), one entry per school. Opening an open year books nothing again."""
+    with transaction.atomic():
+        year = _lock_year(funding_year)
+        _require_bureau(actor, year.county_id)
+        if year.is_open:
+            return year
+        if year.is_closed:
+            raise _error(_("The funding year is closed; nothing can change any more."), FundingError.YEAR_CLOSED)
+        quotas = list(year.quotas.select_related("school", "alliance").order_by("school__code", "pk"))
+        if not quotas:
+            raise _error(_("The funding year has no funded schools."), FundingError.NO_QUOTAS)
+        alliances_of: dict[int, list[Alliance]] = defaultdict(list)
+        for membership in Membership.objects.filter(
+            school_year=year.school_year, school_id__in=[q.school_id for q in quotas]
+        ).select_related("alliance"):
+            alliances_of[membership.school_id].append(membership.alliance)
+        errors: list[ValidationError] = []
+        for quota in quotas:
+            candidates = alliances_of[quota.school_id]
+            if quota.alliance_id and quota.alliance_id not in {a.pk for a in candidates}:
+                errors.append(
+                    _error(
+                        _("%(school)s is not a member of %(alliance)s.")
+                        % {"school": quota.school, "alliance": quota.alliance},
+                        FundingError.NO_ALLIANCE,
+                    )
+                )
+            elif not quota.alliance_id and not candidates:
+                errors.append(
+                    _error(
+                        _(
+                            "%(school)s is funded but in no alliance this school year; "
+                            "add it to an alliance or remove its quota."
+                        )
+                        % {"school": quota.school},
+                        FundingError.NO_ALLIANCE,
+                    )
+                )
+            elif not quota.alliance_id and len(candidates) > 1:
+                errors.append(
+                    _error(
+                        _("%(school)s is in several alliances this school year; choose one on its quota.")
+                        % {"school": quota.school},
+                        FundingError.SEVERAL_ALLIANCES,
+                    )
+                )
+            elif not quota.alliance_id:
+                quota.alliance = candidates[0]
+        if errors:
+            raise ValidationError(errors)
+
+        appropriation = account_for(year, Account.Kind.APPROPRIATION)
+        pool = account_for(year, Account.Kind.POOL)
+        funds: dict[int, Account] = {}
+        entries: list[LedgerEntry] = []
+        pending: list[list[tuple[Account, Decimal]]] = []
+        for quota in quotas:
+            fund = funds.get(quota.alliance_id) or account_for(
+                year, Account.Kind.ALLIANCE_FUND, alliance=quota.alliance
+            )
+            funds[quota.alliance_id] = fund
+            lead_part, pool_part = split(quota.quota, [year.lead_share, year.pool_share])
+            pending.append(_entry_lines([(fund, lead_part), (pool, pool_part), (appropriation, -quota.quota)]))
+            entries.append(
+                LedgerEntry(
+                    funding_year=year,
+                    kind=LedgerEntry.Kind.ALLOCATION,
+                    school=quota.school,
+                    created_by=actor,
+                    memo=_("Allocation of the %(year)s quota") % {"year": year.school_year},
+                )
+            )
+        # Set-based: two inserts for the whole county, not three per school.
+        entries = LedgerEntry.objects.bulk_create(entries)
+        LedgerLine.objects.bulk_create(
+            [
+                LedgerLine(entry=entry, account=account, amount=amount)
+                for entry, lines in zip(entries, pending, strict=True)
+                for account, amount in lines
+            ]
+        )
+        FundingQuota.objects.bulk_update(quotas, ["alliance"])
+        year.status = FundingYear.Status.OPEN
+        year.opened_at = timezone.now()
+        year.opened_by = actor
+        year.save(update_fields=["status", "opened_at", "opened_by"])
+        return year
+
+
+def funding_year_close(*, actor: Any, funding_year: FundingYear) -> FundingYear:
+    """Book every alliance's unspent fund to its returned/unspent account and close the year;
+    afterwards only bureau reversals are accepted. Closing a closed year does nothing."""
+    with transaction.atomic():
+        year = _lock_year(funding_year)
+        _require_bureau(actor, year.county_id)
+        if year.is_closed:
+            return year
+        if not year.is_open:
+            raise _error(_("The funding year is not open yet."), FundingError.YEAR_NOT_OPEN)
+        # Wait for spending in flight (it holds its plan line's lock) before reading balances.
+        list(PlanLine.objects.select_for_update().filter(plan__funding_year=year).order_by("pk").values_list("pk"))
+        lines: list[tuple[Account, Decimal]] = []
+        funds = (
+            Account.objects.filter(funding_year=year, kind=Account.Kind.ALLIANCE_FUND)
+            .select_related("alliance")
+            .with_balance()
+            .order_by("pk")
+        )
+        for fund in funds:
+            if fund.balance:
+                returned = account_for(year, Account.Kind.RETURNED, alliance=fund.alliance)
+                lines += [(returned, fund.balance), (fund, -fund.balance)]
+        if lines:
+            _book(
+                funding_year=year,
+                kind=LedgerEntry.Kind.YEAR_CLOSE,
+                actor=actor,
+                lines=lines,
+                memo=_("Unspent alliance funds returned at year close"),
+            )
+        year.status = FundingYear.Status.CLOSED
+        year.closed_at = timezone.now()
+        year.closed_by = actor
+        year.save(update_fields=["status", "closed_at", "closed_by"])
+        return year
+
+
+# --- spending plans ----------------------------------------------------------------------
+
+
+def _lead_school_of(alliance: Alliance) -> School:
+    lead = alliance.memberships.filter(role=Membership.Role.LEAD).select_related("school").first()
+    if lead is None:
+        raise _error(_("The alliance has no lead school."), FundingError.NOT_LEAD, "alliance")
+    return lead.school
+
+
+def spending_plan_create(*, actor: Any, funding_year: FundingYear, alliance: Alliance, notes: str = "") -> SpendingPlan:
+    """Start revision 1 of an alliance's plan (the lead principal's)."""
+    with transaction.atomic():
+        year = _lock_year(funding_year)
+        lead = _lead_school_of(alliance)
+        _require_lead(actor, lead.pk)
+        _require_open(year)
+        if alliance.school_year_id != year.school_year_id:
+            raise _error(_("The alliance belongs to another school year."), FundingError.WRONG_YEAR, "alliance")
+        if SpendingPlan.objects.filter(funding_year=year, alliance=alliance).exists():
+            raise _error(
+                _("This alliance already has a plan for the year; revise it instead."), FundingError.PLAN_EXISTS
+            )
+        return SpendingPlan.objects.create(
+            funding_year=year, alliance=alliance, lead_school=lead, revision=1, notes=notes, created_by=actor
+        )
+
+
+def spending_plan_revise(*, actor: Any, plan: SpendingPlan) -> SpendingPlan:
+    """A new draft revision of an approved plan, with its lines copied; the approved one stays
+    in force (and in the history) until the new one is approved."""
+    with transaction.atomic():
+        plan = SpendingPlan.objects.select_for_update().get(pk=plan.pk)
+        _require_lead(actor, plan.lead_school_id)
+        _require_open(plan.funding_year)
+        if plan.status != SpendingPlan.Status.APPROVED:
+            raise _error(_("Only the approved plan can be revised."), FundingError.PLAN_STATUS)
+        if SpendingPlan.objects.filter(
+            funding_year=plan.funding_year, alliance=plan.alliance, status__in=SpendingPlan.IN_PROGRESS
+        ).exists():
+            raise _error(_("A revision of this plan is already in progress."), FundingError.PLAN_EXISTS)
+        new = SpendingPlan.objects.create(
+            funding_year=plan.funding_year,
+            alliance=plan.alliance,
+            lead_school=plan.lead_school,
+            revision=plan.revision + 1,
+            previous=plan,
+            notes=plan.notes,
+            created_by=actor,
+        )
+        PlanLine.objects.bulk_create(
+            [
+                PlanLine(
+                    plan=new, school_id=line.school_id, category=line.category, amount=line.amount, notes=line.notes
+                )
+                for line in plan.lines.all()
+            ]
+        )
+        return new
+
+
+def _check_within_fund(plan: SpendingPlan) -> None:
+    total = plan.lines.aggregate(total=money_sum("amount"))["total"]
+    capacity = alliance_fund_capacity(plan.funding_year, plan.alliance)
+    if total > capacity:
+        raise _error(
+            _("The plan adds up to %(total)s but the alliance fund holds %(capacity)s.")
+            % {"total": total, "capacity": capacity},
+            FundingError.OVER_FUND,
+        )
+
+
+def spending_plan_submit(*, actor: Any, plan: SpendingPlan) -> SpendingPlan:
+    with transaction.atomic():
+        plan = SpendingPlan.objects.select_for_update().select_related("funding_year", "alliance").get(pk=plan.pk)
+        _require_lead(actor, plan.lead_school_id)
+        _require_open(plan.funding_year)
+        if not plan.is_editable:
+            raise _error(_("Only a draft or returned plan can be submitted."), FundingError.PLAN_STATUS)
+        if not plan.lines.exists():
+            raise _error(_("The plan has no lines."), FundingError.PLAN_EMPTY)
+        _check_within_fund(plan)
+        plan.status = SpendingPlan.Status.SUBMITTED
+        plan.submitted_at = timezone.now()
+        plan.save(update_fields=["status", "submitted_at"])
+        return plan
+
+
+def spending_plan_approve(*, actor: Any, plan: SpendingPlan) -> SpendingPlan:
+    """Approve a submitted revision; the previously approved one becomes superseded. Refused
+    if a line would fall below what was already spent on its school and category."""
+    with transaction.atomic():
+        plan = SpendingPlan.objects.select_for_update().select_related("funding_year", "alliance").get(pk=plan.pk)
+        _require_bureau(actor, plan.funding_year.county_id)
+        _require_open(plan.funding_year)
+        if plan.status != SpendingPlan.Status.SUBMITTED:
+            raise _error(_("Only a submitted plan can be approved."), FundingError.PLAN_STATUS)
+        _check_within_fund(plan)
+        current = SpendingPlan.objects.filter(
+            funding_year=plan.funding_year, alliance=plan.alliance, status=SpendingPlan.Status.APPROVED
+        ).first()
+        if current is not None:
+            # Spending on the current lines holds these locks; wait for it, then compare.
+            old_lines = list(
+                PlanLine.objects.select_for_update(of=("self",))
+                .filter(plan=current)
+                .order_by("pk")
+                .with_spent()
+                .select_related("school")
+            )
+            new_amounts = {(line.school_id, line.category): line.amount for line in plan.lines.all()}
+            for line in old_lines:
+                if line.spent > new_amounts.get((line.school_id, line.category), Decimal(0)):
+                    raise _error(
+                        _("%(school)s, %(category)s: %(spent)s is already spent, more than the revised plan allows.")
+                        % {"school": line.school, "category": line.get_category_display(), "spent": line.spent},
+                        FundingError.BELOW_SPENT,
+                    )
+            current.status = SpendingPlan.Status.SUPERSEDED
+            current.save(update_fields=["status"])
+        plan.status = SpendingPlan.Status.APPROVED
+        plan.decided_by = actor
+        plan.decided_at = timezone.now()
+        plan.return_reason = ""
+        plan.save(update_fields=["status", "decided_by", "decided_at", "return_reason"])
+        return plan
+
+
+def spending_plan_return(*, actor: Any, plan: SpendingPlan, reason: str) -> SpendingPlan:
+    with transaction.atomic():
+        plan = SpendingPlan.objects.select_for_update().select_related("funding_year").get(pk=plan.pk)
+        _require_bureau(actor, plan.funding_year.county_id)
+        _require_open(plan.funding_year)
+        if not (reason or "").strip():
+            raise _error(_("Say why the plan is sent back."), FundingError.NO_REASON, "reason")
+        if plan.status != SpendingPlan.Status.SUBMITTED:
+            raise _error(_("Only a submitted plan can be sent back."), FundingError.PLAN_STATUS)
+        plan.status = SpendingPlan.Status.RETURNED
+        plan.return_reason = reason.strip()
+        plan.decided_by = actor
+        plan.decided_at = timezone.now()
+        plan.save(update_fields=["status", "return_reason", "decided_by", "decided_at"])
+        return plan
+
+
+# --- spending ----------------------------------------------------------------------------
+
+
+def spent_on(line: PlanLine) -> Decimal:
+    """Booked spending on the line's school and category in its alliance's plan (every revision)."""
+    return (
+        SpendingRecord.objects.booked()
+        .filter(
+            plan_line__plan__funding_year_id=line.plan.funding_year_id,
+            plan_line__plan__alliance_id=line.plan.alliance_id,
+            plan_line__school_id=line.school_id,
+            plan_line__category=line.category,
+        )
+        .aggregate(total=money_sum("amount"))["total"]
+    )
+
+
+def spending_record_create(
+    *,
+    actor: Any,
+    plan_line: PlanLine,
+    date: dt.date,
+    amount: Decimal,
+    payee: str,
+    description: str = "",
+    receipt: File | None = None,
+) -> SpendingRecord:
+    """Record money spent on an approved plan line and book it (alliance fund → school
+    spending). The line's row lock makes two simultaneous records queue, so together they can
+    never pass the line's approved amount."""
+    amount = check_amount(amount)
+    if not (payee or "").strip():
+        raise _error(_("Name the payee."), FundingError.NOT_MONEY, "payee")
+    with transaction.atomic():
+        line = (
+            PlanLine.objects.select_for_update(of=("self",))
+            .select_related("plan__funding_year__school_year", "plan__alliance", "school")
+            .get(pk=plan_line.pk)
+        )
+        plan, year = line.plan, line.plan.funding_year
+        is_superuser = getattr(actor, "is_superuser", False) and actor.is_active
+        if not is_superuser and not (
+            role_of(actor) in (Role.LEAD_PRINCIPAL, Role.MEMBER_PRINCIPAL)
+            and actor.school_id in (line.school_id, plan.lead_school_id)
+        ):
+            raise _error(
+                _("This plan line belongs to another school or alliance."), FundingError.NOT_YOUR_LINE, "plan_line"
+            )
+        _require_open(year)
+        if plan.status != SpendingPlan.Status.APPROVED:
+            raise _error(
+                _("Spending is recorded against a line of the approved plan in force."),
+                FundingError.PLAN_STATUS,
+                "plan_line",
+            )
+        school_year = year.school_year
+        if not (school_year.start_date <= date <= school_year.end_date):
+            raise _error(
+                _("The date is outside the %(year)s school year.") % {"year": school_year},
+                FundingError.DATE_OUTSIDE_YEAR,
+                "date",
+            )
+        spent = spent_on(line)
+        if spent + amount > line.amount:
+            raise _error(
+                _("This would take the plan line past its approved %(approved)s: %(spent)s is spent, %(left)s is left.")
+                % {"approved": line.amount, "spent": spent, "left": line.amount - spent},
+                FundingError.OVER_LINE,
+                "amount",
+            )
+        record = SpendingRecord(
+            plan_line=line,
+            date=date,
+            amount=amount,
+            payee=payee.strip(),
+            description=description,
+            recorded_by=actor,
+        )
+        if receipt is not None:
+            record.receipt = receipt
+        record.save()
+        _book(
+            funding_year=year,
+            kind=LedgerEntry.Kind.SPENDING,
+            actor=actor,
+            lines=[
+                (account_for(year, Account.Kind.SCHOOL_SPENDING, school=line.school), amount),
+                (account_for(year, Account.Kind.ALLIANCE_FUND, alliance=plan.alliance), -amount),
+            ],
+            school=line.school,
+            spending_record=record,
+            memo=f"{payee.strip()}"[:255],
+        )
+        return record
+
+
+# --- awards and corrections --------------------------------------------------------------
+
+
+def awards_book(*, funding_year: FundingYear, awards: Mapping[int, Decimal], actor: Any, memo: str) -> LedgerEntry:
+    """Pay differential awards from the county pool to each school's awards-paid account.
+
+    ``awards`` maps funded school ids to amounts in whole fen (zero awards are left out). The
+    year must be open; the total may not exceed the pool's balance, and what is not awarded
+    stays in the pool. Runs in the caller's transaction (the evaluation publishes and books
+    together)."""
+    with transaction.atomic():
+        year = _lock_year(funding_year)
+        _require_bureau(actor, year.county_id)
+        _require_open(year)
+        checked = {school_id: check_amount(amount, allow_zero=True) for school_id, amount in awards.items()}
+        checked = {school_id: amount for school_id, amount in checked.items() if amount}
+        if not checked:
+            raise _error(_("There is nothing to award."), FundingError.NOT_POSITIVE)
+        funded = set(year.quotas.values_list("school_id", flat=True))
+        outside = sorted(set(checked) - funded)
+        if outside:
+            names = ", ".join(str(s) for s in School.objects.filter(pk__in=outside))
+            raise _error(
+                _("Not funded in this year: %(schools)s.") % {"schools": names or outside}, FundingError.NOT_FUNDED
+            )
+        pool = account_for(year, Account.Kind.POOL)
+        total = sum(checked.values(), Decimal(0))
+        available = account_balance(pool)
+        if total > available:
+            raise _error(
+                _("The awards add up to %(total)s but the pool holds %(available)s.")
+                % {"total": total, "available": available},
+                FundingError.OVER_POOL,
+            )
+        schools = School.objects.in_bulk(list(checked))
+        lines = [
+            (account_for(year, Account.Kind.AWARDS_PAID, school=schools[school_id]), amount)
+            for school_id, amount in sorted(checked.items())
+        ]
+        lines.append((pool, -total))
+        return _book(funding_year=year, kind=LedgerEntry.Kind.AWARD, actor=actor, lines=lines, memo=memo[:255])
+
+
+REVERSIBLE = (LedgerEntry.Kind.SPENDING, LedgerEntry.Kind.AWARD)
+
+
+def entry_reverse(*, entry: LedgerEntry, actor: Any, reason: str) -> LedgerEntry:
+    """Correct a spending or award entry by booking its mirror image, with a reason. The only
+    change a closed year accepts. Allocations follow the quotas and year closes follow the
+    balances, so they are not reversed by hand."""
+    with transaction.atomic():
+        year = _lock_year(entry.funding_year)
+        _require_bureau(actor, year.county_id)
+        if not (reason or "").strip():
+            raise _error(_("Give the reason for the reversal."), FundingError.NO_REASON, "reason")
+        entry = LedgerEntry.objects.get(pk=entry.pk)
+        if entry.kind not in REVERSIBLE:
+            raise _error(
+                _("Only spending and award entries can be reversed; a %(kind)s entry cannot.")
+                % {"kind": entry.get_kind_display()},
+                FundingError.NOT_REVERSIBLE,
+            )
+        if LedgerEntry.objects.filter(reverses=entry).exists():
+            raise _error(_("This entry has already been reversed."), FundingError.ALREADY_REVERSED)
+        lines = [(line.account, -line.amount) for line in entry.lines.select_related("account").order_by("pk")]
+        return _book(
+            funding_year=year,
+            kind=LedgerEntry.Kind.REVERSAL,
+            actor=actor,
+            lines=lines,
+            reverses=entry,
+            reason=reason.strip(),
+            school=entry.school,
+            memo=(_("Reversal of entry #%(id)s") % {"id": entry.pk})[:255],
+        )
+
+
+def plan_total(plan: SpendingPlan) -> Decimal:
+    return plan.lines.aggregate(total=Sum("amount"))["total"] or Decimal("0.00")
