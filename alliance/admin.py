@@ -15,8 +15,19 @@ admin.site.index_title = _("Administration")
 
 @admin.register(County)
 class CountyAdmin(ScopedAdmin):
+    """Counties are set up once by a superuser; bureau staff read their own."""
+
     list_display = ["code", "name", "province"]
     search_fields = ["code", "name"]
+
+    def has_add_permission(self, request) -> bool:
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return request.user.is_superuser
 
 
 @admin.register(School)
