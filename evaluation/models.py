@@ -1,0 +1,513 @@
+"""Rubrics, indicator values, computed results, runs of the overnight job, appeals and
+publications of the evaluation (评价) and its differential awards (差额奖补)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from alliance.access import Scope
+from alliance.models import Alliance, County, School, SchoolYear, Term
+from alliance.querysets import ScopedQuerySet
+
+from .querysets import EvaluationRunQuerySet, SchoolResultQuerySet
+
+SCORE = {"max_digits": 6, "decimal_places": 2}
+MONEY = {"max_digits": 14, "decimal_places": 2}
+
+
+class Grade(models.TextChoices):
+    EXCELLENT = "excellent", _("Excellent (优秀)")
+    GOOD = "good", _("Good (良好)")
+    PASS = "pass", _("Pass (合格)")
+    FAIL = "fail", _("Fail (不合格)")
+
+
+def default_grade_bands() -> dict[str, str]:
+    return {Grade.EXCELLENT: "90", Grade.GOOD: "75", Grade.PASS: "60"}
+
+
+class Rubric(models.Model):
+    """A county's evaluation plan (评价方案) for a school year, in numbered versions."""
+
+    class BundlingBasis(models.TextChoices):
+        OWN_TOTAL = "own_total", _("Member schools' totals")
+        IMPROVEMENT = "improvement", _("Member schools' improvement over the last period")
+
+    class AllianceAveraging(models.TextChoices):
+        PLAIN = "plain", _("Plain mean")
+        QUOTA = "quota", _("Weighted by quota")
+
+    county = models.ForeignKey(County, models.PROTECT, related_name="rubrics", verbose_name=_("county"))
+    school_year = models.ForeignKey(SchoolYear, models.PROTECT, related_name="rubrics", verbose_name=_("school year"))
+    version = models.PositiveSmallIntegerField(_("version"), default=1)
+    name = models.CharField(_("name"), max_length=100)
+    content_hash = models.CharField(_("content hash"), max_length=64, blank=True, editable=False)
+    locked = models.BooleanField(_("locked"), default=False, editable=False)
+    beta = models.DecimalField(
+        _("bundling weight β"),
+        max_digits=3,
+        decimal_places=2,
+        default=Decimal("0.40"),
+        validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(1))],
+        help_text=_("Share of a core school's final score that comes from its member schools (0–1)."),
+    )
+    bundling_basis = models.CharField(
+        _("bundling basis"), max_length=16, choices=BundlingBasis.choices, default=BundlingBasis.OWN_TOTAL
+    )
+    alliance_averaging = models.CharField(
+        _("alliance averaging"), max_length=8, choices=AllianceAveraging.choices, default=AllianceAveraging.PLAIN
+    )
+    grade_bands = models.JSONField(
+        _("grade bands"),
+        default=default_grade_bands,
+        help_text=_("Lowest score of each grade, e.g. excellent 90, good 75, pass 60; below that: fail."),
+    )
+    decline_periods = models.PositiveSmallIntegerField(
+        _("decline periods"),
+        default=2,
+        validators=[MinValueValidator(1), MaxValueValidator(12)],
+        help_text=_("A school whose final score fell this many periods in a row is flagged."),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope = Scope(county="county", county_wide=True)
+
+    class Meta:
+        verbose_name = _("rubric")
+        verbose_name_plural = _("rubrics")
+        ordering = ["county", "-school_year__start_year", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["county", "school_year", "version"], name="rubric_version_unique"),
+            models.CheckConstraint(condition=Q(beta__gte=0) & Q(beta__lte=1), name="rubric_beta_in_unit_interval"),
+            models.CheckConstraint(condition=Q(decline_periods__gte=1), name="rubric_decline_periods_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} v{self.version}"
+
+    def clean(self) -> None:
+        errors: dict[str, list] = {}
+        if self.beta is not None and not (Decimal(0) <= self.beta <= Decimal(1)):
+            errors["beta"] = [_("β must be between 0 and 1.")]
+        try:
+            from .scoring import parse_grade_bands
+
+            parse_grade_bands(self.grade_bands)
+        except ValueError as exc:
+            errors["grade_bands"] = [str(exc)]
+        if self.school_year_id and self.county_id and self.school_year.county_id != self.county_id:
+            errors["school_year"] = [_("The school year belongs to another county.")]
+        if errors:
+            raise ValidationError(errors)
+
+
+class Dimension(models.Model):
+    rubric = models.ForeignKey(Rubric, models.CASCADE, related_name="dimensions", verbose_name=_("rubric"))
+    code = models.SlugField(_("code"), max_length=40)
+    name = models.CharField(_("name"), max_length=100)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    objects = ScopedQuerySet.as_manager()
+    scope = Scope(county="rubric__county", county_wide=True)
+
+    class Meta:
+        verbose_name = _("dimension")
+        verbose_name_plural = _("dimensions")
+        ordering = ["rubric", "order", "pk"]
+        constraints = [models.UniqueConstraint(fields=["rubric", "code"], name="dimension_code_unique_in_rubric")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Indicator(models.Model):
+    class Method(models.TextChoices):
+        MANUAL = "manual", _("Entered by an assessor")
+        COMPUTED = "computed", _("Computed from logged data")
+        SURVEY = "survey", _("Satisfaction survey")
+
+    class Rule(models.TextChoices):
+        TARGET = "target", _("Share of a target")
+        BANDS = "bands", _("Banded thresholds")
+        RANK = "rank", _("Rank within the county")
+
+    class Direction(models.TextChoices):
+        HIGHER = "higher", _("Higher is better")
+        LOWER = "lower", _("Lower is better")
+
+    dimension = models.ForeignKey(Dimension, models.CASCADE, related_name="indicators", verbose_name=_("dimension"))
+    code = models.SlugField(_("code"), max_length=60, help_text=_("Stable across versions and years."))
+    name = models.CharField(_("name"), max_length=200)
+    max_points = models.DecimalField(
+        _("max points"), max_digits=5, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]
+    )
+    method = models.CharField(_("method"), max_length=10, choices=Method.choices)
+    metric_key = models.CharField(_("metric"), max_length=60, blank=True)
+    rule = models.CharField(_("rule"), max_length=8, choices=Rule.choices, default=Rule.TARGET)
+    rule_params = models.JSONField(_("rule parameters"), default=dict, blank=True)
+    direction = models.CharField(_("direction"), max_length=8, choices=Direction.choices, default=Direction.HIGHER)
+    value_min = models.DecimalField(_("lowest value"), max_digits=14, decimal_places=4, default=Decimal(0))
+    value_max = models.DecimalField(_("highest value"), max_digits=14, decimal_places=4, default=Decimal(100))
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    objects = ScopedQuerySet.as_manager()
+    scope = Scope(county="dimension__rubric__county", county_wide=True)
+
+    class Meta:
+        verbose_name = _("indicator")
+        verbose_name_plural = _("indicators")
+        ordering = ["dimension", "order", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["dimension", "code"], name="indicator_code_unique_in_dimension"),
+            models.CheckConstraint(condition=Q(max_points__gt=0), name="indicator_max_points_positive"),
+            models.CheckConstraint(condition=Q(value_max__gte=models.F("value_min")), name="indicator_range_ordered"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        from .metrics import REGISTRY
+        from .scoring import validate_rule
+
+        errors: dict[str, list] = {}
+        if self.method == self.Method.COMPUTED:
+            if self.metric_key not in REGISTRY:
+                errors["metric_key"] = [_("Choose a metric from the registry.")]
+        elif self.metric_key:
+            errors["metric_key"] = [_("Only a computed indicator names a metric.")]
+        if self.value_min is not None and self.value_max is not None and self.value_max < self.value_min:
+            errors["value_max"] = [_("The highest value must not be below the lowest.")]
+        try:
+            validate_rule(self.rule, self.rule_params, self.max_points or Decimal(0))
+        except ValueError as exc:
+            errors["rule_params"] = [str(exc)]
+        if errors:
+            raise ValidationError(errors)
+
+
+class EvaluationPeriod(models.Model):
+    """What is scored: a term or a whole school year of a county."""
+
+    class Kind(models.TextChoices):
+        TERM = "term", _("Term")
+        YEAR = "year", _("School year")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        PROPOSED = "proposed", _("Proposed (public notice)")
+        PUBLISHED = "published", _("Published")
+
+    county = models.ForeignKey(County, models.PROTECT, related_name="evaluation_periods", verbose_name=_("county"))
+    school_year = models.ForeignKey(
+        SchoolYear, models.PROTECT, related_name="evaluation_periods", verbose_name=_("school year")
+    )
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices, default=Kind.YEAR)
+    term = models.ForeignKey(Term, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("term"))
+    start_date = models.DateField(_("start date"), editable=False)
+    end_date = models.DateField(_("end date"), editable=False)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN, editable=False)
+    notice_days = models.PositiveSmallIntegerField(_("notice days"), default=7, validators=[MinValueValidator(1)])
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+", editable=False
+    )
+    proposed_at = models.DateTimeField(_("proposed at"), null=True, blank=True, editable=False)
+    notice_ends_at = models.DateTimeField(_("public notice ends at"), null=True, blank=True, editable=False)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+", editable=False
+    )
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True, editable=False)
+
+    objects = ScopedQuerySet.as_manager()
+    scope = Scope(county="county", county_wide=True)
+
+    class Meta:
+        verbose_name = _("evaluation period")
+        verbose_name_plural = _("evaluation periods")
+        ordering = ["county", "start_date"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["county", "school_year", "term"], name="period_term_unique", condition=Q(kind="term")
+            ),
+            models.UniqueConstraint(
+                fields=["county", "school_year"], name="period_year_unique", condition=Q(kind="year")
+            ),
+            models.CheckConstraint(
+                condition=(Q(kind="term") & Q(term__isnull=False)) | (Q(kind="year") & Q(term__isnull=True)),
+                name="period_term_matches_kind",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        if self.kind == self.Kind.TERM and self.term_id:
+            return str(self.term)
+        return str(self.school_year)
+
+    def clean(self) -> None:
+        errors: dict[str, list] = {}
+        if self.kind == self.Kind.TERM and not self.term_id:
+            errors["term"] = [_("A term period names its term.")]
+        if self.kind == self.Kind.YEAR and self.term_id:
+            errors["term"] = [_("A school-year period does not name a term.")]
+        if self.term_id and self.school_year_id and self.term.school_year_id != self.school_year_id:
+            errors["term"] = [_("The term belongs to another school year.")]
+        if self.school_year_id and self.county_id and self.school_year.county_id != self.county_id:
+            errors["school_year"] = [_("The school year belongs to another county.")]
+        if errors:
+            raise ValidationError(errors)
+
+
+class IndicatorValue(models.Model):
+    """A manual or survey value of an indicator for a school and period (or a correction of a
+    computed one, after an accepted appeal)."""
+
+    period = models.ForeignKey(EvaluationPeriod, models.CASCADE, related_name="values", verbose_name=_("period"))
+    indicator = models.ForeignKey(Indicator, models.PROTECT, related_name="values", verbose_name=_("indicator"))
+    school = models.ForeignKey(School, models.PROTECT, related_name="indicator_values", verbose_name=_("school"))
+    value = models.DecimalField(_("value"), max_digits=14, decimal_places=4)
+    comment = models.TextField(_("comment"), blank=True)
+    evidence = models.FileField(_("evidence"), upload_to="evaluation/evidence/%Y/", blank=True)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", verbose_name=_("entered by"), editable=False
+    )
+    entered_at = models.DateTimeField(_("entered at"), auto_now=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope = Scope(county="school__county", schools=("school",), assessed=("school",))
+
+    class Meta:
+        verbose_name = _("indicator value")
+        verbose_name_plural = _("indicator values")
+        ordering = ["period", "school", "indicator"]
+        constraints = [
+            models.UniqueConstraint(fields=["period", "indicator", "school"], name="indicator_value_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.school} · {self.indicator}: {self.value}"
+
+
+class SchoolResult(models.Model):
+    period = models.ForeignKey(EvaluationPeriod, models.CASCADE, related_name="school_results")
+    school = models.ForeignKey(School, models.PROTECT, related_name="evaluation_results", verbose_name=_("school"))
+    alliance = models.ForeignKey(Alliance, models.PROTECT, null=True, blank=True, related_name="+")
+    own_total = models.DecimalField(_("own total"), **SCORE)
+    final_score = models.DecimalField(_("final score"), **SCORE)
+    grade = models.CharField(_("grade"), max_length=10, choices=Grade.choices)
+    award_preview = models.DecimalField(_("award (preview)"), null=True, blank=True, **MONEY)
+    award = models.DecimalField(_("award (published)"), null=True, blank=True, **MONEY)
+    rubric = models.ForeignKey(Rubric, models.PROTECT, related_name="+", verbose_name=_("rubric"))
+    rubric_version = models.PositiveSmallIntegerField(_("rubric version"))
+    rubric_hash = models.CharField(_("rubric hash"), max_length=64)
+    trace = models.JSONField(_("trace"), default=dict)
+
+    objects = SchoolResultQuerySet.as_manager()
+    scope = Scope(county="school__county", schools=("school",))
+
+    class Meta:
+        verbose_name = _("school result")
+        verbose_name_plural = _("school results")
+        ordering = ["period", "-final_score", "school__code"]
+        constraints = [models.UniqueConstraint(fields=["period", "school"], name="school_result_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.school}: {self.final_score}"
+
+
+class AllianceResult(models.Model):
+    period = models.ForeignKey(EvaluationPeriod, models.CASCADE, related_name="alliance_results")
+    alliance = models.ForeignKey(Alliance, models.PROTECT, related_name="evaluation_results")
+    score = models.DecimalField(_("score"), **SCORE)
+    grade = models.CharField(_("grade"), max_length=10, choices=Grade.choices)
+    rubric_version = models.PositiveSmallIntegerField(_("rubric version"))
+    rubric_hash = models.CharField(_("rubric hash"), max_length=64)
+    trace = models.JSONField(_("trace"), default=dict)
+
+    objects = SchoolResultQuerySet.as_manager()
+    scope = Scope(county="period__county", schools=("alliance__memberships__school",))
+
+    class Meta:
+        verbose_name = _("alliance result")
+        verbose_name_plural = _("alliance results")
+        ordering = ["period", "-score"]
+        constraints = [models.UniqueConstraint(fields=["period", "alliance"], name="alliance_result_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.alliance}: {self.score}"
+
+
+class DeclineWarning(models.Model):
+    """连续下滑: the school's final score fell in the last N periods in a row."""
+
+    period = models.ForeignKey(EvaluationPeriod, models.CASCADE, related_name="decline_warnings")
+    school = models.ForeignKey(School, models.PROTECT, related_name="decline_warnings", verbose_name=_("school"))
+    falls = models.PositiveSmallIntegerField(_("consecutive falls"))
+    scores = models.JSONField(_("scores, oldest first"), default=list)
+
+    objects = SchoolResultQuerySet.as_manager()
+    scope = Scope(county="school__county", schools=("school",))
+
+    class Meta:
+        verbose_name = _("decline warning")
+        verbose_name_plural = _("decline warnings")
+        ordering = ["period", "school__code"]
+        constraints = [models.UniqueConstraint(fields=["period", "school"], name="decline_warning_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.school} ↓{self.falls}"
+
+
+class AwardPolicy(models.Model):
+    """How a county's 30 % pool of a school year is divided."""
+
+    class Kind(models.TextChoices):
+        PROPORTIONAL = "proportional", _("Proportional to score × quota")
+        TIERS = "tiers", _("Coefficient per grade × 30 % share")
+
+    county = models.ForeignKey(County, models.PROTECT, related_name="award_policies", verbose_name=_("county"))
+    school_year = models.ForeignKey(SchoolYear, models.PROTECT, related_name="+", verbose_name=_("school year"))
+    kind = models.CharField(_("policy"), max_length=16, choices=Kind.choices, default=Kind.PROPORTIONAL)
+    tier_coefficients = models.JSONField(
+        _("coefficients per grade"),
+        default=dict,
+        blank=True,
+        help_text=_('e.g. {"excellent": "1.2", "good": "1.0", "pass": "0.8", "fail": "0"}'),
+    )
+    pass_threshold = models.DecimalField(
+        _("pass threshold"),
+        max_digits=6,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_("Schools scoring below this get nothing."),
+    )
+    fill_pool = models.BooleanField(
+        _("scale to use the whole pool"),
+        default=True,
+        help_text=_("Tiers only: off = pay coefficient × share (scaled down only if over the pool), rest stays."),
+    )
+
+    objects = ScopedQuerySet.as_manager()
+    scope = Scope(county="county", county_wide=True)
+
+    class Meta:
+        verbose_name = _("award policy")
+        verbose_name_plural = _("award policies")
+        constraints = [models.UniqueConstraint(fields=["county", "school_year"], name="award_policy_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.school_year} · {self.get_kind_display()}"
+
+    def clean(self) -> None:
+        from .awards import PolicyParams
+
+        try:
+            PolicyParams.from_policy(self).validate()
+        except ValidationError as exc:
+            raise ValidationError({"tier_coefficients": exc.messages}) from exc
+
+
+class EvaluationRun(models.Model):
+    class Status(models.TextChoices):
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+        REFUSED = "refused", _("Refused (another run was running)")
+
+    county = models.ForeignKey(County, models.PROTECT, null=True, blank=True, related_name="+")
+    start_year = models.PositiveSmallIntegerField(_("school year"), null=True, blank=True)
+    started_at = models.DateTimeField(_("started at"))
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.RUNNING)
+    # The claim: at most one row may be running (a partial unique index on this constant).
+    lock = models.CharField(max_length=16, default="evaluation", editable=False)
+    periods_count = models.PositiveIntegerField(_("periods"), default=0)
+    schools_count = models.PositiveIntegerField(_("school results"), default=0)
+    alliances_count = models.PositiveIntegerField(_("alliance results"), default=0)
+    warnings_count = models.PositiveIntegerField(_("decline warnings"), default=0)
+    progress = models.PositiveSmallIntegerField(_("progress %"), default=0)
+    error = models.TextField(_("error"), blank=True)
+    trigger = models.CharField(_("started by"), max_length=60, blank=True)
+
+    objects = EvaluationRunQuerySet.as_manager()
+    scope = Scope(county="county")
+
+    class Meta:
+        verbose_name = _("evaluation run")
+        verbose_name_plural = _("evaluation runs")
+        ordering = ["-started_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["lock"], condition=Q(status="running"), name="evaluation_one_running_run"),
+            models.CheckConstraint(condition=Q(progress__lte=100), name="evaluation_run_progress_max_100"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.started_at:%Y-%m-%d %H:%M} {self.get_status_display()}"
+
+
+class Appeal(models.Model):
+    """申诉: a principal contests an indicator value during the public notice."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        ACCEPTED = "accepted", _("Accepted")
+        REJECTED = "rejected", _("Rejected")
+
+    period = models.ForeignKey(EvaluationPeriod, models.CASCADE, related_name="appeals", verbose_name=_("period"))
+    school = models.ForeignKey(School, models.PROTECT, related_name="appeals", verbose_name=_("school"))
+    indicator = models.ForeignKey(Indicator, models.PROTECT, related_name="appeals", verbose_name=_("indicator"))
+    reason = models.TextField(_("reason"))
+    evidence = models.FileField(_("evidence"), upload_to="evaluation/appeals/%Y/", blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN)
+    filed_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
+    filed_at = models.DateTimeField(_("filed at"), auto_now_add=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+")
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision = models.TextField(_("decision"), blank=True)
+    corrected_value = models.DecimalField(_("corrected value"), max_digits=14, decimal_places=4, null=True, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope = Scope(county="school__county", schools=("school",), owners=("school",))
+
+    class Meta:
+        verbose_name = _("appeal")
+        verbose_name_plural = _("appeals")
+        ordering = ["-filed_at"]
+
+    def __str__(self) -> str:
+        return f"{self.school} · {self.indicator} ({self.get_status_display()})"
+
+
+class Publication(models.Model):
+    """A published revision of a period's scores and awards (the first, or a correction)."""
+
+    period = models.ForeignKey(EvaluationPeriod, models.PROTECT, related_name="publications")
+    revision = models.PositiveSmallIntegerField(_("revision"))
+    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
+    approved_at = models.DateTimeField(_("approved at"))
+    reason = models.TextField(_("reason"), blank=True)
+    awards = models.JSONField(_("awards by school id"), default=dict)
+    # The funding app's ledger entry ids (booked, and reversed by a later revision).
+    ledger_entry_id = models.BigIntegerField(_("ledger entry"), null=True, blank=True)
+    reversal_entry_id = models.BigIntegerField(_("reversing entry"), null=True, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope = Scope(county="period__county", county_wide=True)
+
+    class Meta:
+        verbose_name = _("publication")
+        verbose_name_plural = _("publications")
+        ordering = ["period", "revision"]
+        constraints = [models.UniqueConstraint(fields=["period", "revision"], name="publication_revision_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.period} r{self.revision}"

@@ -1,0 +1,185 @@
+"""Dividing the 30 % pool into differential awards (差额奖补).
+
+Policies (``AwardPolicy.Kind``):
+
+- proportional: each eligible school's weight is final score × quota;
+- tiers: each eligible school's weight is the coefficient of its grade × its 30 % share.
+
+Eligible = not under the pass threshold (when one is set) and, for tiers, a non-zero
+coefficient. The pool is divided by ``funding.rounding.split`` (largest remainder), so the
+awards add up to the pool to the fen; with tiers and ``fill_pool`` off a school gets its
+coefficient × share (scaled down only when that would exceed the pool) and the rest of the
+pool is a remainder that stays in the pool.
+
+Monotonic: the weight per yuan of quota grows with the score (proportional: it *is* the
+score; tiers: the coefficients may not fall from a better grade to a worse one, which
+``PolicyParams.validate`` enforces), so before rounding a higher score never earns less per
+yuan of quota; rounding moves each award by less than one fen.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from funding.rounding import FEN, from_fen, split, to_fen
+
+from .scoring import HUNDRED, ZERO, as_decimal
+
+GRADES = ("excellent", "good", "pass", "fail")
+DEFAULT_COEFFICIENTS = {"excellent": Decimal("1.2"), "good": Decimal("1.0"), "pass": Decimal("0.8"), "fail": ZERO}
+
+
+@dataclass(frozen=True)
+class PolicyParams:
+    kind: str = "proportional"
+    coefficients: Mapping[str, Decimal] = field(default_factory=lambda: dict(DEFAULT_COEFFICIENTS))
+    pass_threshold: Decimal | None = None
+    fill_pool: bool = True
+
+    @classmethod
+    def from_policy(cls, policy: Any | None) -> PolicyParams:
+        if policy is None:
+            return cls()
+        return cls(
+            kind=policy.kind,
+            coefficients=cls.parse_coefficients(policy.tier_coefficients),
+            pass_threshold=policy.pass_threshold,
+            fill_pool=policy.fill_pool,
+        )
+
+    @staticmethod
+    def parse_coefficients(raw: Any) -> dict[str, Decimal]:
+        if raw in (None, "", {}):
+            return dict(DEFAULT_COEFFICIENTS)
+        if not isinstance(raw, Mapping) or not set(raw) <= set(GRADES):
+            raise ValidationError(_("Coefficients are given per grade: excellent, good, pass, fail."))
+        try:
+            parsed = {g: as_decimal(raw[g]) for g in raw}
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from exc
+        return {**DEFAULT_COEFFICIENTS, **parsed}
+
+    def with_overrides(self, **overrides: Any) -> PolicyParams:
+        overrides = {k: v for k, v in overrides.items() if v is not None}
+        if "coefficients" in overrides:
+            overrides["coefficients"] = self.parse_coefficients(overrides["coefficients"])
+        return replace(self, **overrides)
+
+    def validate(self) -> PolicyParams:
+        if self.kind not in ("proportional", "tiers"):
+            raise ValidationError(_("Unknown award policy “%(kind)s”.") % {"kind": self.kind})
+        coefficients = self.parse_coefficients(dict(self.coefficients))
+        if any(c < 0 for c in coefficients.values()):
+            raise ValidationError(_("Coefficients may not be negative."))
+        ordered = [coefficients[g] for g in GRADES]
+        if any(better < worse for better, worse in itertools.pairwise(ordered)):
+            raise ValidationError(
+                _(
+                    "A better grade may not have a smaller coefficient than a worse one "
+                    "(excellent ≥ good ≥ pass ≥ fail)."
+                )
+            )
+        if self.pass_threshold is not None and not (ZERO <= self.pass_threshold <= HUNDRED):
+            raise ValidationError(_("The pass threshold lies between 0 and 100."))
+        return self
+
+    def as_trace(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "coefficients": {g: str(self.coefficients[g]) for g in GRADES} if self.kind == "tiers" else None,
+            "pass_threshold": None if self.pass_threshold is None else str(self.pass_threshold),
+            "fill_pool": self.fill_pool,
+        }
+
+
+@dataclass(frozen=True)
+class AwardInput:
+    school_id: int
+    score: Decimal
+    grade: str
+    quota: Decimal
+    share: Decimal  # the school's 30 % share of its quota
+
+
+@dataclass(frozen=True)
+class AwardLine:
+    school_id: int
+    award: Decimal
+    eligible: bool
+    weight: Decimal
+    exact: Fraction  # the exact amount before rounding to the fen
+
+    @property
+    def rounding_adjustment(self) -> Decimal:
+        return self.award - _fraction_to_decimal(self.exact)
+
+    def trace(self) -> dict[str, Any]:
+        return {
+            "eligible": self.eligible,
+            "weight": str(self.weight),
+            "exact_amount": str(_fraction_to_decimal(self.exact)),
+            "award": str(self.award),
+            "rounding_adjustment": str(self.rounding_adjustment),
+        }
+
+
+@dataclass(frozen=True)
+class AwardSheet:
+    pool: Decimal
+    lines: list[AwardLine]
+    remainder: Decimal
+    policy: PolicyParams
+
+    def by_school(self) -> dict[int, Decimal]:
+        return {line.school_id: line.award for line in self.lines}
+
+
+def _fraction_to_decimal(f: Fraction) -> Decimal:
+    return (Decimal(f.numerator) / Decimal(f.denominator)).quantize(Decimal("0.000001"))
+
+
+def compute_awards(pool: Decimal, inputs: Sequence[AwardInput], params: PolicyParams) -> AwardSheet:
+    """The awards of every school; ``sum(awards) + remainder == pool`` exactly."""
+    params.validate()
+    to_fen(pool)  # refuses a pool that is not whole fen
+    if pool < 0:
+        raise ValidationError(_("The pool may not be negative."))
+    weights: list[Decimal] = []
+    eligible: list[bool] = []
+    for item in inputs:
+        passes = params.pass_threshold is None or item.score >= params.pass_threshold
+        if params.kind == "proportional":
+            w = item.score * item.quota if passes else ZERO
+        else:
+            w = params.coefficients[item.grade] * item.share if passes else ZERO
+        weights.append(max(w, ZERO))
+        eligible.append(passes and w > 0)
+    total_weight = sum(weights, ZERO)
+    if total_weight == 0:
+        lines = [
+            AwardLine(i.school_id, from_fen(0), False, w, Fraction(0)) for i, w in zip(inputs, weights, strict=True)
+        ]
+        return AwardSheet(pool, lines, pool, params)
+    if params.kind == "tiers" and not params.fill_pool and total_weight <= pool:
+        # Pay coefficient × share as it stands, down to the fen; what is left stays in the pool.
+        exact = [Fraction(w) for w in weights]
+        awards = [from_fen(math.floor(Fraction(w) * 100)) for w in weights]
+    else:
+        exact = [Fraction(pool) * Fraction(w) / Fraction(total_weight) for w in weights]
+        awards = split(pool, weights)
+    lines = [
+        AwardLine(i.school_id, a, ok, w, e)
+        for i, a, ok, w, e in zip(inputs, awards, eligible, weights, exact, strict=True)
+    ]
+    remainder = pool - sum(awards, ZERO)
+    assert remainder >= 0 and remainder == remainder.quantize(FEN)
+    return AwardSheet(pool, lines, remainder, params)
