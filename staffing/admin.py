@@ -145,6 +145,9 @@ class ExchangeAdmin(ScopedAdmin):
     def save_related(self, request, form, formsets, change):
         # Hosts were saved with the exchange by the service; only the form's own m2m remain.
         form.save_m2m()
+        for formset in formsets:
+            # What the admin's change message reads from a saved formset.
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
 
     @admin.action(description=_("Approve selected exchanges"))
     def approve_selected(self, request, queryset):
