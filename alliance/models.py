@@ -65,7 +65,11 @@ class School(models.Model):
         verbose_name_plural = _("schools")
         ordering = ["county", "code"]
         constraints = [
-            models.UniqueConstraint(fields=["county", "code"], name="school_code_unique_in_county"),
+            models.UniqueConstraint(
+                fields=["county", "code"],
+                name="school_code_unique_in_county",
+                violation_error_message=_("A school with this code already exists in the county."),
+            ),
             models.CheckConstraint(
                 condition=Q(students__gte=0) & Q(teachers__gte=0) & Q(classes__gte=0),
                 name="school_headcounts_not_negative",
@@ -92,7 +96,11 @@ class SchoolYear(models.Model):
         verbose_name_plural = _("school years")
         ordering = ["county", "-start_year"]
         constraints = [
-            models.UniqueConstraint(fields=["county", "start_year"], name="school_year_unique_in_county"),
+            models.UniqueConstraint(
+                fields=["county", "start_year"],
+                name="school_year_unique_in_county",
+                violation_error_message=_("This school year already exists in the county."),
+            ),
             models.CheckConstraint(condition=Q(end_date__gt=F("start_date")), name="school_year_end_after_start"),
         ]
 
@@ -118,7 +126,11 @@ class Term(models.Model):
         verbose_name_plural = _("terms")
         ordering = ["school_year", "number"]
         constraints = [
-            models.UniqueConstraint(fields=["school_year", "number"], name="term_unique_in_year"),
+            models.UniqueConstraint(
+                fields=["school_year", "number"],
+                name="term_unique_in_year",
+                violation_error_message=_("This term already exists in the school year."),
+            ),
             models.CheckConstraint(condition=Q(end_date__gt=F("start_date")), name="term_end_after_start"),
         ]
 
@@ -153,7 +165,11 @@ class Alliance(models.Model):
         verbose_name_plural = _("alliances")
         ordering = ["school_year", "name"]
         constraints = [
-            models.UniqueConstraint(fields=["school_year", "name"], name="alliance_name_unique_in_year"),
+            models.UniqueConstraint(
+                fields=["school_year", "name"],
+                name="alliance_name_unique_in_year",
+                violation_error_message=_("An alliance of this name already exists in the school year."),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -198,12 +214,21 @@ class Membership(models.Model):
         verbose_name_plural = _("memberships")
         ordering = ["alliance", "-role", "school__code"]
         constraints = [
-            models.UniqueConstraint(fields=["alliance", "school"], name="membership_unique"),
             models.UniqueConstraint(
-                fields=["alliance"], condition=Q(role="lead"), name="membership_one_lead_per_alliance"
+                fields=["alliance", "school"],
+                name="membership_unique",
+                violation_error_message=_("The school is already a member of this alliance."),
             ),
             models.UniqueConstraint(
-                fields=["school", "school_year", "kind"], name="membership_one_alliance_per_kind_and_year"
+                fields=["alliance"],
+                condition=Q(role="lead"),
+                name="membership_one_lead_per_alliance",
+                violation_error_message=_("This alliance already has a lead school."),
+            ),
+            models.UniqueConstraint(
+                fields=["school", "school_year", "kind"],
+                name="membership_one_alliance_per_kind_and_year",
+                violation_error_message=_("The school is already in an alliance of this kind this school year."),
             ),
         ]
 
@@ -272,7 +297,11 @@ class Pairing(models.Model):
         verbose_name_plural = _("pairings")
         ordering = ["alliance", "helper_school__code", "helped_school__code"]
         constraints = [
-            models.UniqueConstraint(fields=["alliance", "helper_school", "helped_school"], name="pairing_unique"),
+            models.UniqueConstraint(
+                fields=["alliance", "helper_school", "helped_school"],
+                name="pairing_unique",
+                violation_error_message=_("These two schools are already paired in this alliance."),
+            ),
             models.CheckConstraint(condition=~Q(helper_school=F("helped_school")), name="pairing_two_schools"),
             models.CheckConstraint(
                 condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")), name="pairing_end_after_start"

@@ -87,6 +87,11 @@ class ScopedModelSerializer(serializers.ModelSerializer):
             return qs.filter(pk__in=access.writable_schools(user).values("pk"))
         return qs.changeable_by(user)
 
+    def get_validators(self) -> list:
+        # Uniqueness and constraints are checked by the model's full_clean() in validate(), with
+        # the model's own messages; DRF's generated validators would repeat them less clearly.
+        return list(getattr(self.Meta, "validators", []))
+
     def to_internal_value(self, data: Any) -> Any:
         if hasattr(data, "keys"):
             writable = {n for n, f in self.fields.items() if not f.read_only}
