@@ -3,7 +3,7 @@
 #
 #   scripts/services.sh <command...>
 #
-# Installs Debian's postgresql and redis-server packages when they are missing. Exports
+# Installs Debian's postgresql, redis-server and chromium packages when they are missing. Exports
 # DATABASE_URL and REDIS_URL for the command. The servers live in a temporary folder that is
 # removed afterwards, whatever the command's outcome. A server that cannot be started is a
 # failure: nothing falls back to SQLite or to in-process Celery.
@@ -36,6 +36,10 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 PGBIN=$(pg_bindir) || { apt_install postgresql; PGBIN=$(pg_bindir) || die "PostgreSQL binaries not found after install"; }
 command -v redis-server >/dev/null || apt_install redis-server
 command -v redis-server >/dev/null || die "redis-server not found after install"
+# The browser tests (tests/test_browser.py) drive Debian's chromium; Playwright's own download
+# is not used.
+[ -x /usr/bin/chromium ] || apt_install chromium
+[ -x /usr/bin/chromium ] || die "chromium not found after install"
 
 TMP=$(mktemp -d /tmp/portal-services.XXXXXX)
 chmod 755 "$TMP"

@@ -1,0 +1,161 @@
+"""Real-browser tests: Debian's chromium driven by Playwright against pytest-django's live server.
+
+What a bureau user sees: the admin in Simplified Chinese by default, English on request, and
+the API documentation page working with nothing fetched from outside the portal.
+"""
+
+import os
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+from playwright.sync_api import Page, sync_playwright
+
+from alliance.access import Role
+
+from .factories import SchoolFactory, UserFactory
+
+# Playwright's sync API runs an event loop in this thread; Django's ORM calls in the test's
+# fixtures would otherwise be refused as "called from an async context".
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PASSWORD = "pw-for-tests-123"  # UserFactory's
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    # scripts/services.sh installs Debian's chromium when missing; without it this must fail, not skip.
+    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: run the tests through `make test`"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def open_page(browser):
+    contexts = []
+
+    def make(locale: str = "zh-CN") -> Page:
+        context = browser.new_context(locale=locale)
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def bureau_user(county):
+    SchoolFactory(county=county, code="L001", name="实验小学")
+    SchoolFactory(county=county, code="M001", name="东山小学")
+    return UserFactory(username="bureau", county=county, role=Role.BUREAU)
+
+
+def log_in(page: Page, base: str, username: str) -> None:
+    page.goto(f"{base}/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_load_state()
+
+
+def test_the_admin_speaks_chinese_by_default_and_english_on_request(live_server, open_page, bureau_user):
+    # given a bureau user's browser set to Chinese
+    page = open_page("zh-CN")
+
+    # when they open the portal: the login page is in Simplified Chinese
+    page.goto(f"{live_server.url}/login/")
+    assert page.locator("html").get_attribute("lang") == "zh-hans"
+    assert "县域校联体管理平台" in page.locator("#site-name").inner_text()
+    assert page.locator("input[type=submit]").get_attribute("value") == "登录"
+
+    # and after logging in, the schools list is in Chinese too
+    log_in(page, live_server.url, "bureau")
+    page.goto(f"{live_server.url}/alliance/school/")
+    assert page.locator("#content h1").inner_text() == "选择 学校 来修改"
+    rows = page.locator("#result_list tbody tr")
+    assert rows.count() == 2
+    assert "东山小学" in page.locator("#result_list").inner_text()
+
+    # when they switch to English with the language form (a POST to /i18n/setlang/ with CSRF)
+    with page.expect_navigation():
+        page.evaluate(
+            """() => {
+            const form = document.createElement('form');
+            form.method = 'post';
+            form.action = '/i18n/setlang/';
+            const token = document.cookie.split('; ').find(c => c.startsWith('csrftoken=')).split('=')[1];
+            for (const [name, value] of [['language', 'en'], ['next', '/alliance/school/'],
+                                         ['csrfmiddlewaretoken', token]]) {
+                const input = document.createElement('input');
+                input.type = 'hidden'; input.name = name; input.value = value;
+                form.appendChild(input);
+            }
+            document.body.appendChild(form);
+            form.submit();
+        }"""
+        )
+    assert page.url == f"{live_server.url}/alliance/school/"
+
+    # then the same list is in English, and stays so on the next page
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.locator("#content h1").inner_text() == "Select school to change"
+    page.goto(f"{live_server.url}/")
+    assert "County school-alliance portal" in page.locator("#site-name").inner_text()
+
+
+def test_an_english_browser_gets_english_and_an_unknown_language_gets_chinese(live_server, open_page, bureau_user):
+    english = open_page("en-US")
+    english.goto(f"{live_server.url}/login/")
+    assert english.locator("html").get_attribute("lang") == "en"
+    assert english.locator("input[type=submit]").get_attribute("value") == "Log in"
+
+    # the portal's default language is Simplified Chinese, whatever else a browser asks for
+    french = open_page("fr-FR")
+    french.goto(f"{live_server.url}/login/")
+    assert french.locator("html").get_attribute("lang") == "zh-hans"
+
+
+def test_the_api_docs_page_works_without_any_outside_host(live_server, open_page, bureau_user):
+    # given a logged-in bureau user, every request of the page recorded
+    page = open_page("zh-CN")
+    log_in(page, live_server.url, "bureau")
+    requests: list[str] = []
+    failed: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.on("requestfailed", lambda request: failed.append(request.url))
+
+    # when they open the API documentation
+    page.goto(f"{live_server.url}/api/docs/")
+
+    # then Swagger UI renders the schema with its operations
+    page.wait_for_selector(".swagger-ui .opblock", timeout=30_000)
+    operations = page.locator(".swagger-ui .opblock")
+    assert operations.count() >= 20
+    paths = page.locator(".opblock-summary-path").all_inner_texts()
+    assert any(p.replace("\u200b", "") == "/api/v1/schools/" for p in paths), paths[:20]
+    assert "County school-alliance portal API" in page.locator(".swagger-ui .info .title").inner_text()
+
+    # and every request went to the portal itself, and all of them succeeded
+    page.wait_for_load_state("networkidle")
+    host = urlparse(live_server.url).netloc
+    web = [u for u in requests if urlparse(u).scheme in ("http", "https", "ws", "wss")]
+    assert any(u.endswith("/api/schema/") for u in web), web
+    assert any("/static/drf_spectacular_sidecar/swagger-ui-dist/" in u for u in web), web
+    assert [u for u in web if urlparse(u).netloc != host] == []
+    assert failed == []
