@@ -1,5 +1,172 @@
+"""Funding under /api/v1/: thin views over the services; rows come through the checkpoint."""
+
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch, Sum
+from django.utils.translation import gettext as _
+from rest_framework import mixins, serializers
+from rest_framework.decorators import action
+from rest_framework.response import Response
 from rest_framework.routers import BaseRouter
+from rest_framework.viewsets import GenericViewSet
+
+from alliance import access
+from alliance.access import Role
+from alliance.rest import ScopedModelViewSet, ScopedReadOnlyViewSet, ScopedViewSetMixin
+
+from . import metrics, services
+from .models import Account, FundingQuota, FundingYear, LedgerEntry, LedgerLine, PlanLine, SpendingPlan, SpendingRecord
+from .serializers import (
+    AccountSerializer,
+    FundingQuotaSerializer,
+    FundingYearSerializer,
+    LedgerEntrySerializer,
+    PlanLineSerializer,
+    ReasonSerializer,
+    SpendingPlanSerializer,
+    SpendingRecordSerializer,
+)
+
+BUREAU = frozenset({Role.BUREAU})
+LEAD = frozenset({Role.LEAD_PRINCIPAL})
+
+
+class FundingYearApi(ScopedModelViewSet):
+    queryset = FundingYear.objects.select_related("school_year")
+    serializer_class = FundingYearSerializer
+    filterset_fields = ["status", "school_year"]
+    http_method_names = ["get", "post", "patch", "put", "head", "options"]
+    action_roles = {"open": BUREAU, "close": BUREAU, "default_quotas": BUREAU}
+
+    @action(detail=True, methods=["post"])
+    def open(self, request, pk=None):
+        year = services.funding_year_open(actor=request.user, funding_year=self.get_object())
+        return Response(FundingYearSerializer(year, context=self.get_serializer_context()).data)
+
+    @action(detail=True, methods=["post"])
+    def close(self, request, pk=None):
+        year = services.funding_year_close(actor=request.user, funding_year=self.get_object())
+        return Response(FundingYearSerializer(year, context=self.get_serializer_context()).data)
+
+    @action(detail=True, methods=["post"], url_path="default-quotas")
+    def default_quotas(self, request, pk=None):
+        added = services.funding_quotas_default(actor=request.user, funding_year=self.get_object())
+        return Response({"added": added})
+
+    @action(detail=True, methods=["get"])
+    def execution(self, request, pk=None):
+        """Plan vs spent per alliance, school and category (rows of readable schools only)."""
+        year = self.get_object()
+        readable = set(access.readable_schools(request.user).values_list("pk", flat=True))
+        rows = [row for row in metrics.execution_report(year) if row["school"] in readable]
+        for row in rows:
+            row["planned"], row["spent"], row["rate"] = str(row["planned"]), str(row["spent"]), str(row["rate"])
+        return Response({"funding_year": year.pk, "rows": rows})
+
+
+class FundingQuotaApi(ScopedModelViewSet):
+    queryset = FundingQuota.objects.select_related("school")
+    serializer_class = FundingQuotaSerializer
+    filterset_fields = ["funding_year", "school", "alliance"]
+
+    def perform_destroy(self, instance):
+        if not instance.funding_year.is_draft:
+            raise ValidationError(_("Quotas can only be changed while the funding year is a draft."))
+        instance.delete()
+
+
+class AccountApi(ScopedReadOnlyViewSet):
+    queryset = Account.objects.with_balance().order_by("funding_year", "kind", "pk")
+    serializer_class = AccountSerializer
+    filterset_fields = ["funding_year", "kind", "alliance", "school"]
+
+
+class LedgerEntryApi(ScopedReadOnlyViewSet):
+    queryset = LedgerEntry.objects.prefetch_related(
+        Prefetch("lines", queryset=LedgerLine.objects.select_related("account").order_by("pk"))
+    )
+    serializer_class = LedgerEntrySerializer
+    filterset_fields = ["funding_year", "kind", "school"]
+    action_roles = {"reverse": BUREAU}
+
+    @action(detail=True, methods=["post"], serializer_class=ReasonSerializer)
+    def reverse(self, request, pk=None):
+        entry = self.get_object()
+        reason = ReasonSerializer(data=request.data)
+        reason.is_valid(raise_exception=True)
+        reversal = services.entry_reverse(entry=entry, actor=request.user, reason=reason.validated_data["reason"])
+        return Response(LedgerEntrySerializer(reversal, context=self.get_serializer_context()).data, status=201)
+
+
+class SpendingPlanApi(ScopedModelViewSet):
+    queryset = (
+        SpendingPlan.objects.annotate(total=Sum("lines__amount"))
+        .prefetch_related(Prefetch("lines", queryset=PlanLine.objects.with_spent().order_by("pk")))
+        .order_by("funding_year", "alliance", "-revision")
+    )
+    serializer_class = SpendingPlanSerializer
+    filterset_fields = ["funding_year", "alliance", "status"]
+    http_method_names = ["get", "post", "head", "options"]
+    action_roles = {"submit": LEAD, "revise": LEAD, "approve": BUREAU, "send_back": BUREAU}
+
+    def _respond(self, plan, status=200):
+        plan = self.get_queryset().get(pk=plan.pk)
+        return Response(SpendingPlanSerializer(plan, context=self.get_serializer_context()).data, status=status)
+
+    @action(detail=True, methods=["post"])
+    def submit(self, request, pk=None):
+        return self._respond(services.spending_plan_submit(actor=request.user, plan=self.get_object()))
+
+    @action(detail=True, methods=["post"])
+    def revise(self, request, pk=None):
+        return self._respond(services.spending_plan_revise(actor=request.user, plan=self.get_object()), 201)
+
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        return self._respond(services.spending_plan_approve(actor=request.user, plan=self.get_object()))
+
+    @action(detail=True, methods=["post"], url_path="return", serializer_class=ReasonSerializer)
+    def send_back(self, request, pk=None):
+        plan = self.get_object()
+        reason = ReasonSerializer(data=request.data)
+        reason.is_valid(raise_exception=True)
+        return self._respond(
+            services.spending_plan_return(actor=request.user, plan=plan, reason=reason.validated_data["reason"])
+        )
+
+
+class PlanLineApi(ScopedModelViewSet):
+    queryset = PlanLine.objects.with_spent().select_related("plan")
+    serializer_class = PlanLineSerializer
+    filterset_fields = ["plan", "school", "category"]
+
+    def _require_editable(self, line: PlanLine) -> None:
+        if not line.plan.is_editable:
+            raise serializers.ValidationError({"plan": [_("Only a draft or returned plan can be changed.")]})
+
+    def perform_update(self, serializer):
+        self._require_editable(serializer.instance)
+        serializer.save()
+
+    def perform_destroy(self, instance):
+        self._require_editable(instance)
+        instance.delete()
+
+
+class SpendingRecordApi(
+    ScopedViewSetMixin, mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericViewSet
+):
+    """Records are booked on creation; a wrong one is corrected by reversing its entry."""
+
+    queryset = SpendingRecord.objects.select_related("plan_line").prefetch_related("ledger_entries__reversed_by")
+    serializer_class = SpendingRecordSerializer
+    filterset_fields = ["plan_line", "plan_line__school", "plan_line__plan"]
 
 
 def register(router: BaseRouter) -> None:
-    pass
+    router.register("funding-years", FundingYearApi)
+    router.register("funding-quotas", FundingQuotaApi)
+    router.register("funding-accounts", AccountApi)
+    router.register("ledger-entries", LedgerEntryApi)
+    router.register("spending-plans", SpendingPlanApi)
+    router.register("plan-lines", PlanLineApi)
+    router.register("spending-records", SpendingRecordApi)
