@@ -66,7 +66,7 @@ def test_admin_refuses_an_overlapping_posting_with_the_message(login, lead_princ
     )
     # then the form comes back with the message on the field, and nothing is written
     assert res.status_code == 200
-    assert "start_date" in res.context["adminform"].form.errors
+    assert "该教师在此期间已有其他交流安排" in res.context["adminform"].form.errors["start_date"][0]
     assert Exchange.objects.count() == 1
 
 

@@ -66,7 +66,7 @@ def test_overlapping_posting_gets_400_and_writes_nothing(api_as, lead_principal,
     )
     # then a 400 names the field, and nothing more is written
     assert res.status_code == 400
-    assert "start_date" in res.data
+    assert "该教师在此期间已有其他交流安排" in res.data["start_date"][0]
     assert Exchange.objects.count() == 1
 
 
