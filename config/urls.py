@@ -35,4 +35,6 @@ urlpatterns = [
     path("", admin.site.urls),
 ]
 if settings.DEBUG:
-    urlpatterns.insert(0, path(f"{settings.MEDIA_URL}<path:path>", serve, {"document_root": settings.MEDIA_ROOT}))
+    # settings.MEDIA_URL reads back as "/media/"; a route must not start with a slash.
+    media = settings.MEDIA_URL.lstrip("/")
+    urlpatterns.insert(0, path(f"{media}<path:path>", serve, {"document_root": settings.MEDIA_ROOT}))
