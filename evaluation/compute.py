@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -153,8 +154,11 @@ def _entered_values(period: EvaluationPeriod) -> dict[tuple[int, str], tuple[Dec
     return {(school, code): (value, method) for school, code, method, value in rows}
 
 
-def _history(period: EvaluationPeriod, n: int) -> tuple[list[int], dict[int, dict[int, Decimal]]]:
-    """The last n earlier periods of the same kind (oldest first) and their final scores."""
+def _history(
+    period: EvaluationPeriod, n: int, fresh: Mapping[int, PeriodOutcome]
+) -> tuple[list[int], dict[int, dict[int, Decimal]]]:
+    """The last n earlier periods of the same kind (oldest first) and their final scores; a
+    period computed earlier in the same run (``fresh``, not written yet) counts as computed."""
     earlier = list(
         EvaluationPeriod.objects.filter(county_id=period.county_id, kind=period.kind, start_date__lt=period.start_date)
         .order_by("-start_date")
@@ -167,6 +171,12 @@ def _history(period: EvaluationPeriod, n: int) -> tuple[list[int], dict[int, dic
     ):
         scores[period_id][school_id] = final
         scores[period_id][-school_id] = own  # own totals under negative keys, for the improvement basis
+    for period_id in earlier:
+        if period_id in fresh:
+            scores[period_id] = {}
+            for s in fresh[period_id].schools.values():
+                scores[period_id][s.school_id] = s.final_score
+                scores[period_id][-s.school_id] = s.own_total
     return earlier, scores
 
 
@@ -189,6 +199,7 @@ def compute_period(
     rubric: Rubric | None = None,
     beta: Decimal | None = None,
     policy: PolicyParams | None = None,
+    fresh: Mapping[int, PeriodOutcome] | None = None,
 ) -> PeriodOutcome:
     """Scores, grades, warnings and the award preview of a period. ``beta`` and ``policy``
     override the rubric's and the funding year's settings (what-if preview)."""
@@ -237,7 +248,7 @@ def compute_period(
                 )
 
     own = {s: scoring.school_total(points[s].values()) for s in school_ids}
-    earlier, history = _history(period, rubric.decline_periods)
+    earlier, history = _history(period, rubric.decline_periods, fresh or {})
     previous = history.get(earlier[-1], {}) if earlier else {}
 
     outcome = PeriodOutcome(period=period, rubric=rubric, rubric_hash=digest)

@@ -148,10 +148,10 @@ def rotation_ratio(period: Any) -> dict[int, Decimal]:
 
     eligible = Q(active=True, years_of_service__gte=ROTATION_ELIGIBLE_YEARS)
     took_part = eligible & Q(
-        exchange__status__in=COUNTED_EXCHANGE_STATUSES,
-        exchange__kind__in=ROTATION_KINDS,
-        exchange__start_date__lte=period.end_date,
-        exchange__end_date__gte=period.start_date,
+        exchanges__status__in=COUNTED_EXCHANGE_STATUSES,
+        exchanges__kind__in=ROTATION_KINDS,
+        exchanges__start_date__lte=period.end_date,
+        exchanges__end_date__gte=period.start_date,
     )
     rows = (
         Teacher.objects.filter(school__county_id=period.county_id)

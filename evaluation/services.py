@@ -665,7 +665,7 @@ def evaluation_run(
             for n, period in enumerate(periods, start=1):
                 if current_rubric(period.county_id, period.school_year_id) is None:
                     continue
-                outcomes.append(compute_period(period))
+                outcomes.append(compute_period(period, fresh={o.period.pk: o for o in outcomes}))
                 # Progress is committed as we go (outside the results' transaction) so it can be watched.
                 EvaluationRun.objects.filter(pk=run.pk).update(progress=int(90 * n / len(periods)))
             counts = [0, 0, 0]
