@@ -10,6 +10,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, models
+from django.db.models import ProtectedError, RestrictedError
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, serializers, viewsets
 from rest_framework.serializers import as_serializer_error
@@ -24,6 +25,10 @@ logger = logging.getLogger(__name__)
 def exception_handler(exc: Exception, context: dict) -> Any:
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(as_serializer_error(exc))
+    elif isinstance(exc, ProtectedError | RestrictedError):
+        exc = exceptions.ValidationError(
+            {"non_field_errors": [_("This record is still referred to by other records and cannot be deleted.")]}
+        )
     elif isinstance(exc, IntegrityError):
         # Validation runs first; this is the database catching a race between two requests.
         logger.warning("integrity error in %s: %s", context.get("view"), exc)

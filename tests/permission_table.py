@@ -42,6 +42,7 @@ class Rule:
     payload: Callable[[Any], dict] | None = None  # a valid create payload naming the A side
     payload_b: Callable[[Any], dict] | None = None  # the same, naming the B side
     patch: Callable[[Any], dict] = field(default=lambda w: {})
+    elsewhere: frozenset[str] = frozenset()  # roles that write such rows of their own school (not A's)
     readonly: bool = False  # no create/update/delete at all (405)
     deletable: bool = True
 
@@ -52,7 +53,7 @@ class Rule:
     @property
     def writers(self) -> frozenset[str]:
         """Roles whose kind may write this kind of row somewhere (county Y's bureau is a bureau)."""
-        roles = self.change | self.change_b | self.creators | self.create_b
+        roles = self.change | self.change_b | self.creators | self.create_b | self.elsewhere
         return roles | {"bureau_y"} if "bureau" in roles else roles
 
 
@@ -194,4 +195,83 @@ rule(
         "responsible_person": "王",
     },
     patch=lambda w: {"progress_notes": "已完成两次教研"},
+)
+
+# --- staffing ---------------------------------------------------------------------------
+OWN_SCHOOL = frozenset({"bureau", "principal"})  # rows owned by school A: its principal and the bureau
+BOTH_SIDES = frozenset({"bureau", "lead", "principal"})  # pairs spanning the lead school and A
+
+rule(
+    "teacher",
+    a_row=lambda w: w.teacher,
+    b_row=lambda w: w.other_teacher,
+    change=OWN_SCHOOL,
+    elsewhere=frozenset({"lead"}),
+    payload=lambda w: {"school": w.member_school.pk, "name": "新教师", "subject": "math", "years_of_service": 1},
+    payload_b=lambda w: {"school": w.other_school.pk, "name": "他校教师", "subject": "math", "years_of_service": 1},
+    patch=lambda w: {"years_of_service": 12},
+    deletable=False,  # the world's teachers have exchanges: tests/test_api_errors.py covers that refusal
+)
+rule(
+    "exchange",
+    a_row=lambda w: w.exchange,
+    b_row=lambda w: w.other_exchange,
+    change=OWN_SCHOOL,
+    elsewhere=frozenset({"lead"}),
+    payload=lambda w: {
+        "kind": "shadowing", "teacher": w.spare_teacher.pk, "origin_school": w.member_school.pk,
+        "hosts": [w.lead_school.pk], "subject": "math", "class_count": 1, "weekly_periods": 4,
+        "start_date": "2026-03-01", "end_date": "2026-06-30",
+    },
+    payload_b=lambda w: {
+        "kind": "shadowing", "teacher": w.other_teacher.pk, "origin_school": w.other_school.pk,
+        "hosts": [w.other_lead_school.pk], "subject": "math", "class_count": 1, "weekly_periods": 4,
+        "start_date": "2026-03-01", "end_date": "2026-06-30",
+    },
+    patch=lambda w: {"weekly_periods": 8},
+)  # fmt: skip
+rule(
+    "mentorpair",
+    a_row=lambda w: w.mentor_pair,
+    b_row=lambda w: w.other_mentor_pair,
+    change=BOTH_SIDES,
+    payload=lambda w: {
+        "mentor": w.lead_teacher.pk, "mentee": w.spare_teacher.pk, "start_date": "2025-09-01", "goals": "站稳讲台",
+    },
+    payload_b=lambda w: {
+        "mentor": w.other_lead_teacher.pk, "mentee": w.other_teacher.pk, "start_date": "2025-09-01", "goals": "x",
+    },
+    patch=lambda w: {"goals": "三年成为骨干"},
+)  # fmt: skip
+rule(
+    "mentormeeting",
+    a_row=lambda w: w.mentor_meeting,
+    b_row=lambda w: w.other_mentor_meeting,
+    change=BOTH_SIDES,
+    payload=lambda w: {"pair": w.mentor_pair.pk, "date": "2025-11-11", "kind": "observation", "notes": "听课"},
+    payload_b=lambda w: {"pair": w.other_mentor_pair.pk, "date": "2025-11-11", "kind": "observation"},
+    patch=lambda w: {"notes": "评课"},
+)
+rule(
+    "activity",
+    a_row=lambda w: w.activity,
+    b_row=lambda w: w.other_activity,
+    change=OWN_SCHOOL,
+    elsewhere=frozenset({"lead"}),
+    payload=lambda w: {
+        "kind": "training", "date": "2025-12-01", "host_school": w.member_school.pk,
+        "schools": [w.lead_school.pk], "title": "青年教师培训", "person_times": 40,
+    },
+    payload_b=lambda w: {
+        "kind": "training", "date": "2025-12-01", "host_school": w.other_school.pk, "title": "培训", "person_times": 4,
+    },
+    patch=lambda w: {"person_times": 45},
+)  # fmt: skip
+rule(
+    "activityattachment",
+    a_row=lambda w: w.attachment,
+    b_row=lambda w: w.other_attachment,
+    change=OWN_SCHOOL,
+    elsewhere=frozenset({"lead"}),
+    patch=lambda w: {"caption": "签到表"},
 )
