@@ -218,3 +218,14 @@ def test_list_endpoints_do_not_grow_queries(
     with django_assert_max_num_queries(8):
         r = client.get(f"{API}/{path}/")
     assert r.status_code == 200 and r.data["count"] >= 1
+
+
+def test_messages_are_in_the_users_language(api_as, research_line, principal):
+    client = api_as(principal)
+    r = client.post(
+        f"{API}/spending-records/",
+        {"plan_line": research_line.pk, "date": "2025-11-03", "amount": "100000.01", "payee": "x"},
+        format="json",
+        HTTP_ACCEPT_LANGUAGE="zh-hans",
+    )
+    assert "超出计划明细的批准金额" in str(r.data["amount"])
