@@ -7,6 +7,7 @@ from io import StringIO
 import pytest
 from django.apps import apps
 from django.core.management import call_command
+from django.db import transaction
 from django.db.models import Count, Q
 from django.test import Client
 from django.urls import reverse
@@ -28,9 +29,18 @@ def row_counts() -> dict[str, int]:
     return {model._meta.label: model._default_manager.count() for model in apps.get_models()}
 
 
+@pytest.fixture(scope="module")
+def loaded_once(django_db_setup, django_db_blocker):
+    """The demo, loaded once for this module inside a transaction rolled back at its end (each
+    test runs in a savepoint inside it): a load takes seconds, the tests only read it."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        load_demo()
+        yield
+        transaction.set_rollback(True)
+
+
 @pytest.fixture
-def demo():
-    load_demo()
+def demo(loaded_once, db):
     return County.objects.get(code=data.COUNTY["code"])
 
 
