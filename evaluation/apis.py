@@ -1,5 +1,312 @@
+"""The evaluation API: reads through the access checkpoint; every write calls a service."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.shortcuts import get_object_or_404
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
 from rest_framework.routers import BaseRouter
+
+from alliance.access import Role
+from alliance.models import School, SchoolYear, Term
+from alliance.rest import ScopedModelViewSet, ScopedReadOnlyViewSet, ScopedViewSetMixin
+
+from . import services
+from .models import (
+    AllianceResult,
+    Appeal,
+    AwardPolicy,
+    DeclineWarning,
+    EvaluationPeriod,
+    EvaluationRun,
+    Indicator,
+    IndicatorValue,
+    Publication,
+    Rubric,
+    SchoolResult,
+)
+from .serializers import (
+    AllianceResultSerializer,
+    AppealAcceptSerializer,
+    AppealRejectSerializer,
+    AppealSerializer,
+    AwardPolicySerializer,
+    CorrectionSerializer,
+    DeclineWarningSerializer,
+    EvaluationRunSerializer,
+    IndicatorSerializer,
+    IndicatorValueSerializer,
+    PeriodCreateSerializer,
+    PeriodSerializer,
+    PreviewSerializer,
+    ProposeSerializer,
+    PublicationSerializer,
+    RubricSerializer,
+    RubricWriteSerializer,
+    RunStartSerializer,
+    SchoolResultSerializer,
+    SchoolYearRefSerializer,
+)
+
+BUREAU = frozenset({Role.BUREAU})
+PRINCIPALS = frozenset({Role.LEAD_PRINCIPAL, Role.MEMBER_PRINCIPAL})
+
+
+def _valid(serializer_class: type, request: Request) -> dict[str, Any]:
+    s = serializer_class(data=request.data)
+    s.is_valid(raise_exception=True)
+    return s.validated_data
+
+
+def _visible(model: type, user: Any, pk: Any):
+    return get_object_or_404(model.objects.visible_to(user), pk=pk)
+
+
+def _structure(data: dict) -> list[dict] | None:
+    return (
+        [dict(d, indicators=[dict(i) for i in d["indicators"]]) for d in data["dimensions"]]
+        if "dimensions" in data
+        else None
+    )
+
+
+class RubricApi(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Rubrics with their dimensions and indicators. Bureau: create (POST with ``dimensions``),
+    change while unlocked (PATCH), ``revise`` (new version), ``copy`` last year's, ``default``."""
+
+    queryset = Rubric.objects.select_related("county", "school_year").prefetch_related("dimensions__indicators")
+    serializer_class = RubricSerializer
+    filterset_fields = ["school_year", "version", "locked"]
+    action_roles = dict.fromkeys(("create", "partial_update", "revise", "copy", "default"), BUREAU)
+
+    def create(self, request: Request) -> Response:
+        data = _valid(RubricWriteSerializer, request)
+        year = _visible(SchoolYear, request.user, request.data.get("school_year"))
+        structure = _structure(data)
+        settings = {k: v for k, v in data.items() if k != "dimensions"}
+        rubric = services.rubric_create(
+            actor=request.user, county=year.county, school_year=year, structure=structure or [], **settings
+        )
+        return Response(RubricSerializer(rubric).data, status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request: Request, pk: Any = None) -> Response:
+        rubric = self.get_object()
+        data = _valid(RubricWriteSerializer, request)
+        settings = {k: v for k, v in data.items() if k != "dimensions"}
+        rubric = services.rubric_update(actor=request.user, rubric=rubric, structure=_structure(data), **settings)
+        return Response(RubricSerializer(rubric).data)
+
+    @action(detail=True, methods=["post"])
+    def revise(self, request: Request, pk: Any = None) -> Response:
+        rubric = services.rubric_revise(actor=request.user, rubric=self.get_object())
+        return Response(RubricSerializer(rubric).data, status=status.HTTP_201_CREATED)
+
+    @action(detail=False, methods=["post"])
+    def copy(self, request: Request) -> Response:
+        year = _visible(SchoolYear, request.user, _valid(SchoolYearRefSerializer, request)["school_year"])
+        rubric = services.rubric_copy(actor=request.user, county=year.county, school_year=year)
+        return Response(RubricSerializer(rubric).data, status=status.HTTP_201_CREATED)
+
+    @action(detail=False, methods=["post"])
+    def default(self, request: Request) -> Response:
+        year = _visible(SchoolYear, request.user, _valid(SchoolYearRefSerializer, request)["school_year"])
+        if Rubric.objects.filter(school_year=year).exists():
+            return Response({"school_year": [_exists_message(year)]}, status=status.HTTP_400_BAD_REQUEST)
+        rubric = services.rubric_create_default(actor=request.user, county=year.county, school_year=year)
+        return Response(RubricSerializer(rubric).data, status=status.HTTP_201_CREATED)
+
+
+def _exists_message(year: SchoolYear) -> str:
+    from django.utils.translation import gettext as _
+
+    return _("%(year)s already has a rubric; revise it instead.") % {"year": year}
+
+
+class IndicatorApi(ScopedReadOnlyViewSet):
+    queryset = Indicator.objects.select_related("dimension")
+    serializer_class = IndicatorSerializer
+    filterset_fields = ["dimension", "dimension__rubric", "method", "code"]
+
+
+class PeriodApi(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Periods; bureau actions: create, ``propose`` (public notice), ``approve`` (a different user,
+    after the notice), ``correct`` (a new published revision), ``preview`` (what-if), ``evaluate``."""
+
+    queryset = EvaluationPeriod.objects.select_related("school_year", "term")
+    serializer_class = PeriodSerializer
+    filterset_fields = ["school_year", "kind", "status"]
+    action_roles = dict.fromkeys(("create", "propose", "approve", "correct", "preview", "evaluate"), BUREAU)
+
+    def create(self, request: Request) -> Response:
+        data = _valid(PeriodCreateSerializer, request)
+        year = _visible(SchoolYear, request.user, data["school_year"])
+        term = _visible(Term, request.user, data["term"]) if data.get("term") else None
+        period = services.period_create(
+            actor=request.user, school_year=year, term=term, notice_days=data["notice_days"]
+        )
+        return Response(PeriodSerializer(period).data, status=status.HTTP_201_CREATED)
+
+    @action(detail=True, methods=["post"])
+    def propose(self, request: Request, pk: Any = None) -> Response:
+        data = _valid(ProposeSerializer, request)
+        period = services.publication_propose(
+            actor=request.user, period=self.get_object(), notice_days=data.get("notice_days")
+        )
+        return Response(PeriodSerializer(period).data)
+
+    @action(detail=True, methods=["post"])
+    def approve(self, request: Request, pk: Any = None) -> Response:
+        publication = services.publication_approve(actor=request.user, period=self.get_object())
+        return Response(PublicationSerializer(publication).data)
+
+    @action(detail=True, methods=["post"])
+    def correct(self, request: Request, pk: Any = None) -> Response:
+        data = _valid(CorrectionSerializer, request)
+        corrections = [
+            (
+                _visible(Indicator, request.user, c.get("indicator")),
+                _visible(School, request.user, c.get("school")),
+                c.get("value"),
+            )
+            for c in data["corrections"]
+        ]
+        publication = services.publication_correct(
+            actor=request.user, period=self.get_object(), reason=data["reason"], corrections=corrections
+        )
+        return Response(PublicationSerializer(publication).data)
+
+    @action(detail=True, methods=["post"])
+    def preview(self, request: Request, pk: Any = None) -> Response:
+        data = _valid(PreviewSerializer, request)
+        return Response(services.awards_preview(actor=request.user, period=self.get_object(), **data))
+
+    @action(detail=True, methods=["post"])
+    def evaluate(self, request: Request, pk: Any = None) -> Response:
+        period = self.get_object()
+        services.evaluation_queue(actor=request.user, county=period.county, start_year=period.school_year.start_year)
+        return Response({"queued": True}, status=status.HTTP_202_ACCEPTED)
+
+
+class IndicatorValueApi(ScopedModelViewSet):
+    """Manual and survey values: assessors for their assigned schools, bureau for the county."""
+
+    queryset = IndicatorValue.objects.select_related("indicator", "school", "period")
+    serializer_class = IndicatorValueSerializer
+    filterset_fields = ["period", "school", "indicator"]
+    http_method_names = ["get", "post", "head", "options"]
+
+    def create(self, request: Request) -> Response:
+        s = self.get_serializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        d = s.validated_data
+        row = services.indicator_value_set(
+            actor=request.user,
+            period=d["period"],
+            indicator=d["indicator"],
+            school=d["school"],
+            value=d["value"],
+            comment=d.get("comment", ""),
+            evidence=d.get("evidence"),
+        )
+        return Response(self.get_serializer(row).data, status=status.HTTP_201_CREATED)
+
+
+class SchoolResultApi(ScopedReadOnlyViewSet):
+    """Results with their trace: the bureau's working figures; schools see theirs once proposed."""
+
+    queryset = SchoolResult.objects.select_related("school")
+    serializer_class = SchoolResultSerializer
+    filterset_fields = ["period", "school", "alliance", "grade"]
+    ordering_fields = ["final_score", "own_total"]
+
+
+class AllianceResultApi(ScopedReadOnlyViewSet):
+    queryset = AllianceResult.objects.all()
+    serializer_class = AllianceResultSerializer
+    filterset_fields = ["period", "alliance", "grade"]
+
+
+class DeclineWarningApi(ScopedReadOnlyViewSet):
+    queryset = DeclineWarning.objects.all()
+    serializer_class = DeclineWarningSerializer
+    filterset_fields = ["period", "school"]
+
+
+class EvaluationRunApi(ScopedReadOnlyViewSet):
+    """Runs of the overnight job; ``start`` queues one for the user's county now."""
+
+    queryset = EvaluationRun.objects.all()
+    serializer_class = EvaluationRunSerializer
+    filterset_fields = ["status", "county", "start_year"]
+    action_roles = {"start": BUREAU}
+
+    @action(detail=False, methods=["post"])
+    def start(self, request: Request) -> Response:
+        data = _valid(RunStartSerializer, request)
+        services.evaluation_queue(actor=request.user, county=request.user.county, start_year=data.get("start_year"))
+        return Response({"queued": True}, status=status.HTTP_202_ACCEPTED)
+
+
+class AppealApi(ScopedModelViewSet):
+    """申诉: principals file (for their own school, during the notice); bureau accepts or rejects."""
+
+    queryset = Appeal.objects.select_related("school", "indicator")
+    serializer_class = AppealSerializer
+    filterset_fields = ["period", "school", "status"]
+    http_method_names = ["get", "post", "head", "options"]
+    action_roles = {"create": PRINCIPALS, "accept": BUREAU, "reject": BUREAU}
+
+    def create(self, request: Request) -> Response:
+        s = self.get_serializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        d = s.validated_data
+        appeal = services.appeal_file(
+            actor=request.user,
+            period=d["period"],
+            indicator=d["indicator"],
+            reason=d["reason"],
+            evidence=d.get("evidence"),
+        )
+        return Response(self.get_serializer(appeal).data, status=status.HTTP_201_CREATED)
+
+    @action(detail=True, methods=["post"])
+    def accept(self, request: Request, pk: Any = None) -> Response:
+        data = _valid(AppealAcceptSerializer, request)
+        appeal = services.appeal_accept(actor=request.user, appeal=self.get_object(), **data)
+        return Response(self.get_serializer(appeal).data)
+
+    @action(detail=True, methods=["post"])
+    def reject(self, request: Request, pk: Any = None) -> Response:
+        data = _valid(AppealRejectSerializer, request)
+        appeal = services.appeal_reject(actor=request.user, appeal=self.get_object(), decision=data["decision"])
+        return Response(self.get_serializer(appeal).data)
+
+
+class AwardPolicyApi(ScopedModelViewSet):
+    queryset = AwardPolicy.objects.select_related("school_year")
+    serializer_class = AwardPolicySerializer
+    filterset_fields = ["school_year", "kind"]
+
+
+class PublicationApi(ScopedReadOnlyViewSet):
+    queryset = Publication.objects.all()
+    serializer_class = PublicationSerializer
+    filterset_fields = ["period"]
 
 
 def register(router: BaseRouter) -> None:
-    pass
+    router.register("evaluation/rubrics", RubricApi)
+    router.register("evaluation/indicators", IndicatorApi)
+    router.register("evaluation/periods", PeriodApi)
+    router.register("evaluation/values", IndicatorValueApi)
+    router.register("evaluation/results", SchoolResultApi)
+    router.register("evaluation/alliance-results", AllianceResultApi)
+    router.register("evaluation/warnings", DeclineWarningApi)
+    router.register("evaluation/runs", EvaluationRunApi)
+    router.register("evaluation/appeals", AppealApi)
+    router.register("evaluation/award-policies", AwardPolicyApi)
+    router.register("evaluation/publications", PublicationApi)

@@ -443,8 +443,8 @@ def _check_value(indicator: Indicator, value: Any) -> Decimal:
             _("%(indicator)s takes values from %(low)s to %(high)s.")
             % {
                 "indicator": indicator.name,
-                "low": indicator.value_min.normalize(),
-                "high": indicator.value_max.normalize(),
+                "low": format(indicator.value_min.normalize(), "f"),
+                "high": format(indicator.value_max.normalize(), "f"),
             },
             EvaluationError.OUT_OF_RANGE,
             "value",

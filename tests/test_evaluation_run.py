@@ -122,10 +122,13 @@ def test_the_task_takes_keys_only_and_runs_the_service(scored):
 
 def test_a_request_that_rolls_back_queues_no_job(scored, bureau_staff, django_capture_on_commit_callbacks):
     # when a request queues the job and then fails
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with pytest.raises(RuntimeError), transaction.atomic():
-            services.evaluation_queue(actor=bureau_staff, county=scored.county)
-            raise RuntimeError("the request fails after queueing")
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        services.evaluation_queue(actor=bureau_staff, county=scored.county)
+        raise RuntimeError("the request fails after queueing")
     # then nothing was queued or run
     assert callbacks == []
     assert not EvaluationRun.objects.exists()

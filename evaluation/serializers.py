@@ -1,0 +1,212 @@
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from alliance.rest import ScopedModelSerializer
+
+from .models import (
+    AllianceResult,
+    Appeal,
+    AwardPolicy,
+    DeclineWarning,
+    Dimension,
+    EvaluationPeriod,
+    EvaluationRun,
+    Indicator,
+    IndicatorValue,
+    Publication,
+    Rubric,
+    SchoolResult,
+)
+
+
+class IndicatorSerializer(ScopedModelSerializer):
+    class Meta:
+        model = Indicator
+        fields = [
+            "id", "dimension", "code", "name", "max_points", "method", "metric_key", "rule",
+            "rule_params", "direction", "value_min", "value_max", "order",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class DimensionSerializer(ScopedModelSerializer):
+    indicators = IndicatorSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Dimension
+        fields = ["id", "code", "name", "order", "indicators"]
+        read_only_fields = fields
+
+
+class IndicatorSpecSerializer(serializers.Serializer):
+    code = serializers.SlugField(max_length=60)
+    name = serializers.CharField(max_length=200)
+    max_points = serializers.DecimalField(max_digits=5, decimal_places=2)
+    method = serializers.ChoiceField(choices=Indicator.Method.choices)
+    metric_key = serializers.CharField(max_length=60, required=False, allow_blank=True, default="")
+    rule = serializers.ChoiceField(choices=Indicator.Rule.choices, default="target")
+    rule_params = serializers.JSONField(required=False, default=dict)
+    direction = serializers.ChoiceField(choices=Indicator.Direction.choices, default="higher")
+    value_min = serializers.DecimalField(max_digits=14, decimal_places=4, required=False, default=0)
+    value_max = serializers.DecimalField(max_digits=14, decimal_places=4, required=False, default=100)
+
+
+class DimensionSpecSerializer(serializers.Serializer):
+    code = serializers.SlugField(max_length=40)
+    name = serializers.CharField(max_length=100)
+    indicators = IndicatorSpecSerializer(many=True)
+
+
+class RubricSerializer(ScopedModelSerializer):
+    dimensions = DimensionSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Rubric
+        fields = [
+            "id", "county", "school_year", "version", "name", "content_hash", "locked", "beta",
+            "bundling_basis", "alliance_averaging", "grade_bands", "decline_periods", "dimensions",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class RubricWriteSerializer(serializers.Serializer):
+    """Settings and, optionally, the whole structure (dimensions with their indicators)."""
+
+    name = serializers.CharField(max_length=100, required=False)
+    beta = serializers.DecimalField(max_digits=3, decimal_places=2, required=False)
+    bundling_basis = serializers.ChoiceField(choices=Rubric.BundlingBasis.choices, required=False)
+    alliance_averaging = serializers.ChoiceField(choices=Rubric.AllianceAveraging.choices, required=False)
+    grade_bands = serializers.JSONField(required=False)
+    decline_periods = serializers.IntegerField(min_value=1, max_value=12, required=False)
+    dimensions = DimensionSpecSerializer(many=True, required=False)
+
+
+class SchoolYearRefSerializer(serializers.Serializer):
+    school_year = serializers.IntegerField()
+
+
+class PeriodSerializer(ScopedModelSerializer):
+    class Meta:
+        model = EvaluationPeriod
+        fields = [
+            "id", "county", "school_year", "kind", "term", "start_date", "end_date", "status",
+            "notice_days", "proposed_by", "proposed_at", "notice_ends_at", "approved_by", "approved_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class PeriodCreateSerializer(serializers.Serializer):
+    school_year = serializers.IntegerField()
+    term = serializers.IntegerField(required=False, allow_null=True)
+    notice_days = serializers.IntegerField(min_value=1, required=False, default=7)
+
+
+class ProposeSerializer(serializers.Serializer):
+    notice_days = serializers.IntegerField(min_value=1, required=False)
+
+
+class PreviewSerializer(serializers.Serializer):
+    beta = serializers.DecimalField(max_digits=3, decimal_places=2, required=False)
+    kind = serializers.ChoiceField(choices=AwardPolicy.Kind.choices, required=False)
+    coefficients = serializers.JSONField(required=False)
+    pass_threshold = serializers.DecimalField(max_digits=6, decimal_places=2, required=False, allow_null=True)
+    fill_pool = serializers.BooleanField(required=False, allow_null=True, default=None)
+
+
+class CorrectionSerializer(serializers.Serializer):
+    reason = serializers.CharField()
+    corrections = serializers.ListField(child=serializers.DictField(), required=False, default=list)
+
+
+class IndicatorValueSerializer(ScopedModelSerializer):
+    class Meta:
+        model = IndicatorValue
+        fields = ["id", "period", "indicator", "school", "value", "comment", "evidence", "entered_by", "entered_at"]
+        read_only_fields = ["entered_by", "entered_at"]
+
+    def validate(self, attrs: dict) -> dict:
+        # The service (indicator_value_set) checks and explains everything, and updates an
+        # existing value instead of refusing it as a duplicate.
+        return attrs
+
+
+class SchoolResultSerializer(ScopedModelSerializer):
+    school_name = serializers.CharField(source="school.name", read_only=True)
+    school_code = serializers.CharField(source="school.code", read_only=True)
+
+    class Meta:
+        model = SchoolResult
+        fields = [
+            "id", "period", "school", "school_code", "school_name", "alliance", "own_total", "final_score",
+            "grade", "award_preview", "award", "rubric", "rubric_version", "rubric_hash", "trace",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class AllianceResultSerializer(ScopedModelSerializer):
+    class Meta:
+        model = AllianceResult
+        fields = ["id", "period", "alliance", "score", "grade", "rubric_version", "rubric_hash", "trace"]
+        read_only_fields = fields
+
+
+class DeclineWarningSerializer(ScopedModelSerializer):
+    class Meta:
+        model = DeclineWarning
+        fields = ["id", "period", "school", "falls", "scores"]
+        read_only_fields = fields
+
+
+class EvaluationRunSerializer(ScopedModelSerializer):
+    class Meta:
+        model = EvaluationRun
+        fields = [
+            "id", "county", "start_year", "started_at", "finished_at", "status", "periods_count",
+            "schools_count", "alliances_count", "warnings_count", "progress", "error", "trigger",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class RunStartSerializer(serializers.Serializer):
+    start_year = serializers.IntegerField(required=False, allow_null=True)
+
+
+class AppealSerializer(ScopedModelSerializer):
+    class Meta:
+        model = Appeal
+        fields = [
+            "id", "period", "school", "indicator", "reason", "evidence", "status", "filed_by", "filed_at",
+            "decided_by", "decided_at", "decision", "corrected_value",
+        ]  # fmt: skip
+        read_only_fields = ["school", "status", "filed_by", "filed_at", "decided_by", "decided_at", "decision",
+                            "corrected_value"]  # fmt: skip
+
+    def validate(self, attrs: dict) -> dict:
+        return attrs  # appeal_file checks the period, the notice and the indicator
+
+
+class AppealAcceptSerializer(serializers.Serializer):
+    value = serializers.DecimalField(max_digits=14, decimal_places=4)
+    decision = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class AppealRejectSerializer(serializers.Serializer):
+    decision = serializers.CharField(allow_blank=True)
+
+
+class AwardPolicySerializer(ScopedModelSerializer):
+    class Meta:
+        model = AwardPolicy
+        fields = ["id", "county", "school_year", "kind", "tier_coefficients", "pass_threshold", "fill_pool"]
+        county_scoped = ("county", "school_year")
+
+
+class PublicationSerializer(ScopedModelSerializer):
+    class Meta:
+        model = Publication
+        fields = [
+            "id", "period", "revision", "proposed_by", "approved_by", "approved_at", "reason", "awards",
+            "ledger_entry_id", "reversal_entry_id",
+        ]  # fmt: skip
+        read_only_fields = fields
