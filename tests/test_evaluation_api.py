@@ -1,0 +1,114 @@
+"""The evaluation API and admin as users reach them: scoping, query counts, the award sheet."""
+
+import csv
+import io
+from decimal import Decimal as D
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+from django.urls import include, path
+
+from evaluation import services
+from evaluation.models import SchoolResult
+
+from .factories_evaluation import enter
+
+urlpatterns = [path("", include("evaluation.urls")), path("", include("config.urls"))]
+
+
+@pytest.fixture
+def evaluated(bureau_staff, year_period, simple_rubric, eval_schools, open_year):
+    for key, (q, c) in {"lead": (100, 50), "a": (50, 75), "other_lead": (100, 75), "b": (50, 25)}.items():
+        enter(bureau_staff, year_period, simple_rubric, eval_schools[key], quality=q, care=c)
+    services.evaluation_run()
+    return year_period
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/evaluation/results/",
+        "/api/v1/evaluation/rubrics/",
+        "/api/v1/evaluation/indicators/",
+        "/api/v1/evaluation/periods/",
+        "/api/v1/evaluation/values/",
+        "/api/v1/evaluation/alliance-results/",
+        "/api/v1/evaluation/runs/",
+        "/api/v1/evaluation/appeals/",
+        "/api/v1/evaluation/warnings/",
+        "/api/v1/evaluation/publications/",
+        "/api/v1/evaluation/award-policies/",
+    ],
+)
+def test_lists_do_not_query_per_row(evaluated, bureau_staff, api_as, url, django_assert_max_num_queries):
+    api = api_as(bureau_staff)
+    with django_assert_max_num_queries(8):
+        r = api.get(url)
+    assert r.status_code == 200
+
+
+def test_results_scoping(evaluated, bureau_staff, other_bureau_staff, auditor, principal, assessor, api_as):
+    counts = {}
+    for user in (bureau_staff, other_bureau_staff, auditor, principal, assessor):
+        counts[user.username] = api_as(user).get("/api/v1/evaluation/results/").json()["count"]
+    # the bureau and the auditor see the county's working figures; others nothing before the proposal
+    assert counts == {"bureau": 4, "bureau_y": 0, "auditor": 4, "principal": 0, "assessor": 0}
+
+
+def test_only_bureau_proposes_through_the_api(evaluated, principal, bureau_staff, api_as):
+    assert api_as(principal).post(f"/api/v1/evaluation/periods/{evaluated.pk}/propose/").status_code == 403
+    r = api_as(bureau_staff).post(f"/api/v1/evaluation/periods/{evaluated.pk}/propose/", {}, format="json")
+    assert r.status_code == 200 and r.json()["status"] == "proposed"
+
+
+def test_award_sheet_adds_up_to_the_pool(evaluated, tmp_path, eval_schools):
+    # when
+    out = tmp_path / "awards.csv"
+    call_command("export_awards", "--year", "2025", "--output", str(out))
+    raw = out.read_bytes()
+    # then UTF-8 with a BOM, one row per school, a remainder row and the pool last
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+    body, pool_row = rows[1:-1], rows[-1]
+    assert len(body) == 5  # four schools and the remainder
+    assert sum(D(r[5]) for r in body) == D(pool_row[5]) == D("240000.00")
+    assert [r[0] for r in body[:4]] == sorted(s.code for s in eval_schools.values())
+
+
+def test_admin_pages_render_for_the_bureau(evaluated, bureau_staff):
+    client = Client()
+    client.force_login(bureau_staff)
+    result = SchoolResult.objects.first()
+    for url in (
+        "/evaluation/rubric/",
+        "/evaluation/schoolresult/",
+        f"/evaluation/schoolresult/{result.pk}/change/",
+        "/evaluation/evaluationperiod/",
+        f"/evaluation/evaluationperiod/{evaluated.pk}/preview/?beta=0.2&kind=tiers",
+        "/evaluation/evaluationrun/",
+        "/evaluation/appeal/",
+        "/evaluation/indicatorvalue/",
+    ):
+        r = client.get(url)
+        assert r.status_code == 200, url
+    r = client.get(f"/evaluation/schoolresult/{result.pk}/change/")
+    assert "bundling" in r.content.decode()
+
+
+def test_admin_export_action_downloads_the_sheet(evaluated, bureau_staff):
+    client = Client()
+    client.force_login(bureau_staff)
+    r = client.post("/evaluation/evaluationperiod/", {"action": "export_awards", "_selected_action": [evaluated.pk]})
+    assert r.status_code == 200 and r["Content-Type"].startswith("text/csv")
+    assert r.content.startswith(b"\xef\xbb\xbf")
+
+
+@pytest.mark.urls("tests.test_evaluation_api")
+def test_my_result_page_shows_the_school_its_proposed_result(evaluated, bureau_staff, principal):
+    client = Client()
+    client.force_login(principal)
+    assert "60.00" not in client.get("/evaluation/my-result/").content.decode()
+    services.publication_propose(actor=bureau_staff, period=evaluated)
+    page = client.get("/evaluation/my-result/").content.decode()
+    assert "60.00" in page and "东山小学" in page and "西岭小学" not in page
