@@ -81,7 +81,8 @@ class ScopedModelSerializer(serializers.ModelSerializer):
             if name in getattr(meta, "write_scoped", ()):
                 target.queryset = self._writable(qs, user)
             elif name in getattr(meta, "county_scoped", ()):
-                target.queryset = qs if user.is_superuser else qs.filter(**{qs.model.scope.county: user.county_id})
+                county_id = getattr(user, "county_id", None)  # None for anonymous (schema generation)
+                target.queryset = qs if user.is_superuser else qs.filter(**{qs.model.scope.county: county_id})
             else:
                 target.queryset = qs.visible_to(user)
         return fields
