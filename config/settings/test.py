@@ -4,7 +4,6 @@ Under CI=true both must be configured; nothing falls back to SQLite or in-proces
 """
 
 import os
-import warnings
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -30,5 +29,3 @@ STORAGES = {
 DATABASES["default"]["CONN_MAX_AGE"] = 0
 # Tests run tasks in-process unless a test starts a real worker (tests/test_worker*.py).
 CELERY_TASK_ALWAYS_EAGER = True
-# WhiteNoise looks for collected static files, which tests do not need.
-warnings.filterwarnings("ignore", message="No directory at", module="whitenoise.base")
