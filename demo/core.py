@@ -35,6 +35,8 @@ class Context:
     users: dict[str, User] = field(default_factory=dict)
     teachers: dict[tuple[str, str], Any] = field(default_factory=dict)
     created: dict[str, int] = field(default_factory=dict)
+    principal_of: Any = None  # school code -> its principal's User (set by the users section)
+    funding_year: Any = None  # set by the funding part when the funding app exists
 
     def note(self, message: str) -> None:
         self.write(message)
@@ -187,7 +189,7 @@ def _plan_tasks(
     for title, months, who in templates:
         due = min(_add_months(fact.agreement, months) + dt.timedelta(days=draw.randint(0, 20)), data.YEAR_END)
         roll = draw.random()
-        late = draw.randint(-10, 12)
+        late = draw.randint(-20, 5)
         if due <= AS_OF:
             status = "done" if roll < 0.8 else ("in_progress" if roll < 0.95 else "dropped")
         else:
@@ -215,12 +217,35 @@ def _plan_tasks(
     return tasks
 
 
+PRINCIPAL_NAMES = {"HN018": ("王", "芳")}
+
+
+def user_specs() -> list[tuple[str, str, str, str, str | None, tuple[str, ...]]]:
+    """The six demo logins, then a principal account for every other school (the lead
+    principal of each alliance plans its fund; member principals log their own rows)."""
+    specs = list(data.USERS)
+    taken = {spec[4] for spec in specs if spec[4]}
+    leads = {a.lead for a in data.ALLIANCES}
+    draw = rng("principals")
+    for school in data.SCHOOLS:
+        if school.code in taken:
+            continue
+        role = "lead_principal" if school.code in leads else "member_principal"
+        last, first = PRINCIPAL_NAMES.get(school.code) or (
+            draw.choice(data.SURNAMES),
+            draw.choice(data.GIVEN_ANY) + draw.choice(data.GIVEN_MALE + data.GIVEN_FEMALE),
+        )
+        specs.append((f"principal-{school.code.lower()}", role, last, first, school.code, ()))
+    return specs
+
+
 def _load_users(ctx: Context) -> None:
+    specs = user_specs()
     groups = {role: Group.objects.get_or_create(name=role.value)[0] for role in Role}
-    existing = {u.username: u for u in User.objects.filter(username__in=[u[0] for u in data.USERS])}
+    existing = {u.username: u for u in User.objects.filter(username__in=[s[0] for s in specs])}
     # One hash for all demo users: hashing is deliberately slow, and they share one password.
     password = None
-    for username, role, last, first, school_code, assessed in data.USERS:
+    for username, role, last, first, school_code, assessed in specs:
         user = existing.get(username)
         if user is None:
             password = password or make_password(data.PASSWORD)
@@ -233,13 +258,18 @@ def _load_users(ctx: Context) -> None:
                 is_staff=True,
                 password=password,
             )
-            user.full_clean()
+            validate(user)
             user.save()
             ctx.count(User._meta.label)
-        user.groups.add(groups[Role(role)])
-        if assessed:
-            user.assessed_schools.add(*(ctx.schools[c] for c in assessed))
+            user.groups.add(groups[Role(role)])
+            if assessed:
+                user.assessed_schools.add(*(ctx.schools[c] for c in assessed))
         ctx.users[username] = user
+
+    def principal_of(code: str) -> User:
+        return next(u for u in ctx.users.values() if u.school_id == ctx.schools[code].pk)
+
+    ctx.principal_of = principal_of
 
 
 def logins() -> list[tuple[str, str, str, str]]:

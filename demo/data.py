@@ -261,7 +261,7 @@ SUBJECTS_BY_STAGE["nine_year"] = SUBJECTS_BY_STAGE["primary"] + (
 )
 SUBJECTS_BY_STAGE["complete"] = SUBJECTS_BY_STAGE["junior"] + (("morality_law", 1),)
 
-SURNAMES = "刘王李张陈杨周谭罗曾邓彭唐蒋肖贺廖谢颜胡何邹朱黄龚文阳夏倪潘汤宋段侯雷伍吴许袁欧阳旷尹易"
+SURNAMES = "刘王李张陈杨周谭罗曾邓彭唐蒋肖贺廖谢颜胡何邹朱黄龚文阳夏倪潘汤宋段侯雷伍吴许袁旷尹易"
 # Two-character surnames are kept whole.
 COMPOUND_SURNAMES = ("欧阳",)
 GIVEN_FEMALE = "芳丽娟敏静霞燕红玲婷洁慧佳琳雪梅兰莉萍颖倩晶娜琴艳蓉妍"

@@ -1,9 +1,106 @@
-"""The demo county's evaluation rows."""
+"""The demo county's evaluation: the default rubric (seed 003's seven dimensions), a term's
+manual and survey values, a tiered award policy, and one evaluation run.
+
+Values go through ``evaluation.services.indicator_value_set``: the assessor enters those of
+her assigned schools, the bureau the others, as in the county's routine. The run is
+``evaluation_run`` (what the nightly job calls); a second load finds its run and starts none.
+"""
 
 from __future__ import annotations
 
-from .core import Context
+import importlib
+from decimal import Decimal
+
+from . import data
+from .core import Context, ensure, rng
+
+NEEDED = ("rubric_create_default", "period_create", "indicator_value_set", "evaluation_run")
+# Manual values (0–100) by strength class; survey satisfaction (%) as seed 003 reports it
+# (teachers 99 %, students 97.5 %, parents 98 %), lower at weak schools.
+MANUAL_RANGE = {"strong": (86, 99), "weak": (70, 92), "new": (75, 90)}
+SURVEY_RANGE = {"strong": (94.0, 99.5), "weak": (82.0, 97.5), "new": (86.0, 98.0)}
+COMMENTS = {
+    "strong": "材料齐全,做法扎实,示范带动作用明显。",
+    "weak": "有计划有落实,过程资料需进一步完善。",
+    "new": "起步良好,制度建设正在完善。",
+}
+TIERS = {"excellent": "1.2", "good": "1.0", "pass": "0.8", "fail": "0"}
 
 
 def load(ctx: Context) -> None:
-    ctx.note("  evaluation: not wired yet, skipped")
+    try:
+        models = importlib.import_module("evaluation.models")
+        services = importlib.import_module("evaluation.services")
+    except ImportError:
+        ctx.note("  evaluation: no evaluation app in this tree yet, rubric and scores skipped")
+        return
+    missing = [name for name in NEEDED if not hasattr(services, name)]
+    if missing:
+        ctx.note(f"  evaluation: evaluation.services lacks {', '.join(missing)}, rubric and scores skipped")
+        return
+    Rubric, EvaluationPeriod = models.Rubric, models.EvaluationPeriod
+    rubric = Rubric.objects.filter(county=ctx.county, school_year=ctx.school_year).order_by("-version").first()
+    if rubric is None:
+        rubric = services.rubric_create_default(county=ctx.county, school_year=ctx.school_year, actor=ctx.bureau)
+        ctx.count(Rubric._meta.label)
+    period = EvaluationPeriod.objects.filter(
+        county=ctx.county, school_year=ctx.school_year, term=ctx.terms[1], kind=EvaluationPeriod.Kind.TERM
+    ).first()
+    if period is None:
+        period = services.period_create(actor=ctx.bureau, school_year=ctx.school_year, term=ctx.terms[1])
+        ctx.count(EvaluationPeriod._meta.label)
+    if hasattr(models, "AwardPolicy"):
+        ensure(
+            ctx,
+            models.AwardPolicy,
+            {"county": ctx.county, "school_year": ctx.school_year},
+            {"kind": "tiers", "tier_coefficients": TIERS, "pass_threshold": Decimal("60.00"), "fill_pool": True},
+        )
+    _enter_values(ctx, models, services, rubric, period)
+    runs = models.EvaluationRun.objects.filter(county=ctx.county)
+    if period.status == EvaluationPeriod.Status.OPEN and not runs.exists():
+        run = services.evaluation_run(county=ctx.county, start_year=data.START_YEAR, trigger="load_demo")
+        ctx.count(models.EvaluationRun._meta.label)
+        ctx.note(
+            f"  evaluation: run {run.status}, {run.schools_count} schools and {run.alliances_count} alliances scored"
+        )
+
+
+def _enter_values(ctx: Context, models, services, rubric, period) -> None:
+    Indicator, IndicatorValue = models.Indicator, models.IndicatorValue
+    draw = rng("evaluation")
+    indicators = list(
+        Indicator.objects.filter(
+            dimension__rubric=rubric, method__in=(Indicator.Method.MANUAL, Indicator.Method.SURVEY)
+        ).order_by("dimension__order" if _has_field(models.Dimension, "order") else "dimension__pk", "pk")
+    )
+    entered = set(IndicatorValue.objects.filter(period=period).values_list("indicator_id", "school_id"))
+    assessor = ctx.users["demo-assessor"]
+    assessed = set(next(u[5] for u in data.USERS if u[0] == "demo-assessor"))
+    for fact in data.SCHOOLS:
+        school = ctx.schools[fact.code]
+        for indicator in indicators:
+            if indicator.method == Indicator.Method.SURVEY:
+                low, high = SURVEY_RANGE[fact.strength]
+                value = Decimal(str(round(draw.uniform(low, high), 1)))
+                comment = "问卷调查,有效样本率95%以上。"
+            else:
+                low, high = MANUAL_RANGE[fact.strength]
+                value = Decimal(draw.randint(low, high))
+                comment = COMMENTS[fact.strength]
+            value = min(max(value, indicator.value_min), indicator.value_max)
+            if (indicator.pk, school.pk) in entered:
+                continue
+            services.indicator_value_set(
+                actor=assessor if fact.code in assessed else ctx.bureau,
+                period=period,
+                indicator=indicator,
+                school=school,
+                value=value,
+                comment=comment,
+            )
+            ctx.count(IndicatorValue._meta.label)
+
+
+def _has_field(model, name: str) -> bool:
+    return any(f.name == name for f in model._meta.get_fields())

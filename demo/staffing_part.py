@@ -70,7 +70,6 @@ class ExchangeFact:
     classes: str = ""
     weekly_periods: int = 0
     cancel_reason: str = ""
-    logged_by: str = "demo-bureau"
 
 
 @dataclass
@@ -117,7 +116,7 @@ def _weighted(draw: random.Random, pairs: tuple[tuple[str, int], ...]) -> str:
 
 def _name(draw: random.Random, gender: str, used: set[str]) -> str:
     while True:
-        surname = draw.choice(data.COMPOUND_SURNAMES) if draw.random() < 0.02 else draw.choice(data.SURNAMES[:-2])
+        surname = draw.choice(data.COMPOUND_SURNAMES) if draw.random() < 0.02 else draw.choice(data.SURNAMES)
         pool = data.GIVEN_FEMALE if gender == "female" else data.GIVEN_MALE
         given = draw.choice(pool) if draw.random() < 0.35 else draw.choice(data.GIVEN_ANY + pool) + draw.choice(pool)
         name = surname + given
@@ -235,7 +234,7 @@ def plan_exchanges(roster: dict[str, list[TeacherFact]]) -> list[ExchangeFact]:
     stage = {s.code: s.stage for s in data.SCHOOLS}
     plan: list[ExchangeFact] = []
 
-    def teaching(kind, teacher, hosts, dates, status, *, logged_by="demo-bureau", classes=None, **extra):
+    def teaching(kind, teacher, hosts, dates, status, *, classes=None, **extra):
         n = classes if classes is not None else draw.randint(1, 3)
         periods = n * (5 if teacher.subject in MAIN_SUBJECTS else 2)
         plan.append(
@@ -251,7 +250,6 @@ def plan_exchanges(roster: dict[str, list[TeacherFact]]) -> list[ExchangeFact]:
                 class_count=n,
                 classes=_classes(draw, stage[hosts[0]], n) if n else "",
                 weekly_periods=periods,
-                logged_by=logged_by,
                 **extra,
             )
         )
@@ -275,24 +273,22 @@ def plan_exchanges(roster: dict[str, list[TeacherFact]]) -> list[ExchangeFact]:
     yang = pick.named("HN001", "阳小勇")
     plan.append(ExchangeFact("posting", "HN001", yang.name, ("HN002",), *YEAR_LONG, "active", "management"))
     for name, host in (("夏露菲", "HN005"), ("李海军", "HN006")):
-        teaching("dispatched", pick.named("HN004", name), [host], YEAR_LONG, "active", logged_by="demo-lead", classes=2)
+        teaching("dispatched", pick.named("HN004", name), [host], YEAR_LONG, "active", classes=2)
     teaching("shadowing", pick.named("HN006", "倪燕华"), ["HN004"], TERM1, "completed", classes=1)
 
     for alliance in data.ALLIANCES:
         lead, members = alliance.lead, alliance.members
-        logged_by = "demo-lead" if lead == "HN004" else "demo-bureau"
         for member in members:
             # 支教: fixed term, fixed people, fixed subjects (定期定人定科目).
-            teaching("dispatched", pick.take(lead, key=True), [member], TERM1, "completed", logged_by=logged_by)
+            teaching("dispatched", pick.take(lead, key=True), [member], TERM1, "completed")
         # 跟岗: a young teacher of a member school learns at the lead school.
         member = members[-1]
-        member_log = "demo-member" if member == "HN002" else "demo-bureau"
         teaching("shadowing", pick.take(member, young=True), [lead], (dt.date(2025, 10, 8), dt.date(2025, 12, 26)),
-                 "completed", logged_by=member_log, classes=1)  # fmt: skip
+                 "completed", classes=1)  # fmt: skip
         # 送教: a one-day event, not a posting.
         day = dt.date(2025, draw.choice((10, 11, 12)), draw.randint(3, 26))
         teacher = draw.choice([t for t in roster[lead] if t.key] or roster[lead])
-        teaching("lesson_delivery", teacher, [members[0]], (day, day), "completed", logged_by=logged_by, classes=1)
+        teaching("lesson_delivery", teacher, [members[0]], (day, day), "completed", classes=1)
         if alliance.kind in ("community", "group"):
             # 轮岗 both ways for the school year.
             teaching("rotation", pick.take(lead), [members[0]], YEAR_LONG, "active")
@@ -310,7 +306,7 @@ def plan_exchanges(roster: dict[str, list[TeacherFact]]) -> list[ExchangeFact]:
             teaching("itinerant", teacher, list(members[:2]), TERM1, "completed", classes=4)
         # The spring term: approved and still-planned postings.
         teaching("dispatched", pick.take(lead, key=True), [members[0]], TERM2,
-                 "approved" if draw.random() < 0.6 else "planned", logged_by=logged_by)  # fmt: skip
+                 "approved" if draw.random() < 0.6 else "planned")  # fmt: skip
 
     # 代岗, 智教/同步课堂, a cancelled shadowing and a cross-alliance lesson delivery.
     teaching("substitute", pick.take("HN005"), ["HN004"], (dt.date(2025, 11, 3), dt.date(2025, 12, 19)), "completed")
@@ -349,7 +345,8 @@ def _load_exchanges(ctx: Context, models, services, plan: list[ExchangeFact]) ->
         if (teacher.pk, fact.kind, fact.start) in existing:
             continue
         exchange = services.exchange_create(
-            actor=ctx.users[fact.logged_by],
+            # Principals log their own school's exchanges; the bureau approves them.
+            actor=ctx.principal_of(fact.school),
             teacher=teacher,
             origin_school=ctx.schools[fact.school],
             host_schools=[ctx.schools[c] for c in fact.hosts],
@@ -461,6 +458,8 @@ def plan_activities(roster: dict[str, list[TeacherFact]]) -> list[data.ActivityF
             add("term_meeting", dt.date(2025, 9, 12 + index), lead, everyone, "学期帮扶工作例会",
                 "各校校长、分管副校长、教务主任", 4 * len(everyone),
                 "研究本学期帮扶任务清单,明确时间表、路线图、责任人。")  # fmt: skip
+        add("term_meeting", dt.date(2025, 11, 14 + index), lead, everyone, "期中工作推进会",
+            "各校校长、教务主任", 3 * len(everyone), "通报任务清单进度,调整帮扶方式与重点。")  # fmt: skip
         # Most lead schools visit every member; two leave one out (the share is an indicator).
         visited = members if index % 5 != 4 else members[:-1]
         if lead == "HN018":
@@ -476,16 +475,16 @@ def plan_activities(roster: dict[str, list[TeacherFact]]) -> list[data.ActivityF
                 draw.randint(12, 48), "同课异构、评课议课,形成共享教学设计。")  # fmt: skip
         add("training", day((10, 11, 12)), lead, everyone, draw.choice(data.ACTIVITY_TITLES["training"]),
             "成员校青年教师、班主任", draw.randint(30, 120), "专家报告、名师讲座、现场教学。")  # fmt: skip
-        if draw.random() < 0.6:
+        for _ in range(draw.randint(1, 3)):
             subject = SUBJECT_ZH[draw.choice(MAIN_SUBJECTS)]
             add("resource_sharing", day((11, 12)), lead, everyone, f"共享{subject}学科教案与课件",
                 f"牵头校{subject}教研组", draw.randint(8, 24), "上传教案、课件、微课到联盟资源库。",
                 resource_count=draw.randint(20, 160))  # fmt: skip
-        if draw.random() < 0.5:
+        if draw.random() < 0.7:
             title = draw.choice(data.ACTIVITY_TITLES["culture_sports"])
             add("culture_sports", day((10, 11, 12)), lead, everyone, title, "各校师生", draw.randint(120, 400),
                 "校际艺术节、运动会、社团联谊。")  # fmt: skip
-        if draw.random() < 0.5:
+        for _ in range(draw.randint(0, 3)):
             subject = SUBJECT_ZH[draw.choice(MAIN_SUBJECTS)]
             add("online_lesson", day(), lead, everyone, f"智慧云课堂:{subject}名师课堂",
                 "牵头校名师、成员校学生", draw.randint(40, 200), "以直播方式同步上课、同屏互动。")  # fmt: skip

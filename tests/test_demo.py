@@ -134,3 +134,81 @@ def test_logins_needs_no_database_rows():
     # --logins only prints the fixed logins: make demo calls it after loading anyway
     lines = load_demo("--logins").strip().splitlines()
     assert len(lines) == len(data.USERS)
+
+
+def test_about_three_hundred_teachers_with_subjects_titles_and_key_teachers(demo):
+    from staffing.models import Teacher
+
+    teachers = Teacher.objects.filter(school__county=demo)
+    assert 270 <= teachers.count() <= 330
+    assert teachers.values("subject").distinct().count() >= 10
+    assert set(teachers.values_list("title", flat=True)) >= {"none", "second", "first", "senior"}
+    assert 0.1 < teachers.filter(is_key_teacher=True).count() / teachers.count() < 0.4
+    # the articles' named teachers are there (seed 000)
+    assert teachers.filter(name="华朝霞", school__name="三塘联合学校", is_key_teacher=True).exists()
+
+
+def test_a_term_of_exchanges_of_every_kind_and_status_obeying_the_rules(demo):
+    from staffing.models import Exchange
+
+    exchanges = Exchange.objects.filter(origin_school__county=demo)
+    # then every kind and every status occurs
+    assert set(exchanges.values_list("kind", flat=True)) == set(Exchange.Kind.values)
+    assert set(exchanges.values_list("status", flat=True)) == set(Exchange.Status.values)
+    # 走教 names several host schools; a cross-alliance exchange is flagged by the service
+    itinerant = exchanges.filter(kind=Exchange.Kind.ITINERANT).annotate(n=Count("hosts"))
+    assert itinerant.filter(n__gte=2).exists()
+    assert exchanges.filter(cross_alliance=True).exists()
+    # approvals are the bureau's, and no teacher holds two overlapping postings
+    assert not exchanges.exclude(status__in=["planned"]).filter(approved_by__isnull=True).exists()
+    for exchange in exchanges.exclude(kind__in=Exchange.EVENT_KINDS):
+        assert exchange.overlapping_posting() is None, exchange
+
+
+def test_mentoring_pairs_have_meetings_and_activities_cover_every_kind(demo):
+    from staffing.models import Activity, MentorPair
+
+    pairs = MentorPair.objects.filter(mentor__school__county=demo)
+    assert pairs.count() >= 10
+    assert not pairs.annotate(n=Count("meetings")).filter(n=0).exists()
+    activities = Activity.objects.filter(host_school__county=demo)
+    assert set(activities.values_list("kind", flat=True)) == set(Activity.Kind.values)
+    assert not activities.annotate(n=Count("schools")).filter(n=0).exists()
+
+
+def test_an_open_funding_year_with_approved_plans_and_spending_that_ledger_check_accepts(demo):
+    from funding.models import FundingYear, SpendingPlan, SpendingRecord
+
+    # given the demo's funding year (200,000 per school, 70/30)
+    year = FundingYear.objects.get(county=demo)
+    assert year.status == FundingYear.Status.OPEN
+    assert (year.base_quota, year.lead_share, year.pool_share) == (data.BASE_QUOTA, data.LEAD_SHARE, data.POOL_SHARE)
+    assert year.quotas.count() == School.objects.filter(county=demo).count()
+    # then every alliance has a plan approved by a bureau user
+    alliances = Alliance.objects.filter(school_year__county=demo)
+    approved = SpendingPlan.objects.filter(funding_year=year, status=SpendingPlan.Status.APPROVED)
+    assert set(approved.values_list("alliance_id", flat=True)) == set(alliances.values_list("pk", flat=True))
+    assert {role_of(plan.decided_by) for plan in approved.select_related("decided_by")} == {Role.BUREAU}
+    assert SpendingRecord.objects.filter(plan_line__plan__funding_year=year).count() >= 30
+    # and the books balance
+    out = StringIO()
+    call_command("ledger_check", stdout=out)
+    assert "OK" in out.getvalue()
+
+
+def test_the_default_rubric_with_a_term_of_values_and_one_evaluation_run(demo):
+    from evaluation.models import EvaluationRun, Indicator, IndicatorValue, Rubric, SchoolResult
+
+    rubric = Rubric.objects.get(county=demo)
+    assert rubric.dimensions.count() == 7
+    values = IndicatorValue.objects.filter(period__county=demo)
+    methods = set(values.values_list("indicator__method", flat=True))
+    assert methods == {Indicator.Method.MANUAL, Indicator.Method.SURVEY}
+    assert values.values("school").distinct().count() == School.objects.filter(county=demo).count()
+    # the assessor entered the values of her schools
+    assessor = User.objects.get(username="demo-assessor")
+    assert values.filter(entered_by=assessor).exists()
+    assert not values.filter(entered_by=assessor).exclude(school__in=assessor.assessed_schools.all()).exists()
+    run = EvaluationRun.objects.get(county=demo)
+    assert run.status == EvaluationRun.Status.SUCCEEDED
+    assert SchoolResult.objects.filter(period__county=demo).count() == School.objects.filter(county=demo).count()
