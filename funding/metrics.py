@@ -14,6 +14,7 @@ from django.db.models.functions import Coalesce
 
 from .models import Account, FundingYear, LedgerEntry, LedgerLine, PlanLine, SpendingRecord
 from .querysets import ZERO, money_sum
+from .rounding import FEN
 
 RATE = Decimal("0.0001")
 MONEY = DecimalField(max_digits=14, decimal_places=2)
@@ -92,14 +93,18 @@ def pool_shares(funding_year: FundingYear) -> dict[int, Decimal]:
         .values("entry__school")
         .annotate(total=Sum("amount"))
     )
-    return {row["entry__school"]: row["total"] for row in rows}
+    return {row["entry__school"]: Decimal(row["total"]).quantize(FEN) for row in rows}
 
 
 def pool_total(funding_year: FundingYear) -> Decimal:
     """The pool as booked at opening (before any award)."""
-    return LedgerLine.objects.filter(
-        entry__funding_year=funding_year, entry__kind=LedgerEntry.Kind.ALLOCATION, account__kind=Account.Kind.POOL
-    ).aggregate(total=money_sum("amount"))["total"]
+    return (
+        LedgerLine.objects.filter(
+            entry__funding_year=funding_year, entry__kind=LedgerEntry.Kind.ALLOCATION, account__kind=Account.Kind.POOL
+        )
+        .aggregate(total=money_sum("amount"))["total"]
+        .quantize(FEN)
+    )
 
 
 def year_summary(funding_year: FundingYear) -> dict[str, Decimal]:
@@ -118,4 +123,5 @@ def year_summary(funding_year: FundingYear) -> dict[str, Decimal]:
         pool_balance=money_sum("amount", filter=Q(account__kind=Account.Kind.POOL)),
     )
     totals["quotas"] = -totals["quotas"]
-    return totals
+    # SQLite returns sums without their scale; the summary prints fen everywhere.
+    return {key: Decimal(value).quantize(FEN) for key, value in totals.items()}
