@@ -8,7 +8,6 @@ in the project folder and Celery tasks executed in-process.
 from pathlib import Path
 
 import environ
-from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -85,7 +84,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Locale: Simplified Chinese first, English switchable; Beijing time. ---
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# Each app keeps its translations in <app>/locale (zh_Hans); there is no project-level catalogue.
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
@@ -227,4 +226,3 @@ LOGGING = {
     "loggers": {"axes": {"level": "WARNING"}},
 }
 
-ADMIN_SITE_HEADER = _("County school-alliance portal")
