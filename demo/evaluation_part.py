@@ -11,6 +11,8 @@ from __future__ import annotations
 import importlib
 from decimal import Decimal
 
+from django.utils.translation import gettext as _
+
 from . import data
 from .core import Context, ensure, rng
 
@@ -32,11 +34,14 @@ def load(ctx: Context) -> None:
         models = importlib.import_module("evaluation.models")
         services = importlib.import_module("evaluation.services")
     except ImportError:
-        ctx.note("  evaluation: no evaluation app in this tree yet, rubric and scores skipped")
+        ctx.note(_("  evaluation: no evaluation app in this tree yet; rubric and scores skipped"))
         return
     missing = [name for name in NEEDED if not hasattr(services, name)]
     if missing:
-        ctx.note(f"  evaluation: evaluation.services lacks {', '.join(missing)}, rubric and scores skipped")
+        ctx.note(
+            _("  evaluation: evaluation.services lacks %(names)s; rubric and scores skipped")
+            % {"names": ", ".join(missing)}
+        )
         return
     Rubric, EvaluationPeriod = models.Rubric, models.EvaluationPeriod
     rubric = Rubric.objects.filter(county=ctx.county, school_year=ctx.school_year).order_by("-version").first()
@@ -62,7 +67,8 @@ def load(ctx: Context) -> None:
         run = services.evaluation_run(county=ctx.county, start_year=data.START_YEAR, trigger="load_demo")
         ctx.count(models.EvaluationRun._meta.label)
         ctx.note(
-            f"  evaluation: run {run.status}, {run.schools_count} schools and {run.alliances_count} alliances scored"
+            _("  evaluation: run %(status)s, %(schools)d schools and %(alliances)d alliances scored")
+            % {"status": run.get_status_display(), "schools": run.schools_count, "alliances": run.alliances_count}
         )
 
 

@@ -12,6 +12,8 @@ import datetime as dt
 import importlib
 from decimal import Decimal
 
+from django.utils.translation import gettext as _
+
 from . import data
 from .core import Context, add_new, ensure, rng
 
@@ -57,11 +59,11 @@ def load(ctx: Context) -> None:
         models = importlib.import_module("funding.models")
         services = importlib.import_module("funding.services")
     except ImportError:
-        ctx.note("  funding: no funding app in this tree yet, funding year skipped")
+        ctx.note(_("  funding: no funding app in this tree yet; funding year skipped"))
         return
     missing = [name for name in NEEDED if not hasattr(services, name)]
     if missing or not hasattr(models, "FundingYear"):
-        ctx.note(f"  funding: funding.services lacks {', '.join(missing)}, funding year skipped")
+        ctx.note(_("  funding: funding.services lacks %(names)s; funding year skipped") % {"names": ", ".join(missing)})
         return
     year = _open_year(ctx, models, services)
     plans = _approved_plans(ctx, models, services, year)
@@ -81,7 +83,7 @@ def _open_year(ctx: Context, models, services):
         added = services.funding_quotas_default(actor=ctx.bureau, funding_year=year)
         ctx.count(models.FundingQuota._meta.label, added)
         year = services.funding_year_open(actor=ctx.bureau, funding_year=year)
-        ctx.count("funding: allocation booked")
+        ctx.note(_("  funding: the year is open and its 70/30 allocation booked"))
     return year
 
 

@@ -14,6 +14,7 @@ import random
 from dataclasses import dataclass, field
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from . import data
 from .core import AS_OF, Context, add_new, ensure, rng
@@ -87,13 +88,13 @@ def load(ctx: Context) -> None:
     except ImportError:
         models = None
     if models is None or not hasattr(models, "Teacher"):
-        ctx.note("  staffing: no staffing models in this tree yet, teachers and exchanges skipped")
+        ctx.note(_("  staffing: no staffing models in this tree yet; teachers and exchanges skipped"))
         return
     roster = plan_teachers()
     _load_teachers(ctx, models, roster)
     services = _module("staffing.services")
     if services is None or not hasattr(services, "exchange_create"):
-        ctx.note("  staffing: staffing.services.exchange_create is missing, exchanges skipped")
+        ctx.note(_("  staffing: staffing.services.exchange_create is missing; exchanges skipped"))
     else:
         _load_exchanges(ctx, models, services, plan_exchanges(roster))
     _load_mentoring(ctx, models, plan_mentoring(roster))
@@ -467,7 +468,7 @@ def plan_activities(roster: dict[str, list[TeacherFact]]) -> list[data.ActivityF
         for member in visited:
             add("visit", day((9, 10, 11)), lead, (lead, member), f"牵头校赴{names[member]}调研座谈",
                 "牵头校校长、教务主任", draw.randint(4, 10), "了解受援校师资、课程和学生生活方面的需求。")  # fmt: skip
-        for _ in range(2):
+        for _round in range(2):
             subject = SUBJECT_ZH[draw.choice((*MAIN_SUBJECTS, "science", "morality_law"))]
             host = draw.choice(everyone)
             title = draw.choice(data.ACTIVITY_TITLES["teaching_research"]).format(subject=subject)
@@ -475,7 +476,7 @@ def plan_activities(roster: dict[str, list[TeacherFact]]) -> list[data.ActivityF
                 draw.randint(12, 48), "同课异构、评课议课,形成共享教学设计。")  # fmt: skip
         add("training", day((10, 11, 12)), lead, everyone, draw.choice(data.ACTIVITY_TITLES["training"]),
             "成员校青年教师、班主任", draw.randint(30, 120), "专家报告、名师讲座、现场教学。")  # fmt: skip
-        for _ in range(draw.randint(1, 3)):
+        for _round in range(draw.randint(1, 3)):
             subject = SUBJECT_ZH[draw.choice(MAIN_SUBJECTS)]
             add("resource_sharing", day((11, 12)), lead, everyone, f"共享{subject}学科教案与课件",
                 f"牵头校{subject}教研组", draw.randint(8, 24), "上传教案、课件、微课到联盟资源库。",
@@ -484,7 +485,7 @@ def plan_activities(roster: dict[str, list[TeacherFact]]) -> list[data.ActivityF
             title = draw.choice(data.ACTIVITY_TITLES["culture_sports"])
             add("culture_sports", day((10, 11, 12)), lead, everyone, title, "各校师生", draw.randint(120, 400),
                 "校际艺术节、运动会、社团联谊。")  # fmt: skip
-        for _ in range(draw.randint(0, 3)):
+        for _round in range(draw.randint(0, 3)):
             subject = SUBJECT_ZH[draw.choice(MAIN_SUBJECTS)]
             add("online_lesson", day(), lead, everyone, f"智慧云课堂:{subject}名师课堂",
                 "牵头校名师、成员校学生", draw.randint(40, 200), "以直播方式同步上课、同屏互动。")  # fmt: skip

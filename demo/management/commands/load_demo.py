@@ -4,20 +4,26 @@ from __future__ import annotations
 
 import time
 
+from django.apps import apps
 from django.core.management.base import BaseCommand
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from demo import loader
 from demo.core import logins
 
 
 class Command(BaseCommand):
-    help = "Load the demo county (schools, alliances, teachers, exchanges, funding, evaluation). Safe to run twice."
+    help = gettext_lazy(
+        "Load the demo county (schools, alliances, teachers, exchanges, funding, evaluation). Running it again "
+        "changes nothing."
+    )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument(
             "--logins",
             action="store_true",
-            help="Only print one demo login per role (username, password, role, school).",
+            help=gettext_lazy("Only print one demo login per role: role, username, password, school."),
         )
 
     def handle(self, *args, logins: bool = False, **options) -> None:
@@ -28,10 +34,16 @@ class Command(BaseCommand):
         ctx = loader.load(self.stdout.write)
         if ctx.created:
             for label, n in sorted(ctx.created.items()):
-                self.stdout.write(f"  created {n:>4} {label}")
+                name = apps.get_model(label)._meta.verbose_name
+                self.stdout.write(_("  %(model)s: %(count)d created") % {"count": n, "model": name})
         else:
-            self.stdout.write("  nothing to do: the demo county is already loaded")
-        self.stdout.write(self.style.SUCCESS(f"Demo county {ctx.county} loaded in {time.monotonic() - started:.1f} s."))
+            self.stdout.write(_("  Nothing to do: the demo county is already loaded."))
+        self.stdout.write(
+            self.style.SUCCESS(
+                _("Demo county %(county)s loaded in %(seconds).1f s.")
+                % {"county": ctx.county, "seconds": time.monotonic() - started}
+            )
+        )
 
     def _print_logins(self) -> None:
         rows = logins()
