@@ -22,7 +22,10 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "portal.example-county.edu.cn"
 # Variables of the test run that must not leak into the production-like subprocess.
-LEAKY = ("DJANGO_SETTINGS_MODULE", "DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "DEBUG", "CI")
+LEAKY = (
+    "DJANGO_SETTINGS_MODULE", "DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "DEBUG", "CI",
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
+)  # fmt: skip
 
 
 def production_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
