@@ -153,31 +153,42 @@ def compute_awards(pool: Decimal, inputs: Sequence[AwardInput], params: PolicyPa
     to_fen(pool)  # refuses a pool that is not whole fen
     if pool < 0:
         raise ValidationError(_("The pool may not be negative."))
-    weights: list[Decimal] = []
+    # The 30 % share taken exactly (quota × the pool's share of all quotas) rather than as
+    # rounded to the fen when booked, so one grade earns exactly the same per yuan of quota.
+    total_quota = sum((i.quota for i in inputs), ZERO)
+    share_rate = Fraction(sum((i.share for i in inputs), ZERO)) / Fraction(total_quota) if total_quota else Fraction(0)
+    weights: list[Fraction] = []
     eligible: list[bool] = []
     for item in inputs:
         passes = params.pass_threshold is None or item.score >= params.pass_threshold
         if params.kind == "proportional":
-            w = item.score * item.quota if passes else ZERO
+            w = Fraction(item.score * item.quota) if passes else Fraction(0)
         else:
-            w = params.coefficients[item.grade] * item.share if passes else ZERO
-        weights.append(max(w, ZERO))
+            w = Fraction(params.coefficients[item.grade]) * Fraction(item.quota) * share_rate if passes else Fraction(0)
+        weights.append(max(w, Fraction(0)))
         eligible.append(passes and w > 0)
-    total_weight = sum(weights, ZERO)
+    total_weight = sum(weights, Fraction(0))
     if total_weight == 0:
         lines = [
-            AwardLine(i.school_id, from_fen(0), False, w, Fraction(0)) for i, w in zip(inputs, weights, strict=True)
+            AwardLine(i.school_id, from_fen(0), False, _fraction_to_decimal(w), Fraction(0))
+            for i, w in zip(inputs, weights, strict=True)
         ]
         return AwardSheet(pool, lines, pool, params)
-    if params.kind == "tiers" and not params.fill_pool and total_weight <= pool:
+    # Largest remainder breaks ties by position: put higher scores first so that a tie of
+    # remainders never gives the last fen to the lower score.
+    order = sorted(range(len(inputs)), key=lambda k: (-inputs[k].score, k))
+    if params.kind == "tiers" and not params.fill_pool and total_weight <= Fraction(pool):
         # Pay coefficient × share as it stands, down to the fen; what is left stays in the pool.
-        exact = [Fraction(w) for w in weights]
-        awards = [from_fen(math.floor(Fraction(w) * 100)) for w in weights]
+        exact = list(weights)
+        awards = [from_fen(math.floor(w * 100)) for w in weights]
     else:
-        exact = [Fraction(pool) * Fraction(w) / Fraction(total_weight) for w in weights]
-        awards = split(pool, weights)
+        exact = [Fraction(pool) * w / total_weight for w in weights]
+        ordered = split(pool, [weights[k] for k in order])
+        awards = [ZERO] * len(inputs)
+        for position, k in enumerate(order):
+            awards[k] = ordered[position]
     lines = [
-        AwardLine(i.school_id, a, ok, w, e)
+        AwardLine(i.school_id, a, ok, _fraction_to_decimal(w), e)
         for i, a, ok, w, e in zip(inputs, awards, eligible, weights, exact, strict=True)
     ]
     remainder = pool - sum(awards, ZERO)
