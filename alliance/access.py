@@ -42,6 +42,22 @@ COUNTY_READERS = frozenset({Role.BUREAU, Role.AUDITOR})
 
 
 @dataclass(frozen=True)
+class Via:
+    """A lookup to schools that counts only where extra conditions hold on the same join, e.g. an
+    alliance's *lead* school: ``Via("alliance__memberships__school", alliance__memberships__role="lead")``."""
+
+    path: str
+    where: dict
+
+    def __init__(self, path: str, **where: Any) -> None:
+        object.__setattr__(self, "path", path)
+        object.__setattr__(self, "where", where)
+
+    def __hash__(self) -> int:
+        return hash((self.path, tuple(sorted(self.where.items()))))
+
+
+@dataclass(frozen=True)
 class Scope:
     """How a model's rows relate to the county and to schools.
 
@@ -54,9 +70,9 @@ class Scope:
     """
 
     county: str
-    schools: tuple[str, ...] = ()
-    owners: tuple[str, ...] = ()
-    assessed: tuple[str, ...] = ()
+    schools: tuple[str | Via, ...] = ()
+    owners: tuple[str | Via, ...] = ()
+    assessed: tuple[str | Via, ...] = ()
     county_wide: bool = False
 
 
@@ -113,16 +129,20 @@ def writable_schools(user: Any) -> QuerySet[School]:
     return schools.none()
 
 
-def _any_of(paths: tuple[str, ...], schools: QuerySet) -> Q:
+def _any_of(paths: tuple[str | Via, ...], schools: QuerySet) -> Q:
     q = Q(pk__in=[])
     for path in paths:
-        q |= Q(**{f"{path}__in": schools.values("pk")})
+        if isinstance(path, Via):
+            # One Q, so the conditions apply to the same joined row (the same membership).
+            q |= Q(**{f"{path.path}__in": schools.values("pk")}, **path.where)
+        else:
+            q |= Q(**{f"{path}__in": schools.values("pk")})
     return q
 
 
-def _filter(qs: QuerySet, q: Q, paths: tuple[str, ...]) -> QuerySet:
+def _filter(qs: QuerySet, q: Q, paths: tuple[str | Via, ...]) -> QuerySet:
     # A path through a many-valued relation would repeat rows; a subquery on pk does not.
-    single = len(paths) == 1 and "__" not in paths[0]
+    single = len(paths) == 1 and isinstance(paths[0], str) and "__" not in paths[0]
     if single and (paths[0] == "pk" or not qs.model._meta.get_field(paths[0]).many_to_many):
         return qs.filter(q)
     return qs.filter(pk__in=qs.model._base_manager.filter(q).values("pk"))

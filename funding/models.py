@@ -18,7 +18,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from alliance.access import Scope
+from alliance.access import Scope, Via
 from alliance.models import Alliance, County, School, SchoolYear
 
 from .querysets import (
@@ -212,7 +212,11 @@ class Account(models.Model):
     )
 
     objects = AccountQuerySet.as_manager()
-    scope = Scope(county="funding_year__county", schools=("school", "alliance__memberships__school"))
+    # An alliance's accounts are the lead school's to see; a member school sees its own.
+    scope = Scope(
+        county="funding_year__county",
+        schools=("school", Via("alliance__memberships__school", alliance__memberships__role="lead")),
+    )
 
     COUNTY_KINDS = (Kind.APPROPRIATION, Kind.POOL)
     ALLIANCE_KINDS = (Kind.ALLIANCE_FUND, Kind.RETURNED)
@@ -293,7 +297,13 @@ class LedgerEntry(models.Model):
     objects = LedgerEntryQuerySet.as_manager()
     scope = Scope(
         county="funding_year__county",
-        schools=("lines__account__school", "lines__account__alliance__memberships__school"),
+        schools=(
+            "lines__account__school",
+            Via(
+                "lines__account__alliance__memberships__school",
+                lines__account__alliance__memberships__role="lead",
+            ),
+        ),
     )
 
     class Meta:
@@ -333,7 +343,10 @@ class LedgerLine(models.Model):
     objects = LedgerLineQuerySet.as_manager()
     scope = Scope(
         county="entry__funding_year__county",
-        schools=("account__school", "account__alliance__memberships__school"),
+        schools=(
+            "account__school",
+            Via("account__alliance__memberships__school", account__alliance__memberships__role="lead"),
+        ),
     )
 
     class Meta:
@@ -393,7 +406,9 @@ class SpendingPlan(models.Model):
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True, editable=False)
 
     objects = SpendingPlanQuerySet.as_manager()
-    scope = Scope(county="funding_year__county", schools=("alliance__memberships__school",), owners=("lead_school",))
+    # The whole plan (every member school's lines) is the lead school's; a member school reads
+    # its own lines (PlanLine).
+    scope = Scope(county="funding_year__county", schools=("lead_school",), owners=("lead_school",))
 
     class Meta:
         verbose_name = _("spending plan")

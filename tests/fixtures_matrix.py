@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from django.core.files.base import ContentFile
 
+from funding import services as funding
+from funding.models import Account, Category, PlanLine
 from staffing.models import ActivityAttachment
 
+from .factories import SchoolYearFactory
+from .factories_funding import FundingQuotaFactory, FundingYearFactory
 from .factories_staffing import (
     ActivityFactory,
     ExchangeFactory,
@@ -21,6 +26,7 @@ from .factories_staffing import (
 def extend(w: Any) -> None:
     """Adds each app's A-side and B-side rows to the world."""
     _staffing(w)
+    _funding(w)
 
 
 def _staffing(w: Any) -> None:
@@ -44,3 +50,55 @@ def _staffing(w: Any) -> None:
     w.other_attachment = ActivityAttachment.objects.create(
         activity=w.other_activity, file=ContentFile(b"photo", name="photo.txt"), caption="照片"
     )
+
+
+def _funding(w: Any) -> None:
+    bureau = w.users["bureau"]
+    # an open year with approved plans for both alliances and one spending record each
+    w.open_year = FundingYearFactory(school_year=w.school_year, county=w.county)
+    funding.funding_quotas_default(actor=bureau, funding_year=w.open_year)
+    funding.funding_year_open(actor=bureau, funding_year=w.open_year)
+    w.plan = _approved_plan(w, w.alliance, w.users["lead"], w.member_school)
+    w.line = w.plan.lines.get(school=w.member_school)
+    other_lead = _user(w, "other_lead", w.other_lead_school)
+    w.other_plan = _approved_plan(w, w.other_alliance, other_lead, w.other_school)
+    w.other_line = w.other_plan.lines.get(school=w.other_school)
+    w.record = funding.spending_record_create(
+        actor=w.principal, plan_line=w.line, date=dt.date(2025, 10, 20), amount=Decimal("300.00"), payee="文具店"
+    )
+    w.other_record = funding.spending_record_create(
+        actor=other_lead, plan_line=w.other_line, date=dt.date(2025, 10, 20), amount=Decimal("200.00"), payee="书店"
+    )
+    w.spending_entry = w.record.ledger_entries.get()
+    w.other_spending_entry = w.other_record.ledger_entries.get()
+    w.spending_account = Account.objects.get(funding_year=w.open_year, school=w.member_school, kind="school_spending")
+    w.other_spending_account = Account.objects.get(
+        funding_year=w.open_year, school=w.other_school, kind="school_spending"
+    )
+    # a draft revision of the first plan, whose lines may still be edited
+    w.draft_plan = funding.spending_plan_revise(actor=w.users["lead"], plan=w.plan)
+    w.draft_line = w.draft_plan.lines.get(school=w.member_school)
+    w.other_draft_plan = funding.spending_plan_revise(actor=other_lead, plan=w.other_plan)
+    w.other_draft_line = w.other_draft_plan.lines.get(school=w.other_school)
+    # draft years (quotas editable) in both counties, and school years to create more
+    w.draft_year = FundingYearFactory(school_year=SchoolYearFactory(county=w.county, start_year=2026), county=w.county)
+    w.other_draft_year = FundingYearFactory(school_year=w.other_school_year, county=w.other_county)
+    w.school_year_2027 = SchoolYearFactory(county=w.county, start_year=2027)
+    w.other_school_year_2026 = SchoolYearFactory(county=w.other_county, start_year=2026)
+    w.quota = FundingQuotaFactory(funding_year=w.draft_year, school=w.member_school)
+    w.other_quota = FundingQuotaFactory(funding_year=w.draft_year, school=w.other_school)
+
+
+def _user(w: Any, username: str, school: Any) -> Any:
+    from alliance.access import Role
+
+    from .factories import UserFactory
+
+    return UserFactory(username=username, county=w.county, school=school, role=Role.LEAD_PRINCIPAL)
+
+
+def _approved_plan(w: Any, alliance: Any, lead: Any, member: Any) -> Any:
+    plan = funding.spending_plan_create(actor=lead, funding_year=w.open_year, alliance=alliance)
+    PlanLine.objects.create(plan=plan, school=member, category=Category.TEACHING_RESEARCH, amount=Decimal("50000.00"))
+    funding.spending_plan_submit(actor=lead, plan=plan)
+    return funding.spending_plan_approve(actor=w.users["bureau"], plan=plan)
