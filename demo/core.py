@@ -35,7 +35,7 @@ class Context:
     users: dict[str, User] = field(default_factory=dict)
     teachers: dict[tuple[str, str], Any] = field(default_factory=dict)
     created: dict[str, int] = field(default_factory=dict)
-    principal_of: Any = None  # school code -> its principal's User (set by the users section)
+    principals: dict[str, User] = field(default_factory=dict)  # by school code
     funding_year: Any = None  # set by the funding part when the funding app exists
 
     def note(self, message: str) -> None:
@@ -52,8 +52,8 @@ class Context:
     def second_bureau(self) -> User:
         return self.users["demo-bureau2"]
 
-    def alliance_of(self, code: str) -> data.AllianceFact:
-        return next(a for a in data.ALLIANCES if code == a.lead or code in a.members)
+    def principal_of(self, code: str) -> User:
+        return self.principals[code]
 
 
 def rng(section: str) -> random.Random:
@@ -64,7 +64,7 @@ def rng(section: str) -> random.Random:
 def validate(row: models.Model) -> None:
     """The model's own rules (field choices and ranges, ``clean()``) without a query per
     foreign key: the demo's related rows were just read or written, and the database holds
-    the constraints anyway. Keeps the load to a few seconds on PostgreSQL."""
+    the constraints anyway. A query per foreign key would double the load's time."""
     relations = [f.name for f in row._meta.concrete_fields if f.is_relation]
     row.clean_fields(exclude=relations)
     row.clean()
@@ -265,11 +265,8 @@ def _load_users(ctx: Context) -> None:
             if assessed:
                 user.assessed_schools.add(*(ctx.schools[c] for c in assessed))
         ctx.users[username] = user
-
-    def principal_of(code: str) -> User:
-        return next(u for u in ctx.users.values() if u.school_id == ctx.schools[code].pk)
-
-    ctx.principal_of = principal_of
+        if school_code:
+            ctx.principals[school_code] = user
 
 
 def logins() -> list[tuple[str, str, str, str]]:

@@ -213,3 +213,26 @@ def test_the_default_rubric_with_a_term_of_values_and_one_evaluation_run(demo):
     run = EvaluationRun.objects.get(county=demo)
     assert run.status == EvaluationRun.Status.SUCCEEDED
     assert SchoolResult.objects.filter(period__county=demo).count() == School.objects.filter(county=demo).count()
+
+
+def test_every_date_lies_in_the_2025_2026_school_year_whatever_today_is(demo):
+    from funding.models import SpendingRecord
+    from staffing.models import Activity, Exchange, MentorMeeting
+
+    # given the fixed school year of the demo
+    first, last = data.YEAR_START, data.YEAR_END
+    # then no date of the demo's calendar was taken from the clock
+    dates = [
+        *Exchange.objects.filter(origin_school__county=demo).values_list("start_date", "end_date"),
+        *((d, d) for d in Activity.objects.filter(host_school__county=demo).values_list("date", flat=True)),
+        *(
+            (d, d)
+            for d in MentorMeeting.objects.filter(pair__mentor__school__county=demo).values_list("date", flat=True)
+        ),
+        *((d, d) for d in SpendingRecord.objects.filter(plan_line__school__county=demo).values_list("date", flat=True)),
+        *PairingTask.objects.filter(pairing__alliance__school_year__county=demo).values_list("due_date", "due_date"),
+    ]
+    assert dates
+    assert all(first <= start <= end <= last for start, end in dates)
+    approvals = Exchange.objects.filter(origin_school__county=demo, approved_at__isnull=False)
+    assert {a.approved_at.date().year for a in approvals} <= {2025, 2026}
