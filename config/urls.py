@@ -31,6 +31,8 @@ urlpatterns = [
     path("api/auth/token/", obtain_auth_token, name="api-token"),
     # Session login/logout for the browsable API (logout is a POST).
     path("api/auth/", include("rest_framework.urls")),
+    # The principal's result page (公示); before the admin, whose catch-all would take it.
+    path("", include("evaluation.urls")),
     # Last: the admin at the site root ends with a catch-all that would shadow every path after it.
     path("", admin.site.urls),
 ]

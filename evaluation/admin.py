@@ -43,6 +43,14 @@ def _run(modeladmin, request, fn, ok_message) -> None:
         modeladmin.message_user(request, ok_message, messages.SUCCESS)
 
 
+class KeptForTheRecord:
+    """Rows that document the evaluation (values, periods, appeals, publications, runs): never
+    deleted; a wrong value is re-entered, a decision is recorded, a publication is corrected."""
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class LockedUnlessDraft:
     """A locked rubric (and its parts) is read-only here: revise it to make a new version."""
 
@@ -123,7 +131,7 @@ class DimensionAdmin(LockedUnlessDraft, ScopedAdmin):
 
 
 @admin.register(IndicatorValue)
-class IndicatorValueAdmin(ScopedAdmin):
+class IndicatorValueAdmin(KeptForTheRecord, ScopedAdmin):
     list_display = ["school", "indicator", "period", "value", "entered_by", "entered_at"]
     list_filter = ["period", "indicator__method"]
     list_select_related = ["school", "indicator", "period__term", "period__school_year", "entered_by"]
@@ -168,7 +176,7 @@ class IndicatorValueAdmin(ScopedAdmin):
 
 
 @admin.register(EvaluationPeriod)
-class EvaluationPeriodAdmin(ScopedAdmin):
+class EvaluationPeriodAdmin(KeptForTheRecord, ScopedAdmin):
     list_display = ["__str__", "county", "kind", "status", "notice_ends_at", "proposed_by", "approved_by", "links"]
     list_filter = ["status", "kind", "school_year"]
     list_select_related = ["county", "school_year", "term", "proposed_by", "approved_by"]
@@ -342,7 +350,7 @@ class DeclineWarningAdmin(ResultAdminMixin, ScopedAdmin):
 
 
 @admin.register(EvaluationRun)
-class EvaluationRunAdmin(ScopedAdmin):
+class EvaluationRunAdmin(KeptForTheRecord, ScopedAdmin):
     list_display = ["started_at", "finished_at", "status", "progress", "periods_count", "schools_count",
                     "warnings_count", "trigger"]  # fmt: skip
     list_filter = ["status"]
@@ -355,8 +363,9 @@ class EvaluationRunAdmin(ScopedAdmin):
         return False
 
 
+
 @admin.register(Appeal)
-class AppealAdmin(ScopedAdmin):
+class AppealAdmin(KeptForTheRecord, ScopedAdmin):
     list_display = ["school", "indicator", "period", "status", "filed_at", "decided_by"]
     list_filter = ["status", "period"]
     list_select_related = ["school", "indicator", "period__term", "period__school_year", "decided_by"]
@@ -405,7 +414,7 @@ class AwardPolicyAdmin(ScopedAdmin):
 
 
 @admin.register(Publication)
-class PublicationAdmin(ScopedAdmin):
+class PublicationAdmin(KeptForTheRecord, ScopedAdmin):
     list_display = ["period", "revision", "proposed_by", "approved_by", "approved_at", "ledger_entry_id"]
     list_select_related = ["period__term", "period__school_year", "proposed_by", "approved_by"]
     readonly_fields = [f.name for f in Publication._meta.fields]

@@ -501,7 +501,9 @@ class Publication(models.Model):
     reversal_entry_id = models.BigIntegerField(_("reversing entry"), null=True, blank=True)
 
     objects = ScopedQuerySet.as_manager()
-    scope = Scope(county="period__county", county_wide=True)
+    # The frozen awards of every school: the bureau's and the auditors', not the schools' (each
+    # school reads its own result and award through SchoolResult).
+    scope = Scope(county="period__county")
 
     class Meta:
         verbose_name = _("publication")

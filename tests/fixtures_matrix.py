@@ -27,6 +27,7 @@ def extend(w: Any) -> None:
     """Adds each app's A-side and B-side rows to the world."""
     _staffing(w)
     _funding(w)
+    _evaluation(w)
 
 
 def _staffing(w: Any) -> None:
@@ -102,3 +103,59 @@ def _approved_plan(w: Any, alliance: Any, lead: Any, member: Any) -> Any:
     PlanLine.objects.create(plan=plan, school=member, category=Category.TEACHING_RESEARCH, amount=Decimal("50000.00"))
     funding.spending_plan_submit(actor=lead, plan=plan)
     return funding.spending_plan_approve(actor=w.users["bureau"], plan=plan)
+
+
+def _evaluation(w: Any) -> None:
+    from django.utils import timezone
+
+    from alliance.access import Role
+    from evaluation import services as evaluation
+    from evaluation.models import AwardPolicy, DeclineWarning, Indicator, Publication
+
+    from .factories import TermFactory, UserFactory
+    from .factories_evaluation import enter, make_rubric
+
+    bureau, bureau_y = w.users["bureau"], w.users["bureau_y"]
+    w.rubric = make_rubric(bureau, w.school_year)
+    w.other_rubric = make_rubric(bureau_y, w.other_school_year)
+    w.indicator = Indicator.objects.get(dimension__rubric=w.rubric, code="quality")
+    w.indicator_care = Indicator.objects.get(dimension__rubric=w.rubric, code="care")
+    w.other_indicator = Indicator.objects.get(dimension__rubric=w.other_rubric, code="quality")
+    w.period = evaluation.period_create(actor=bureau, school_year=w.school_year)
+    w.other_period = evaluation.period_create(actor=bureau_y, school_year=w.other_school_year)
+    for school, score in ((w.lead_school, 95), (w.member_school, 80), (w.other_lead_school, 90), (w.other_school, 70)):
+        enter(bureau, w.period, w.rubric, school, quality=score, care=score)
+    w.run = evaluation.evaluation_run(county=w.county, start_year=2025)
+    w.other_run = evaluation.evaluation_run(county=w.other_county, start_year=2025)
+    w.result = w.period.school_results.get(school=w.member_school)
+    w.other_result = w.period.school_results.get(school=w.other_school)
+    w.alliance_result = w.period.alliance_results.get(alliance=w.alliance)
+    w.other_alliance_result = w.period.alliance_results.get(alliance=w.other_alliance)
+    # the year's results go on public notice; a term period stays open for new values
+    evaluation.publication_propose(actor=bureau, period=w.period)
+    w.warning = DeclineWarning.objects.create(period=w.period, school=w.member_school, falls=2, scores=[90, 85, 80])
+    w.other_warning = DeclineWarning.objects.create(period=w.period, school=w.other_school, falls=2, scores=[80, 75])
+    w.term_2 = TermFactory(school_year=w.school_year, number=2, start_date=dt.date(2026, 2, 20),
+                           end_date=dt.date(2026, 7, 10))  # fmt: skip
+    w.term_period = evaluation.period_create(actor=bureau, school_year=w.school_year, term=w.term)
+    evaluation.indicator_value_set(
+        actor=bureau, period=w.term_period, indicator=w.indicator, school=w.member_school, value=81
+    )
+    evaluation.indicator_value_set(
+        actor=bureau, period=w.term_period, indicator=w.indicator, school=w.other_school, value=71
+    )
+    w.value = w.term_period.values.get(school=w.member_school)
+    w.other_value = w.term_period.values.get(school=w.other_school)
+    b_principal = UserFactory(username="principal_b_matrix", county=w.county, school=w.other_school,
+                              role=Role.MEMBER_PRINCIPAL)  # fmt: skip
+    w.appeal = evaluation.appeal_file(actor=w.principal, period=w.period, indicator=w.indicator, reason="数据有误")
+    w.other_appeal = evaluation.appeal_file(actor=b_principal, period=w.period, indicator=w.indicator, reason="复核")
+    w.policy = AwardPolicy.objects.create(county=w.county, school_year=w.school_year)
+    w.other_policy = AwardPolicy.objects.create(county=w.other_county, school_year=w.other_school_year)
+    now = timezone.now()
+    w.publication = Publication.objects.create(
+        period=w.period, revision=1, proposed_by=bureau, approved_by=w.users["auditor"], approved_at=now
+    )
+    w.other_publication = Publication.objects.create(
+        period=w.other_period, revision=1, proposed_by=bureau_y, approved_by=bureau_y, approved_at=now
+    )

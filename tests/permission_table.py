@@ -51,6 +51,9 @@ class Rule:
     # The admin's change form where it differs from the API (e.g. a plan's notes are editable there).
     admin_change: frozenset[str] | None = None
     admin_change_b: frozenset[str] | None = None
+    # deletions the admin offers where the API has none
+    admin_delete: frozenset[str] = frozenset()
+    admin_delete_b: frozenset[str] = frozenset()
     deletable: bool = True
 
     @property
@@ -135,10 +138,10 @@ rule(
     change_b=frozenset({"bureau_y"}),
     create_b=frozenset({"bureau_y"}),
     payload=lambda w: {
-        "school_year": w.school_year.pk,
-        "number": 2,
-        "start_date": "2026-02-20",
-        "end_date": "2026-07-10",
+        "school_year": w.school_year_2027.pk,
+        "number": 1,
+        "start_date": "2027-09-01",
+        "end_date": "2028-01-20",
     },
     payload_b=lambda w: {
         "school_year": w.other_school_year.pk,
@@ -147,6 +150,7 @@ rule(
         "end_date": "2026-07-10",
     },
     patch=lambda w: {"end_date": "2026-01-25"},
+    deletable=False,  # the evaluation periods of its terms PROTECT it
 )
 rule(
     "alliance",
@@ -297,6 +301,8 @@ rule(
     payload_b=lambda w: {"county": w.other_county.pk, "school_year": w.other_school_year_2026.pk},
     patch=lambda w: {"base_quota": "210000.00"},
     unsupported=frozenset({"delete"}),
+    admin_delete=BUREAU,  # a draft year, nothing booked yet
+    admin_delete_b=frozenset({"bureau_y"}),
 )
 rule(
     "fundingquota",
@@ -366,4 +372,113 @@ rule(
     payload=lambda w: {"plan_line": w.line.pk, "date": "2025-11-02", "amount": "120.50", "payee": "新华书店"},
     payload_b=lambda w: {"plan_line": w.other_line.pk, "date": "2025-11-02", "amount": "1.00", "payee": "x"},
     unsupported=frozenset({"patch", "delete"}),
+)
+
+# --- evaluation -------------------------------------------------------------------------
+COUNTY_Y = {"read_b": frozenset({"bureau_y"}), "change_b": frozenset(), "create_b": frozenset()}
+rule(
+    "rubric",
+    a_row=lambda w: w.rubric,
+    b_row=lambda w: w.other_rubric,
+    change=frozenset(),  # the world's rubric is locked by its values: a PATCH is refused (400)
+    create=frozenset(),  # creation with a full structure: tests/test_evaluation_api.py
+    payload=lambda w: {"school_year": w.school_year_2027.pk},
+    patch=lambda w: {"beta": "0.30"},
+    unsupported=frozenset({"delete"}),
+    read_b=frozenset({"bureau_y"}),
+    change_b=frozenset({"bureau_y"}),  # county Y's rubric has no values yet: still editable
+    create_b=frozenset(),
+    admin_delete_b=frozenset({"bureau_y"}),  # an unlocked draft may be thrown away in the admin
+)
+rule(
+    "indicator",
+    a_row=lambda w: w.indicator,
+    b_row=lambda w: w.other_indicator,
+    change=frozenset(),
+    readonly=True,
+    **COUNTY_Y,
+)
+rule(
+    "evaluationperiod",
+    a_row=lambda w: w.period,
+    b_row=lambda w: w.other_period,
+    change=frozenset(),
+    create=BUREAU,
+    payload=lambda w: {"school_year": w.school_year.pk, "term": w.term_2.pk},
+    unsupported=frozenset({"patch", "delete"}),
+    admin_change=BUREAU,  # the notice length, in the admin form
+    admin_change_b=frozenset({"bureau_y"}),
+    **COUNTY_Y,
+)
+rule(
+    "indicatorvalue",
+    a_row=lambda w: w.value,
+    b_row=lambda w: w.other_value,
+    change=frozenset(),
+    create=frozenset({"bureau", "assessor"}),  # the assessor enters scores for its assigned school A
+    payload=lambda w: {"period": w.term_period.pk, "indicator": w.indicator_care.pk, "school": w.member_school.pk,
+                       "value": "88"},
+    payload_b=lambda w: {"period": w.term_period.pk, "indicator": w.indicator_care.pk, "school": w.other_school.pk,
+                         "value": "77"},
+    unsupported=frozenset({"patch", "delete"}),
+    admin_change=frozenset({"bureau", "assessor"}),  # the admin form re-enters a value through the service
+    admin_change_b=BUREAU,
+)  # fmt: skip
+RESULT_READERS = COUNTY_X  # once proposed (公示), a school's result reaches its principal, lead and assessor
+for basename, a, b in (
+    ("schoolresult", "result", "other_result"),
+    ("allianceresult", "alliance_result", "other_alliance_result"),
+    ("declinewarning", "warning", "other_warning"),
+):
+    rule(
+        basename,
+        a_row=lambda w, a=a: getattr(w, a),
+        b_row=lambda w, b=b: getattr(w, b),
+        read=RESULT_READERS,
+        change=frozenset(),
+        change_b=frozenset(),
+        create_b=frozenset(),
+        readonly=True,
+    )
+rule(
+    "evaluationrun",
+    a_row=lambda w: w.run,
+    b_row=lambda w: w.other_run,
+    read=COUNTY_READERS,
+    readonly=True,
+    change=frozenset(),
+    **COUNTY_Y,
+)
+rule(
+    "appeal",
+    a_row=lambda w: w.appeal,
+    b_row=lambda w: w.other_appeal,
+    change=frozenset(),
+    change_b=frozenset(),
+    create=frozenset({"lead", "principal"}),  # each for its own school, during the notice period
+    create_b=frozenset(),
+    payload=lambda w: {"period": w.period.pk, "indicator": w.indicator_care.pk, "reason": "家长问卷样本过少"},
+    unsupported=frozenset({"patch", "delete"}),
+    admin_change=frozenset({"bureau", "principal"}),  # the filer amends, the bureau decides, in the admin
+    admin_change_b=BUREAU,
+)
+rule(
+    "awardpolicy",
+    a_row=lambda w: w.policy,
+    b_row=lambda w: w.other_policy,
+    payload=lambda w: {"county": w.county.pk, "school_year": w.school_year_2027.pk, "kind": "proportional"},
+    payload_b=lambda w: {"county": w.other_county.pk, "school_year": w.other_school_year_2026.pk, "kind": "tiers"},
+    patch=lambda w: {"pass_threshold": "60.00"},
+    read_b=frozenset({"bureau_y"}),
+    change_b=frozenset({"bureau_y"}),
+    create_b=frozenset({"bureau_y"}),
+)
+rule(
+    "publication",
+    a_row=lambda w: w.publication,
+    b_row=lambda w: w.other_publication,
+    read=COUNTY_READERS,  # every school's frozen award: not for principals
+    change=frozenset(),
+    readonly=True,
+    **COUNTY_Y,
 )

@@ -98,7 +98,8 @@ def _expected_write(rule: Rule, role: str, allowed: frozenset[str], visible: boo
         return {200, 201, 204}
     if role not in rule.writers:
         return {403}  # the role may not write this kind of row at all
-    return {403} if visible else {404}  # another school's row is "not found"
+    # another school's row is "not found"; a visible one is forbidden or refused by a rule
+    return {400, 403} if visible else {404}
 
 
 def _expected_create(rule: Rule, role: str, allowed: frozenset[str]) -> set[int]:
@@ -110,7 +111,9 @@ def _expected_create(rule: Rule, role: str, allowed: frozenset[str]) -> set[int]
         return {403, 405}
     if role not in rule.writers:
         return {403}
-    return {400, 403}  # the role creates such rows, but not naming another school's or county's
+    # the role creates such rows, but not naming another school's or county's rows (a 404 where
+    # the view looks the named row up itself)
+    return {400, 403, 404}
 
 
 CASES = [(basename, role) for basename in sorted(TABLE) for role in ROLES]
