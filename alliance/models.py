@@ -52,9 +52,9 @@ class School(models.Model):
     stage = models.CharField(_("stage"), max_length=16, choices=Stage.choices)
     location = models.CharField(_("location"), max_length=16, choices=Location.choices)
     strength = models.CharField(_("strength class"), max_length=16, choices=Strength.choices)
-    students = models.PositiveIntegerField(_("students"), default=0, validators=[MinValueValidator(0)])
-    teachers = models.PositiveIntegerField(_("teachers"), default=0, validators=[MinValueValidator(0)])
-    classes = models.PositiveIntegerField(_("classes"), default=0, validators=[MinValueValidator(0)])
+    students = models.PositiveIntegerField(_("number of students"), default=0, validators=[MinValueValidator(0)])
+    teachers = models.PositiveIntegerField(_("number of teachers"), default=0, validators=[MinValueValidator(0)])
+    classes = models.PositiveIntegerField(_("number of classes"), default=0, validators=[MinValueValidator(0)])
     active = models.BooleanField(_("active"), default=True)
 
     objects = SchoolQuerySet.as_manager()
