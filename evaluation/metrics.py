@@ -86,6 +86,22 @@ def _pct(part: Any, whole: Any) -> Decimal:
     return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.0001"))
 
 
+def county_school_ids(period: Any) -> list[int]:
+    """The ids of every school of the period's county (active or not), read once per period.
+
+    Metrics restrict to the county by these ids rather than through a join on the school's
+    county: PostgreSQL then answers each metric from the school-id indexes in proportion to
+    the county's rows, not the whole province's (one county's query used to scan every
+    county's activities). ``compute_period`` refreshes the cache at its start."""
+    ids = getattr(period, "_county_school_ids", None)
+    if ids is None:
+        from alliance.models import School
+
+        ids = list(School.objects.filter(county_id=period.county_id).order_by("pk").values_list("pk", flat=True))
+        period._county_school_ids = ids
+    return ids
+
+
 # --- exchanges ---------------------------------------------------------------------------
 
 
@@ -113,7 +129,7 @@ def _teacher_days(qs, period: Any, prefix: str, group_by: str) -> dict[int, Deci
 
 @metric("exchange_days_sent", _("Exchange teacher-days sent"), unit=_("teacher-days"))
 def exchange_days_sent(period: Any) -> dict[int, Decimal]:
-    qs = _exchanges(period).filter(origin_school__county_id=period.county_id)
+    qs = _exchanges(period).filter(origin_school_id__in=county_school_ids(period))
     return _teacher_days(qs, period, "", "origin_school_id")
 
 
@@ -122,7 +138,7 @@ def exchange_days_hosted(period: Any) -> dict[int, Decimal]:
     from staffing.models import ExchangeHost
 
     qs = ExchangeHost.objects.filter(
-        school__county_id=period.county_id,
+        school_id__in=county_school_ids(period),
         exchange__status__in=COUNTED_EXCHANGE_STATUSES,
         exchange__start_date__lte=period.end_date,
         exchange__end_date__gte=period.start_date,
@@ -134,7 +150,7 @@ def exchange_days_hosted(period: Any) -> dict[int, Decimal]:
 def dispatched_teachers(period: Any) -> dict[int, Decimal]:
     rows = (
         _exchanges(period)
-        .filter(origin_school__county_id=period.county_id, kind="dispatched")
+        .filter(origin_school_id__in=county_school_ids(period), kind="dispatched")
         .values("origin_school_id")
         .annotate(n=Count("teacher_id", distinct=True))
         .order_by()
@@ -154,7 +170,7 @@ def rotation_ratio(period: Any) -> dict[int, Decimal]:
         exchanges__end_date__gte=period.start_date,
     )
     rows = (
-        Teacher.objects.filter(school__county_id=period.county_id)
+        Teacher.objects.filter(school_id__in=county_school_ids(period))
         .values("school_id")
         .annotate(
             eligible=Count("pk", filter=eligible, distinct=True),
@@ -172,7 +188,10 @@ def _activities(period: Any, **filters: Any):
     from staffing.models import Activity
 
     return Activity.objects.filter(
-        host_school__county_id=period.county_id, date__gte=period.start_date, date__lte=period.end_date, **filters
+        host_school_id__in=county_school_ids(period),
+        date__gte=period.start_date,
+        date__lte=period.end_date,
+        **filters,
     )
 
 
@@ -271,7 +290,9 @@ def mentoring_meetings(period: Any) -> dict[int, Decimal]:
     from staffing.models import MentorMeeting
 
     qs = MentorMeeting.objects.filter(
-        date__gte=period.start_date, date__lte=period.end_date, pair__mentor__school__county_id=period.county_id
+        date__gte=period.start_date,
+        date__lte=period.end_date,
+        pair__mentor__school_id__in=county_school_ids(period),
     )
     out: dict[int, Decimal] = defaultdict(Decimal)
     for r in qs.values("pair__mentor__school_id").annotate(n=Count("pk")).order_by():

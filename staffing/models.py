@@ -349,7 +349,12 @@ class Activity(models.Model):
         verbose_name = _("activity")
         verbose_name_plural = _("activities")
         ordering = ["-date", "title"]
-        indexes = [models.Index(fields=["host_school", "date"]), models.Index(fields=["kind", "date"])]
+        indexes = [
+            models.Index(fields=["host_school", "date"]),
+            models.Index(fields=["kind", "date"]),
+            # the evaluation's metrics: one kind of activity of a county's schools in a period
+            models.Index(fields=["host_school", "kind", "date"]),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=(Q(donation_amount__isnull=True) | Q(donation_amount__gte=0))
