@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from contextlib import contextmanager
 from decimal import Decimal
 from enum import StrEnum
+from itertools import groupby
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -597,6 +598,22 @@ def outcome_write(outcome: PeriodOutcome) -> tuple[int, int, int]:
     return len(school_rows), len(alliance_rows), len(warning_rows)
 
 
+def _outcomes_write(outcomes: list[PeriodOutcome], counts: list[int]) -> None:
+    """Write one county's outcomes in one transaction, skipping periods proposed meanwhile
+    (the proposal's figures stand); add the rows written to ``counts``."""
+    with transaction.atomic():
+        still_open = set(
+            EvaluationPeriod.objects.select_for_update()
+            .filter(pk__in=[o.period.pk for o in outcomes], status=EvaluationPeriod.Status.OPEN)
+            .values_list("pk", flat=True)
+        )
+        for outcome in outcomes:
+            if outcome.period.pk not in still_open:
+                continue
+            for i, c in enumerate(outcome_write(outcome)):
+                counts[i] += c
+
+
 # --- the evaluation run ------------------------------------------------------------------
 
 
@@ -645,8 +662,9 @@ def evaluation_run(
     """Recompute every open period (of a county and/or school year): computed indicators,
     school and alliance scores, grades, decline warnings and the award preview.
 
-    Refuses (``RunRefused``) while another run is running. Computes everything first, then
-    writes all results in one transaction, so a failure keeps the last good results. Never
+    Refuses (``RunRefused``) while another run is running. Computes a county's periods first,
+    then writes that county's results in one transaction, so a failure keeps the last good
+    results of every county not yet written (and never leaves a county half-written). Never
     touches proposed or published periods. Same inputs, same rows."""
     with _advisory_lock() as acquired:
         if not acquired:
@@ -661,31 +679,29 @@ def evaluation_run(
             if start_year is not None:
                 periods = periods.filter(school_year__start_year=start_year)
             periods = list(periods.order_by("county_id", "start_date", "pk"))
-            outcomes: list[PeriodOutcome] = []
-            for n, period in enumerate(periods, start=1):
-                if current_rubric(period.county_id, period.school_year_id) is None:
-                    continue
-                outcomes.append(compute_period(period, fresh={o.period.pk: o for o in outcomes}))
-                # Progress is committed as we go (outside the results' transaction) so it can be watched.
-                EvaluationRun.objects.filter(pk=run.pk).update(progress=int(90 * n / len(periods)))
             counts = [0, 0, 0]
-            with transaction.atomic():
-                ids = [o.period.pk for o in outcomes]
-                still_open = set(
-                    EvaluationPeriod.objects.select_for_update()
-                    .filter(pk__in=ids, status=EvaluationPeriod.Status.OPEN)
-                    .values_list("pk", flat=True)
-                )
-                for outcome in outcomes:
-                    if outcome.period.pk not in still_open:  # proposed meanwhile: the proposal's figures stand
+            computed = seen = 0
+            # One county at a time: its periods are computed, then written in one transaction
+            # at the county's end, so memory is bounded by the largest county and a crash
+            # leaves every county's (and so every period's) last good results in place.
+            # A period's history only reads its own county's earlier periods (``fresh``).
+            for _county_id, county_periods in groupby(periods, key=lambda p: p.county_id):
+                outcomes: list[PeriodOutcome] = []
+                for period in county_periods:
+                    seen += 1
+                    rubric = current_rubric(period.county_id, period.school_year_id)
+                    if rubric is None:
                         continue
-                    for i, c in enumerate(outcome_write(outcome)):
-                        counts[i] += c
+                    outcomes.append(compute_period(period, rubric=rubric, fresh={o.period.pk: o for o in outcomes}))
+                    # Progress is committed as we go (outside the results' transaction) so it can be watched.
+                    EvaluationRun.objects.filter(pk=run.pk).update(progress=int(90 * seen / len(periods)))
+                computed += len(outcomes)
+                _outcomes_write(outcomes, counts)
             EvaluationRun.objects.filter(pk=run.pk).update(
                 status=EvaluationRun.Status.SUCCEEDED,
                 finished_at=timezone.now(),
                 progress=100,
-                periods_count=len(outcomes),
+                periods_count=computed,
                 schools_count=counts[0],
                 alliances_count=counts[1],
                 warnings_count=counts[2],
