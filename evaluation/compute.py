@@ -243,16 +243,39 @@ def compute_period(
             for s in school_ids:
                 points[s][ind.code] = ranked.get(s, ZERO)
         else:
+            points_of = scoring.points_function(ind.rule, ind.rule_params, ind.max_points, ind.direction)
             for s in school_ids:
-                points[s][ind.code] = scoring.indicator_points(
-                    ind.rule, ind.rule_params, ind.max_points, ind.direction, raw[s][ind.code][0]
-                )
+                points[s][ind.code] = points_of(raw[s][ind.code][0])
 
     own = {s: scoring.school_total(points[s].values()) for s in school_ids}
     earlier, history = _history(period, rubric.decline_periods, fresh or {})
     previous = history.get(earlier[-1], {}) if earlier else {}
 
     outcome = PeriodOutcome(period=period, rubric=rubric, rubric_hash=digest)
+    grade_of = scoring.grader(rubric.grade_bands)
+    # The parts of every school's trace that do not depend on the school, built once.
+    trace_rubric = {"id": rubric.pk, "version": rubric.version, "hash": digest}
+    trace_bands = {k: str(v) for k, v in sorted(rubric.grade_bands.items())}
+    trace_beta = str(beta)
+    static = [
+        (
+            ind.code,
+            {
+                "dimension": d.name,
+                "code": ind.code,
+                "name": ind.name,
+                "method": ind.method,
+                "metric": ind.metric_key or None,
+            },
+            {
+                "rule": ind.rule,
+                "rule_params": ind.rule_params,
+                "direction": ind.direction,
+                "max_points": str(ind.max_points),
+            },
+        )
+        for d, ind in indicators
+    ]
     for s in school_ids:
         ms = sorted(members.get(s, ()))
         member_rows = [
@@ -270,36 +293,33 @@ def compute_period(
         else:
             basis = [own[m] for m in ms]
             final = scoring.bundle_totals(own[s], basis, beta)
-        grade = scoring.grade_of(final, rubric.grade_bands)
-        trace = {
-            "rubric": {"id": rubric.pk, "version": rubric.version, "hash": digest},
-            "indicators": [
+        grade = grade_of(final)
+        raw_s, points_s = raw[s], points[s]
+        indicator_rows = []
+        for code, head, rule in static:
+            value, source = raw_s[code]
+            indicator_rows.append(
                 {
-                    "dimension": d.name,
-                    "code": ind.code,
-                    "name": ind.name,
-                    "method": ind.method,
-                    "metric": ind.metric_key or None,
-                    "source": raw[s][ind.code][1],
-                    "raw_value": None if raw[s][ind.code][0] is None else str(raw[s][ind.code][0]),
-                    "rule": ind.rule,
-                    "rule_params": ind.rule_params,
-                    "direction": ind.direction,
-                    "max_points": str(ind.max_points),
-                    "points": str(points[s][ind.code]),
+                    **head,
+                    "source": source,
+                    "raw_value": None if value is None else str(value),
+                    **rule,
+                    "points": str(points_s[code]),
                 }
-                for d, ind in indicators
-            ],
+            )
+        trace = {
+            "rubric": dict(trace_rubric),
+            "indicators": indicator_rows,
             "own_total": str(own[s]),
             "bundling": {
                 "role": "lead" if s in members else "member",
                 "basis": rubric.bundling_basis,
-                "beta": str(beta),
+                "beta": trace_beta,
                 "members": member_rows,
                 "basis_values": [str(b) for b in basis] if s in members else [],
                 "final_score": str(final),
             },
-            "grade": {"grade": grade, "bands": {k: str(v) for k, v in sorted(rubric.grade_bands.items())}},
+            "grade": {"grade": grade, "bands": dict(trace_bands)},
         }
         outcome.schools[s] = SchoolOutcome(s, school_alliance[s], own[s], final, grade, trace)
         scores = [history[p][s] for p in earlier if s in history[p]] + [final]
@@ -319,7 +339,7 @@ def compute_period(
         outcome.alliances[alliance_id] = AllianceOutcome(
             alliance_id,
             score,
-            scoring.grade_of(score, rubric.grade_bands),
+            grade_of(score),
             {
                 "averaging": rubric.alliance_averaging,
                 "lead_school_id": leads.get(alliance_id),

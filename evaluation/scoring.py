@@ -6,7 +6,7 @@ points, a total, a final score), so a trace shows exactly the figures that were 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
@@ -133,6 +133,54 @@ def indicator_points(rule: str, params: Mapping, max_points: Decimal, direction:
     if rule == "bands":
         return band_points(value, _bands(params), direction)
     raise ValueError(rule)
+
+
+def points_function(
+    rule: str, params: Mapping, max_points: Decimal, direction: str
+) -> Callable[[Decimal | None], Decimal]:
+    """``indicator_points`` of one indicator for many values: the parameters are parsed once
+    (at the first value, where ``indicator_points`` would raise on bad ones) and the points of
+    each distinct value computed once (points depend on the value's number only)."""
+    parsed: list[Any] = []
+    memo: dict[Decimal, Decimal] = {}
+
+    def points(value: Decimal | None) -> Decimal:
+        if value is None:
+            return ZERO
+        try:
+            return memo[value]
+        except KeyError:
+            pass
+        if not parsed:
+            if rule == "target":
+                parsed.append(as_decimal(params["target"]))
+            elif rule == "bands":
+                parsed.append(_bands(params))
+            else:
+                raise ValueError(rule)
+        if rule == "target":
+            result = target_points(value, max_points, parsed[0], direction)
+        else:
+            result = band_points(value, parsed[0], direction)
+        memo[value] = result
+        return result
+
+    return points
+
+
+def grader(bands: Any) -> Callable[[Decimal], str]:
+    """``grade_of`` with the bands parsed once (at the first score, where ``grade_of`` would raise)."""
+    parsed: list[list[tuple[Decimal, str]]] = []
+
+    def grade(score: Decimal) -> str:
+        if not parsed:
+            parsed.append(parse_grade_bands(bands))
+        for low, g in parsed[0]:
+            if score >= low:
+                return g
+        return "fail"
+
+    return grade
 
 
 # --- totals, bundling, alliances, decline -----------------------------------------------
