@@ -48,12 +48,17 @@ def load(ctx: Context) -> None:
     if rubric is None:
         rubric = services.rubric_create_default(county=ctx.county, school_year=ctx.school_year, actor=ctx.bureau)
         ctx.count(Rubric._meta.label)
-    period = EvaluationPeriod.objects.filter(
-        county=ctx.county, school_year=ctx.school_year, term=ctx.terms[1], kind=EvaluationPeriod.Kind.TERM
-    ).first()
-    if period is None:
-        period = services.period_create(actor=ctx.bureau, school_year=ctx.school_year, term=ctx.terms[1])
-        ctx.count(EvaluationPeriod._meta.label)
+    # The first term's evaluation, and the school year's, which the 30 % awards follow.
+    periods = []
+    for term in (ctx.terms[1], None):
+        kind = EvaluationPeriod.Kind.TERM if term else EvaluationPeriod.Kind.YEAR
+        period = EvaluationPeriod.objects.filter(
+            county=ctx.county, school_year=ctx.school_year, term=term, kind=kind
+        ).first()
+        if period is None:
+            period = services.period_create(actor=ctx.bureau, school_year=ctx.school_year, term=term)
+            ctx.count(EvaluationPeriod._meta.label)
+        periods.append(period)
     if hasattr(models, "AwardPolicy"):
         ensure(
             ctx,
@@ -61,7 +66,8 @@ def load(ctx: Context) -> None:
             {"county": ctx.county, "school_year": ctx.school_year},
             {"kind": "tiers", "tier_coefficients": TIERS, "pass_threshold": Decimal("60.00"), "fill_pool": True},
         )
-    _enter_values(ctx, models, services, rubric, period)
+    for period in periods:
+        _enter_values(ctx, models, services, rubric, period)
     runs = models.EvaluationRun.objects.filter(county=ctx.county)
     if period.status == EvaluationPeriod.Status.OPEN and not runs.exists():
         run = services.evaluation_run(county=ctx.county, start_year=data.START_YEAR, trigger="load_demo")
@@ -74,7 +80,8 @@ def load(ctx: Context) -> None:
 
 def _enter_values(ctx: Context, models, services, rubric, period) -> None:
     Indicator, IndicatorValue = models.Indicator, models.IndicatorValue
-    draw = rng("evaluation")
+    # One draw per period, so the year's values differ from the term's but stay repeatable.
+    draw = rng(f"evaluation-{period.kind}")
     indicators = list(
         Indicator.objects.filter(
             dimension__rubric=rubric, method__in=(Indicator.Method.MANUAL, Indicator.Method.SURVEY)

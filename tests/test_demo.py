@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+from decimal import Decimal
 from io import StringIO
 
 import pytest
@@ -198,7 +200,7 @@ def test_an_open_funding_year_with_approved_plans_and_spending_that_ledger_check
 
 
 def test_the_default_rubric_with_a_term_of_values_and_one_evaluation_run(demo):
-    from evaluation.models import EvaluationRun, Indicator, IndicatorValue, Rubric, SchoolResult
+    from evaluation.models import EvaluationPeriod, EvaluationRun, Indicator, IndicatorValue, Rubric, SchoolResult
 
     rubric = Rubric.objects.get(county=demo)
     assert rubric.dimensions.count() == 7
@@ -212,7 +214,21 @@ def test_the_default_rubric_with_a_term_of_values_and_one_evaluation_run(demo):
     assert not values.filter(entered_by=assessor).exclude(school__in=assessor.assessed_schools.all()).exists()
     run = EvaluationRun.objects.get(county=demo)
     assert run.status == EvaluationRun.Status.SUCCEEDED
-    assert SchoolResult.objects.filter(period__county=demo).count() == School.objects.filter(county=demo).count()
+    schools = School.objects.filter(county=demo).count()
+    for period in EvaluationPeriod.objects.filter(county=demo):
+        assert SchoolResult.objects.filter(period=period).count() == schools, period
+
+
+def test_the_award_sheet_of_the_demo_year_adds_up_to_the_pool(demo, tmp_path):
+    # given the demo county's school-year evaluation
+    out = tmp_path / "awards.csv"
+    # when the bureau exports the award sheet
+    call_command("export_awards", "--year", "2025", "--output", str(out))
+    # then a row per school, then any remainder, and the pool total last; the rows add up to it
+    rows = list(csv.reader(out.read_text(encoding="utf-8-sig").splitlines()))
+    body, total = rows[1:-1], rows[-1]
+    assert len([r for r in body if r[0]]) == School.objects.filter(county=demo).count()
+    assert sum(Decimal(r[-1]) for r in body) == Decimal(total[-1]) > 0
 
 
 def test_every_date_lies_in_the_2025_2026_school_year_whatever_today_is(demo):
