@@ -211,7 +211,7 @@ def compute_period(
     if not (ZERO <= beta <= 1):
         raise ValidationError(_("β must be between 0 and 1."))
     digest = rubric_hash(rubric)
-    period._county_school_ids = None  # the metrics read the county's schools afresh (metrics.county_school_ids)
+    period._metric_cache = {}  # what the metrics share is read afresh (metrics._cached)
     school_alliance, members, alliance_schools, leads = _alliances(period)
     school_ids = sorted(school_alliance)
     entered = _entered_values(period)

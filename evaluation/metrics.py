@@ -92,14 +92,24 @@ def county_school_ids(period: Any) -> list[int]:
     Metrics restrict to the county by these ids rather than through a join on the school's
     county: PostgreSQL then answers each metric from the school-id indexes in proportion to
     the county's rows, not the whole province's (one county's query used to scan every
-    county's activities). ``compute_period`` refreshes the cache at its start."""
-    ids = getattr(period, "_county_school_ids", None)
-    if ids is None:
+    county's activities)."""
+
+    def read() -> list[int]:
         from alliance.models import School
 
-        ids = list(School.objects.filter(county_id=period.county_id).order_by("pk").values_list("pk", flat=True))
-        period._county_school_ids = ids
-    return ids
+        return list(School.objects.filter(county_id=period.county_id).order_by("pk").values_list("pk", flat=True))
+
+    return _cached(period, "county_school_ids", read)
+
+
+def _cached(period: Any, key: str, read: Callable[[], Any]) -> Any:
+    """``read()`` once per period and computation: what several metrics share (the county's
+    school ids, every activity kind's counts) is read in one query, not once per metric.
+    ``compute_period`` empties the cache at its start, so a later computation reads afresh."""
+    cache = period.__dict__.setdefault("_metric_cache", {})
+    if key not in cache:
+        cache[key] = read()
+    return cache[key]
 
 
 # --- exchanges ---------------------------------------------------------------------------
@@ -197,22 +207,30 @@ def _activities(period: Any, **filters: Any):
 
 def _activities_by_school(period: Any, kind: str) -> dict[int, Decimal]:
     """Activities of a kind each school took part in: as organiser or as a school involved."""
+    return _cached(period, "activities_by_kind", lambda: _activities_by_kind_and_school(period)).get(kind, {})
+
+
+def _activities_by_kind_and_school(period: Any) -> dict[str, dict[int, Decimal]]:
+    """kind → school → activities of that kind the school took part in, every kind in the same
+    two queries (the activity metrics of a rubric share them)."""
     from staffing.models import Activity
 
-    qs = _activities(period, kind=kind)
+    qs = _activities(period)
     involved = (
         Activity.schools.through.objects.filter(activity__in=qs.values("pk"))
-        .values("school_id")
+        .values("activity__kind", "school_id")
         .annotate(n=Count("activity_id", distinct=True))
         .order_by()
     )
-    out: dict[int, Decimal] = defaultdict(Decimal)
+    out: dict[str, dict[int, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     for r in involved:
-        out[r["school_id"]] += r["n"]
-    hosted_only = qs.exclude(schools=F("host_school")).values("host_school_id").annotate(n=Count("pk")).order_by()
+        out[r["activity__kind"]][r["school_id"]] += r["n"]
+    hosted_only = (
+        qs.exclude(schools=F("host_school")).values("kind", "host_school_id").annotate(n=Count("pk")).order_by()
+    )
     for r in hosted_only:
-        out[r["host_school_id"]] += r["n"]
-    return dict(out)
+        out[r["kind"]][r["host_school_id"]] += r["n"]
+    return {kind: dict(by_school) for kind, by_school in out.items()}
 
 
 def _register_activity_metrics() -> None:
