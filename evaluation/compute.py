@@ -211,14 +211,17 @@ def compute_period(
     if not (ZERO <= beta <= 1):
         raise ValidationError(_("β must be between 0 and 1."))
     digest = rubric_hash(rubric)
-    period._metric_cache = {}  # what the metrics share is read afresh (metrics._cached)
     school_alliance, members, alliance_schools, leads = _alliances(period)
     school_ids = sorted(school_alliance)
     entered = _entered_values(period)
     indicators = rubric_indicators(rubric)
-    metric_values = {
-        key: REGISTRY[key](period) for key in sorted({i.metric_key for _d, i in indicators if i.metric_key})
-    }
+    period._metric_cache = {}  # the metrics share what they read, during this computation only (metrics._cached)
+    try:
+        metric_values = {
+            key: REGISTRY[key](period) for key in sorted({i.metric_key for _d, i in indicators if i.metric_key})
+        }
+    finally:
+        period._metric_cache = None
 
     # Raw values and points per indicator, every school at once (a rank needs all of them).
     raw: dict[int, dict[str, tuple[Decimal | None, str]]] = {s: {} for s in school_ids}

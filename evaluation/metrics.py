@@ -105,8 +105,11 @@ def county_school_ids(period: Any) -> list[int]:
 def _cached(period: Any, key: str, read: Callable[[], Any]) -> Any:
     """``read()`` once per period and computation: what several metrics share (the county's
     school ids, every activity kind's counts) is read in one query, not once per metric.
-    ``compute_period`` empties the cache at its start, so a later computation reads afresh."""
-    cache = period.__dict__.setdefault("_metric_cache", {})
+    Only within ``compute_period``, which gives the period an empty cache at its start; a
+    metric called on its own reads afresh every time."""
+    cache = getattr(period, "_metric_cache", None)
+    if cache is None:
+        return read()
     if key not in cache:
         cache[key] = read()
     return cache[key]
