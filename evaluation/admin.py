@@ -363,7 +363,6 @@ class EvaluationRunAdmin(KeptForTheRecord, ScopedAdmin):
         return False
 
 
-
 @admin.register(Appeal)
 class AppealAdmin(KeptForTheRecord, ScopedAdmin):
     list_display = ["school", "indicator", "period", "status", "filed_at", "decided_by"]

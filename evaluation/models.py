@@ -217,12 +217,24 @@ class EvaluationPeriod(models.Model):
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN, editable=False)
     notice_days = models.PositiveSmallIntegerField(_("notice days"), default=7, validators=[MinValueValidator(1)])
     proposed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+", editable=False
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("proposed by"),
     )
     proposed_at = models.DateTimeField(_("proposed at"), null=True, blank=True, editable=False)
     notice_ends_at = models.DateTimeField(_("public notice ends at"), null=True, blank=True, editable=False)
     approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+", editable=False
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("approved by"),
     )
     approved_at = models.DateTimeField(_("approved at"), null=True, blank=True, editable=False)
 
@@ -296,9 +308,13 @@ class IndicatorValue(models.Model):
 
 
 class SchoolResult(models.Model):
-    period = models.ForeignKey(EvaluationPeriod, models.CASCADE, related_name="school_results")
+    period = models.ForeignKey(
+        EvaluationPeriod, models.CASCADE, related_name="school_results", verbose_name=_("period")
+    )
     school = models.ForeignKey(School, models.PROTECT, related_name="evaluation_results", verbose_name=_("school"))
-    alliance = models.ForeignKey(Alliance, models.PROTECT, null=True, blank=True, related_name="+")
+    alliance = models.ForeignKey(
+        Alliance, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("alliance")
+    )
     own_total = models.DecimalField(_("own total"), **SCORE)
     final_score = models.DecimalField(_("final score"), **SCORE)
     grade = models.CharField(_("grade"), max_length=10, choices=Grade.choices)
@@ -323,8 +339,12 @@ class SchoolResult(models.Model):
 
 
 class AllianceResult(models.Model):
-    period = models.ForeignKey(EvaluationPeriod, models.CASCADE, related_name="alliance_results")
-    alliance = models.ForeignKey(Alliance, models.PROTECT, related_name="evaluation_results")
+    period = models.ForeignKey(
+        EvaluationPeriod, models.CASCADE, related_name="alliance_results", verbose_name=_("period")
+    )
+    alliance = models.ForeignKey(
+        Alliance, models.PROTECT, related_name="evaluation_results", verbose_name=_("alliance")
+    )
     score = models.DecimalField(_("score"), **SCORE)
     grade = models.CharField(_("grade"), max_length=10, choices=Grade.choices)
     rubric_version = models.PositiveSmallIntegerField(_("rubric version"))
@@ -347,7 +367,9 @@ class AllianceResult(models.Model):
 class DeclineWarning(models.Model):
     """连续下滑: the school's final score fell in the last N periods in a row."""
 
-    period = models.ForeignKey(EvaluationPeriod, models.CASCADE, related_name="decline_warnings")
+    period = models.ForeignKey(
+        EvaluationPeriod, models.CASCADE, related_name="decline_warnings", verbose_name=_("period")
+    )
     school = models.ForeignKey(School, models.PROTECT, related_name="decline_warnings", verbose_name=_("school"))
     falls = models.PositiveSmallIntegerField(_("consecutive falls"))
     scores = models.JSONField(_("scores, oldest first"), default=list)
@@ -422,7 +444,9 @@ class EvaluationRun(models.Model):
         FAILED = "failed", _("Failed")
         REFUSED = "refused", _("Refused (another run was running)")
 
-    county = models.ForeignKey(County, models.PROTECT, null=True, blank=True, related_name="+")
+    county = models.ForeignKey(
+        County, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("county")
+    )
     start_year = models.PositiveSmallIntegerField(_("school year"), null=True, blank=True)
     started_at = models.DateTimeField(_("started at"))
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
@@ -467,9 +491,16 @@ class Appeal(models.Model):
     reason = models.TextField(_("reason"))
     evidence = models.FileField(_("evidence"), upload_to="evaluation/appeals/%Y/", blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN)
-    filed_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
+    filed_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", verbose_name=_("filed by"))
     filed_at = models.DateTimeField(_("filed at"), auto_now_add=True)
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     decision = models.TextField(_("decision"), blank=True)
     corrected_value = models.DecimalField(_("corrected value"), max_digits=14, decimal_places=4, null=True, blank=True)
@@ -489,10 +520,14 @@ class Appeal(models.Model):
 class Publication(models.Model):
     """A published revision of a period's scores and awards (the first, or a correction)."""
 
-    period = models.ForeignKey(EvaluationPeriod, models.PROTECT, related_name="publications")
+    period = models.ForeignKey(EvaluationPeriod, models.PROTECT, related_name="publications", verbose_name=_("period"))
     revision = models.PositiveSmallIntegerField(_("revision"))
-    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
-    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", verbose_name=_("proposed by")
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", verbose_name=_("approved by")
+    )
     approved_at = models.DateTimeField(_("approved at"))
     reason = models.TextField(_("reason"), blank=True)
     awards = models.JSONField(_("awards by school id"), default=dict)
