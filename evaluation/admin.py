@@ -13,6 +13,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from alliance import access
 from alliance.scoped_admin import ScopedAdmin, ScopedTabularInline
 
 from . import services
@@ -246,7 +247,12 @@ class EvaluationPeriodAdmin(KeptForTheRecord, ScopedAdmin):
                 _("Queued."),
             )
 
-    @admin.action(description=_("Download the award sheet (CSV)"))
+    def has_award_sheet_permission(self, request) -> bool:
+        # Every school's score and award: the bureau's and the auditors', never a school's.
+        user = request.user
+        return user.is_superuser or access.role_of(user) in access.COUNTY_READERS
+
+    @admin.action(description=_("Download the award sheet (CSV)"), permissions=["award_sheet"])
     def export_awards(self, request, queryset):
         period = queryset.first()
         buffer = io.StringIO()
