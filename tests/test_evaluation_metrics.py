@@ -330,15 +330,22 @@ def test_mentoring_meetings(year_period, lead_school, member_school, other_lead_
 
 
 @covers("plan_execution_rate")
-def test_plan_execution_rate(year_period, approved_plan, research_line, principal, lead_school, member_school):
-    # given 30,000.00 spent of school A's 100,000.00; nothing of the lead's 50,000.00
+def test_plan_execution_rate(
+    year_period, approved_plan, research_line, principal, bureau_staff, lead_school, member_school
+):
+    # given 30,000.00 spent of school A's 100,000.00, and 5,000.00 booked then reversed;
+    # nothing spent of the lead's 50,000.00
     funding.spending_record_create(
         actor=principal, plan_line=research_line, date=D(2025, 10, 15), amount=Decimal("30000.00"), payee="书店"
     )
+    mistake = funding.spending_record_create(
+        actor=principal, plan_line=research_line, date=D(2025, 10, 16), amount=Decimal("5000.00"), payee="书店"
+    )
+    funding.entry_reverse(entry=mistake.ledger_entries.get(), actor=bureau_staff, reason="录入错误")
     # when
     values = compute("plan_execution_rate", year_period)
-    # then A: 30 %; lead: 0 % (a plan, nothing spent); the other alliance has no approved
-    # plan: no value
+    # then A: 30,000 ÷ 100,000 = 30 % (the reversed record not counted); lead: 0 % (a plan,
+    # nothing spent); the other alliance has no approved plan: no value
     assert values == {member_school.pk: "30.0000", lead_school.pk: "0.0000"}
 
 
