@@ -335,5 +335,7 @@ def plan_execution_rate(period: Any) -> dict[int, Decimal]:
     funding_year = FundingYear.objects.filter(county_id=period.county_id, school_year_id=period.school_year_id).first()
     if funding_year is None:
         return {}
-    rates = funding_metrics.execution_rates(funding_year)
-    return {school: (_d(rate) * 100).quantize(Decimal("0.0001")) for school, rate in rates.items()}
+    # From the sums, rounded once: a rate already rounded to 4 decimals of the ratio would lose
+    # the percentage's last two decimals (33.3300 instead of 33.3333).
+    rows = funding_metrics.planned_and_spent(funding_year)
+    return {school: _pct(spent, planned) for school, (planned, spent) in rows.items() if planned}

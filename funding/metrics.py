@@ -53,6 +53,12 @@ def execution_rates(funding_year: FundingYear) -> dict[int, Decimal]:
     return {row["school"]: _rate(row["spent"], row["planned"]) for row in _planned_vs_spent(funding_year, "school")}
 
 
+def planned_and_spent(funding_year: FundingYear) -> dict[int, tuple[Decimal, Decimal]]:
+    """Per school id with approved plan lines: (planned, spent), for a caller that states the
+    rate in its own unit (the evaluation's percentage) and must round only once."""
+    return {row["school"]: (row["planned"], row["spent"]) for row in _planned_vs_spent(funding_year, "school")}
+
+
 def alliance_execution_rates(funding_year: FundingYear) -> dict[int, Decimal]:
     """Per alliance id with an approved plan: spent ÷ planned, to four decimals."""
     return {

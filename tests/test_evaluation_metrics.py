@@ -353,14 +353,6 @@ def test_plan_execution_rate_without_a_funding_year(year_period):
     assert compute("plan_execution_rate", year_period) == {}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "plan_execution_rate rounds twice: funding.metrics.execution_rates quantizes spent ÷ planned "
-        "to 4 decimals of the ratio (0.3333), then the metric multiplies by 100, giving 33.3300 % "
-        "where every other percentage metric (_pct) gives 4 decimals of the percentage (33.3333)"
-    ),
-)
 def test_plan_execution_rate_keeps_four_decimals_of_the_percentage(
     year_period, approved_plan, lead_principal, lead_school
 ):
