@@ -12,7 +12,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from alliance.access import Scope
+from alliance.access import Scope, Via
 from alliance.models import Alliance, County, School, SchoolYear, Term
 from alliance.querysets import ScopedQuerySet
 
@@ -352,7 +352,12 @@ class AllianceResult(models.Model):
     trace = models.JSONField(_("trace"), default=dict)
 
     objects = SchoolResultQuerySet.as_manager()
-    scope = Scope(county="period__county", schools=("alliance__memberships__school",))
+    # The trace lists every school's final score: the lead school's to read (it reads its
+    # members' rows anyway), not a member school's.
+    scope = Scope(
+        county="period__county",
+        schools=(Via("alliance__memberships__school", alliance__memberships__role="lead"),),
+    )
 
     class Meta:
         verbose_name = _("alliance result")

@@ -425,16 +425,17 @@ rule(
     admin_change_b=BUREAU,
 )  # fmt: skip
 RESULT_READERS = COUNTY_X  # once proposed (公示), a school's result reaches its principal, lead and assessor
-for basename, a, b in (
-    ("schoolresult", "result", "other_result"),
-    ("allianceresult", "alliance_result", "other_alliance_result"),
-    ("declinewarning", "warning", "other_warning"),
+for basename, a, b, readers in (
+    ("schoolresult", "result", "other_result", RESULT_READERS),
+    # every school's final score is in an alliance result's trace: the lead school's, not a member's
+    ("allianceresult", "alliance_result", "other_alliance_result", frozenset({"bureau", "auditor", "lead"})),
+    ("declinewarning", "warning", "other_warning", RESULT_READERS),
 ):
     rule(
         basename,
         a_row=lambda w, a=a: getattr(w, a),
         b_row=lambda w, b=b: getattr(w, b),
-        read=RESULT_READERS,
+        read=readers,
         change=frozenset(),
         change_b=frozenset(),
         create_b=frozenset(),
