@@ -25,3 +25,32 @@ class SchoolQuerySet(ScopedQuerySet):
 class AllianceQuerySet(ScopedQuerySet):
     def of_year(self, school_year: Any) -> AllianceQuerySet:
         return self.filter(school_year=school_year)
+
+
+class AnyOf(models.Expression):
+    """``field = ANY(%s)`` with the ids as one array parameter: a filter on thousands of ids
+    (the nightly evaluation's batch of counties) without Django preparing, and PostgreSQL
+    parsing, one parameter per id. Elsewhere (SQLite) an ``IN`` list. Use as
+    ``qs.filter(AnyOf("school_id", ids))``."""
+
+    output_field = models.BooleanField()
+    conditional = True
+
+    def __init__(self, field: str | models.Expression, ids: Any) -> None:
+        super().__init__()
+        self.lhs = models.F(field) if isinstance(field, str) else field
+        self.ids = [int(i) for i in ids]
+
+    def get_source_expressions(self) -> list[models.Expression]:
+        return [self.lhs]
+
+    def set_source_expressions(self, exprs: list[models.Expression]) -> None:
+        (self.lhs,) = exprs
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        sql, params = compiler.compile(self.lhs)
+        if not self.ids:
+            return "1 = 0", []
+        if connection.vendor == "postgresql":
+            return f"{sql} = ANY(%s::bigint[])", [*params, self.ids]
+        return f"{sql} IN ({', '.join(['%s'] * len(self.ids))})", [*params, *self.ids]

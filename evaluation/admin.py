@@ -326,7 +326,8 @@ class ResultAdminMixin:
 
     @admin.display(description=_("trace"))
     def trace_display(self, obj):
-        return format_html("<pre>{}</pre>", json.dumps(obj.trace, ensure_ascii=False, indent=2))
+        trace = getattr(obj, "explained_trace", obj.trace)  # a school result's, with the rubric's words
+        return format_html("<pre>{}</pre>", json.dumps(trace, ensure_ascii=False, indent=2))
 
 
 @admin.register(SchoolResult)

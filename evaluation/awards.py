@@ -123,12 +123,13 @@ class AwardLine:
         return self.award - _fraction_to_decimal(self.exact)
 
     def trace(self) -> dict[str, Any]:
+        exact = _fraction_to_decimal(self.exact)
         return {
             "eligible": self.eligible,
             "weight": str(self.weight),
-            "exact_amount": str(_fraction_to_decimal(self.exact)),
+            "exact_amount": str(exact),
             "award": str(self.award),
-            "rounding_adjustment": str(self.rounding_adjustment),
+            "rounding_adjustment": str(self.award - exact),
         }
 
 

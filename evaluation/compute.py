@@ -1,9 +1,15 @@
-"""Computing a period's results in memory, set-based, without writing anything.
+"""Computing periods' results in memory, set-based, without writing anything.
 
-``compute_period`` reads a constant number of queries for a period whatever the number of
-schools (the rubric, the alliances, the entered values, one aggregate per metric, the last
-periods' results, the funding year) and returns a ``PeriodOutcome``; the services write it
-in one transaction (``services.outcome_write``) or show it as a what-if preview.
+``compute_periods`` computes a batch of periods (the nightly run gives it several counties at
+a time) in a number of queries that grows with neither the schools nor the periods: the
+rubrics, the alliances, the entered values, the earlier results, the funding years and the
+award policies of the whole batch are each one query, and each metric is one computation
+per ``Window`` — the periods of the batch that share their dates, whatever their county.
+It returns a ``PeriodOutcome`` per period; the services write them in one transaction
+(``services.outcomes_write``) or show one as a what-if preview (``compute_period``).
+
+A school result's trace (``trace.py``) keeps the school's own figures; the rubric's text is
+stored once per content hash (``RubricSnapshot``) and joined back when the trace is shown.
 """
 
 from __future__ import annotations
@@ -11,18 +17,20 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db.models import Sum
 from django.utils.translation import gettext as _
 
 from . import scoring
 from .awards import AwardInput, AwardSheet, PolicyParams, compute_awards
-from .metrics import REGISTRY
+from .metrics import REGISTRY, Window
 from .models import AwardPolicy, EvaluationPeriod, Indicator, IndicatorValue, Rubric, SchoolResult
+from .trace import TRACE_FORMAT
 
 ZERO = Decimal(0)
 
@@ -117,80 +125,242 @@ def check_points_total(rubric: Rubric) -> None:
         )
 
 
-def _alliances(period: EvaluationPeriod) -> tuple[dict[int, int], dict[int, set[int]], dict[int, list[int]], dict]:
-    """(school → its alliance, lead school → its members, alliance → schools, alliance names)."""
+def current_rubrics(periods: Iterable[EvaluationPeriod]) -> dict[int, Rubric]:
+    """Period id → the newest rubric version of its county and school year (two queries for
+    any number of periods; a period without a rubric is left out)."""
+    periods = list(periods)
+    newest: dict[tuple[int, int], tuple[int, int]] = {}
+    for pk, county_id, school_year_id, version in Rubric.objects.filter(
+        school_year_id__in={p.school_year_id for p in periods}
+    ).values_list("pk", "county_id", "school_year_id", "version"):
+        key = (county_id, school_year_id)
+        if key not in newest or version > newest[key][0]:
+            newest[key] = (version, pk)
+    rubrics = Rubric.objects.prefetch_related("dimensions__indicators").in_bulk([pk for _v, pk in newest.values()])
+    out = {}
+    for p in periods:
+        found = newest.get((p.county_id, p.school_year_id))
+        if found is not None:
+            out[p.pk] = rubrics[found[1]]
+    return out
+
+
+# --- what a batch reads besides the metrics ----------------------------------------------
+
+
+@dataclass
+class Alliances:
+    """A county's alliances of a school year: school → its alliance, lead school → its members,
+    alliance → its schools, alliance → its lead school."""
+
+    school_alliance: dict[int, int] = field(default_factory=dict)
+    members: dict[int, set[int]] = field(default_factory=lambda: defaultdict(set))
+    alliance_schools: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
+    leads: dict[int, int] = field(default_factory=dict)
+
+
+@dataclass
+class Funding:
+    funding_year_id: int
+    quotas: dict[int, Decimal]
+    shares: dict[int, Decimal]
+    pool: Decimal
+
+
+@dataclass
+class BatchInputs:
+    alliances: dict[tuple[int, int], Alliances]  # (county, school year) →
+    entered: dict[int, dict[tuple[int, str], Decimal]]  # period → (school, indicator code) → value
+    earlier: dict[int, list[int]]  # period → the last n earlier periods of its kind, oldest first
+    stored: dict[int, dict[int, Decimal]]  # earlier period → {school: final score, -school: own total}
+    funding: dict[int, Funding]  # school year →
+    policies: dict[int, AwardPolicy]  # school year →
+
+
+def _read_alliances(periods: list[EvaluationPeriod]) -> dict[tuple[int, int], Alliances]:
     from alliance.models import Membership
 
     rows = (
         Membership.objects.filter(
-            alliance__school_year_id=period.school_year_id, school__county_id=period.county_id, school__active=True
+            alliance__school_year_id__in={p.school_year_id for p in periods},
+            school__county_id__in={p.county_id for p in periods},
+            school__active=True,
         )
-        .values_list("alliance_id", "school_id", "role")
+        .values_list("school__county_id", "alliance__school_year_id", "alliance_id", "school_id", "role")
         .order_by("alliance_id", "school_id")
     )
-    school_alliance: dict[int, int] = {}
-    alliance_schools: dict[int, list[int]] = defaultdict(list)
-    leads: dict[int, int] = {}
-    for alliance_id, school_id, role in rows:
-        alliance_schools[alliance_id].append(school_id)
+    out: dict[tuple[int, int], Alliances] = defaultdict(Alliances)
+    for county_id, school_year_id, alliance_id, school_id, role in rows:
+        a = out[(county_id, school_year_id)]
+        a.alliance_schools[alliance_id].append(school_id)
         if role == "lead":
-            leads[alliance_id] = school_id
-            school_alliance[school_id] = alliance_id  # a lead school is shown with the alliance it leads
+            a.leads[alliance_id] = school_id
+            a.school_alliance[school_id] = alliance_id  # a lead school is shown with the alliance it leads
         else:
-            school_alliance.setdefault(school_id, alliance_id)
-    members: dict[int, set[int]] = defaultdict(set)
-    for alliance_id, lead in leads.items():
-        members[lead] |= {s for s in alliance_schools[alliance_id] if s != lead}
-    return school_alliance, members, alliance_schools, leads
+            a.school_alliance.setdefault(school_id, alliance_id)
+    for a in out.values():
+        for alliance_id, lead in a.leads.items():
+            a.members[lead] |= {s for s in a.alliance_schools[alliance_id] if s != lead}
+    return out
 
 
-def _entered_values(period: EvaluationPeriod) -> dict[tuple[int, str], tuple[Decimal, str]]:
-    """(school, indicator code) → (value, method it was entered under); the newest rubric version wins."""
+def _read_entered(periods: list[EvaluationPeriod]) -> dict[int, dict[tuple[int, str], Decimal]]:
+    """Period → (school, indicator code) → value; the newest rubric version's value wins."""
     rows = (
-        IndicatorValue.objects.filter(period=period)
-        .values_list("school_id", "indicator__code", "indicator__method", "value")
+        IndicatorValue.objects.filter(period_id__in=[p.pk for p in periods])
+        .values_list("period_id", "school_id", "indicator__code", "value")
         .order_by("indicator__dimension__rubric__version", "pk")
     )
-    return {(school, code): (value, method) for school, code, method, value in rows}
+    out: dict[int, dict[tuple[int, str], Decimal]] = defaultdict(dict)
+    for period_id, school, code, value in rows:
+        out[period_id][(school, code)] = value
+    return out
 
 
-def _history(
-    period: EvaluationPeriod, n: int, fresh: Mapping[int, PeriodOutcome]
-) -> tuple[list[int], dict[int, dict[int, Decimal]]]:
-    """The last n earlier periods of the same kind (oldest first) and their final scores; a
-    period computed earlier in the same run (``fresh``, not written yet) counts as computed."""
-    earlier = list(
-        EvaluationPeriod.objects.filter(county_id=period.county_id, kind=period.kind, start_date__lt=period.start_date)
-        .order_by("-start_date")
-        .values_list("pk", flat=True)[:n]
-    )
-    earlier.reverse()
-    scores: dict[int, dict[int, Decimal]] = defaultdict(dict)
-    for period_id, school_id, own, final in SchoolResult.objects.filter(period_id__in=earlier).values_list(
+def _read_history(
+    periods: list[EvaluationPeriod], rubrics: Mapping[int, Rubric]
+) -> tuple[dict[int, list[int]], dict[int, dict[int, Decimal]]]:
+    """Each period's last n earlier periods of its county and kind (oldest first), and the
+    stored final scores and own totals of those periods."""
+    by_county: dict[tuple[int, str], list[tuple[Any, int]]] = defaultdict(list)
+    for pk, county_id, kind, start in EvaluationPeriod.objects.filter(
+        county_id__in={p.county_id for p in periods}
+    ).values_list("pk", "county_id", "kind", "start_date"):
+        by_county[(county_id, kind)].append((start, pk))
+    earlier: dict[int, list[int]] = {}
+    for p in periods:
+        n = rubrics[p.pk].decline_periods
+        before = sorted((start, pk) for start, pk in by_county[(p.county_id, p.kind)] if start < p.start_date)
+        earlier[p.pk] = [pk for _start, pk in before[-n:]] if n else []
+    wanted = {pk for ids in earlier.values() for pk in ids}
+    stored: dict[int, dict[int, Decimal]] = defaultdict(dict)
+    for period_id, school_id, own, final in SchoolResult.objects.filter(period_id__in=wanted).values_list(
         "period_id", "school_id", "own_total", "final_score"
     ):
-        scores[period_id][school_id] = final
-        scores[period_id][-school_id] = own  # own totals under negative keys, for the improvement basis
-    for period_id in earlier:
-        if period_id in fresh:
-            scores[period_id] = {}
-            for s in fresh[period_id].schools.values():
-                scores[period_id][s.school_id] = s.final_score
-                scores[period_id][-s.school_id] = s.own_total
-    return earlier, scores
+        stored[period_id][school_id] = final
+        stored[period_id][-school_id] = own  # own totals under negative keys, for the improvement basis
+    return earlier, stored
 
 
-def _funding(period: EvaluationPeriod) -> tuple[Any, dict[int, Decimal], dict[int, Decimal], Decimal]:
-    """(funding year, quota per school, 30 % share per school, pool) or (None, {}, {}, 0)."""
-    from funding import metrics as funding_metrics
-    from funding.models import FundingQuota, FundingYear
+def _read_funding(periods: list[EvaluationPeriod]) -> tuple[dict[int, Funding], dict[int, AwardPolicy]]:
+    from funding.models import Account, FundingQuota, FundingYear, LedgerEntry, LedgerLine
+    from funding.rounding import FEN
 
-    funding_year = FundingYear.objects.filter(county_id=period.county_id, school_year_id=period.school_year_id).first()
-    if funding_year is None:
-        return None, {}, {}, ZERO
-    quotas = dict(FundingQuota.objects.filter(funding_year=funding_year).values_list("school_id", "quota"))
-    shares = funding_metrics.pool_shares(funding_year)
-    return funding_year, quotas, shares, funding_metrics.pool_total(funding_year)
+    school_years = {p.school_year_id for p in periods}
+    years = dict(FundingYear.objects.filter(school_year_id__in=school_years).values_list("pk", "school_year_id"))
+    quotas: dict[int, dict[int, Decimal]] = defaultdict(dict)
+    for fy, school, quota in FundingQuota.objects.filter(funding_year_id__in=list(years)).values_list(
+        "funding_year_id", "school_id", "quota"
+    ):
+        quotas[fy][school] = quota
+    shares: dict[int, dict[int, Decimal]] = defaultdict(dict)
+    pools: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    pool_lines = LedgerLine.objects.filter(
+        entry__funding_year_id__in=list(years),
+        entry__kind=LedgerEntry.Kind.ALLOCATION,
+        account__kind=Account.Kind.POOL,
+    ).order_by()
+    for fy, school, total in pool_lines.values_list("entry__funding_year_id", "entry__school_id").annotate(
+        total=Sum("amount")
+    ):
+        total = Decimal(total).quantize(FEN)
+        pools[fy] += total
+        if school is not None:
+            shares[fy][school] = total
+    funding = {
+        school_year: Funding(fy, quotas[fy], shares[fy], pools[fy].quantize(FEN)) for fy, school_year in years.items()
+    }
+    policies: dict[int, AwardPolicy] = {}
+    for policy in AwardPolicy.objects.filter(school_year_id__in=school_years).order_by("pk"):
+        policies.setdefault(policy.school_year_id, policy)
+    return funding, policies
+
+
+def read_inputs(periods: list[EvaluationPeriod], rubrics: Mapping[int, Rubric]) -> BatchInputs:
+    earlier, stored = _read_history(periods, rubrics)
+    funding, policies = _read_funding(periods)
+    return BatchInputs(
+        alliances=_read_alliances(periods),
+        entered=_read_entered(periods),
+        earlier=earlier,
+        stored=stored,
+        funding=funding,
+        policies=policies,
+    )
+
+
+def metric_windows(
+    periods: list[EvaluationPeriod], rubrics: Mapping[int, Rubric], inputs: BatchInputs
+) -> dict[int, dict[str, dict[int, Decimal]]]:
+    """Period id → metric key → school → value. Each metric is computed once per window: the
+    periods that share their first and last day (one county at most once per window), over
+    the schools those periods score."""
+    windows: list[tuple[Window, list[EvaluationPeriod]]] = []
+    open_windows: dict[tuple[Any, Any], list[tuple[Window, list[EvaluationPeriod], set[int]]]] = defaultdict(list)
+    for p in periods:
+        schools = inputs.alliances.get((p.county_id, p.school_year_id), Alliances()).school_alliance
+        slot = next((w for w in open_windows[(p.start_date, p.end_date)] if p.county_id not in w[2]), None)
+        if slot is None:
+            slot = (Window([], p.start_date, p.end_date, []), [], set())
+            open_windows[(p.start_date, p.end_date)].append(slot)
+            windows.append((slot[0], slot[1]))
+        window, members, counties = slot
+        window.school_ids.extend(schools)
+        if p.school_year_id not in window.school_year_ids:
+            window.school_year_ids.append(p.school_year_id)
+        members.append(p)
+        counties.add(p.county_id)
+    out: dict[int, dict[str, dict[int, Decimal]]] = {}
+    for window, members in windows:
+        window.school_ids.sort()
+        keys = sorted({i.metric_key for p in members for _d, i in rubric_indicators(rubrics[p.pk]) if i.metric_key})
+        window.keys = frozenset(keys)
+        values = {key: REGISTRY[key](window) for key in keys}
+        window.cache.clear()
+        for p in members:
+            out[p.pk] = values
+    return out
+
+
+# --- scoring -----------------------------------------------------------------------------
+
+
+def compute_periods(
+    periods: Iterable[EvaluationPeriod],
+    rubrics: Mapping[int, Rubric] | None = None,
+    *,
+    beta: Decimal | None = None,
+    policy: PolicyParams | None = None,
+) -> list[PeriodOutcome]:
+    """Scores, grades, warnings and the award preview of each period, in the order given by
+    county and start date (an earlier period's outcome is the history of a later one of the
+    same county). ``rubrics`` maps period id → rubric (default: the current ones; a period
+    without one is refused). ``beta`` and ``policy`` override the rubric's and the funding
+    year's settings (what-if preview)."""
+    periods = sorted(periods, key=lambda p: (p.county_id, p.start_date, p.pk))
+    if not periods:
+        return []
+    rubrics = dict(rubrics) if rubrics is not None else current_rubrics(periods)
+    for p in periods:
+        if p.pk not in rubrics:
+            raise ValidationError(_("%(period)s has no rubric.") % {"period": p})
+        check_points_total(rubrics[p.pk])
+    beta_of = {p.pk: rubrics[p.pk].beta if beta is None else beta for p in periods}
+    if not all(ZERO <= b <= 1 for b in beta_of.values()):
+        raise ValidationError(_("β must be between 0 and 1."))
+    inputs = read_inputs(periods, rubrics)
+    metric_values = metric_windows(periods, rubrics, inputs)
+    hashes: dict[int, str] = {}
+    fresh: dict[int, PeriodOutcome] = {}
+    outcomes = []
+    for p in periods:
+        rubric = rubrics[p.pk]
+        if rubric.pk not in hashes:
+            hashes[rubric.pk] = rubric_hash(rubric)
+        outcome = _score_period(p, rubric, hashes[rubric.pk], beta_of[p.pk], policy, inputs, metric_values[p.pk], fresh)
+        fresh[p.pk] = outcome
+        outcomes.append(outcome)
+    return outcomes
 
 
 def compute_period(
@@ -199,86 +369,74 @@ def compute_period(
     rubric: Rubric | None = None,
     beta: Decimal | None = None,
     policy: PolicyParams | None = None,
-    fresh: Mapping[int, PeriodOutcome] | None = None,
 ) -> PeriodOutcome:
-    """Scores, grades, warnings and the award preview of a period. ``beta`` and ``policy``
-    override the rubric's and the funding year's settings (what-if preview)."""
-    rubric = rubric or current_rubric(period.county_id, period.school_year_id)
-    if rubric is None:
-        raise ValidationError(_("%(period)s has no rubric.") % {"period": period})
-    check_points_total(rubric)
-    beta = rubric.beta if beta is None else beta
-    if not (ZERO <= beta <= 1):
-        raise ValidationError(_("β must be between 0 and 1."))
-    digest = rubric_hash(rubric)
-    school_alliance, members, alliance_schools, leads = _alliances(period)
+    """One period's outcome (``compute_periods`` of one)."""
+    rubrics = {period.pk: rubric} if rubric is not None else None
+    return compute_periods([period], rubrics, beta=beta, policy=policy)[0]
+
+
+def _score_period(
+    period: EvaluationPeriod,
+    rubric: Rubric,
+    digest: str,
+    beta: Decimal,
+    policy: PolicyParams | None,
+    inputs: BatchInputs,
+    metric_values: Mapping[str, Mapping[int, Decimal]],
+    fresh: Mapping[int, PeriodOutcome],
+) -> PeriodOutcome:
+    alliances = inputs.alliances.get((period.county_id, period.school_year_id), Alliances())
+    school_alliance, members = alliances.school_alliance, alliances.members
     school_ids = sorted(school_alliance)
-    entered = _entered_values(period)
+    entered = inputs.entered.get(period.pk, {})
     indicators = rubric_indicators(rubric)
-    period._metric_cache = {}  # the metrics share what they read, during this computation only (metrics._cached)
-    try:
-        metric_values = {
-            key: REGISTRY[key](period) for key in sorted({i.metric_key for _d, i in indicators if i.metric_key})
-        }
-    finally:
-        period._metric_cache = None
 
     # Raw values and points per indicator, every school at once (a rank needs all of them).
-    raw: dict[int, dict[str, tuple[Decimal | None, str]]] = {s: {} for s in school_ids}
-    points: dict[int, dict[str, Decimal]] = {s: {} for s in school_ids}
+    # trace_values[s][code] = [source, raw value, points] (the trace's own figures); schools
+    # with the same source and value share one entry and its points (a rank gives ties the
+    # same points too), so each distinct value is scored once.
+    trace_values: dict[int, dict[str, list]] = {s: {} for s in school_ids}
+    own: dict[int, Decimal] = dict.fromkeys(school_ids, ZERO)
     for _d, ind in indicators:
+        code = ind.code
+        computed = ind.method == Indicator.Method.COMPUTED
+        values = metric_values.get(ind.metric_key, {}) if computed else {}
+        entered_source = "override" if computed else "entered"
+        raw: list[tuple[int, Decimal | None, str]] = []
         for s in school_ids:
-            if (s, ind.code) in entered:
-                value, _method = entered[(s, ind.code)]
-                source = "override" if ind.method == Indicator.Method.COMPUTED else "entered"
-            elif ind.method == Indicator.Method.COMPUTED:
-                value = metric_values[ind.metric_key].get(s)
-                source = "metric" if value is not None else "missing"
+            value = entered.get((s, code))
+            if value is not None:
+                raw.append((s, value, entered_source))
+            elif computed and (value := values.get(s)) is not None:
+                raw.append((s, value, "metric"))
             else:
-                value, source = None, "missing"
-            raw[s][ind.code] = (value, source)
+                raw.append((s, None, "missing"))
         if ind.rule == Indicator.Rule.RANK:
-            ranked = scoring.rank_points(
-                {s: raw[s][ind.code][0] for s in school_ids if raw[s][ind.code][0] is not None},
-                ind.max_points,
-                ind.direction,
-            )
-            for s in school_ids:
-                points[s][ind.code] = ranked.get(s, ZERO)
+            ranked = scoring.rank_points({s: v for s, v, _src in raw if v is not None}, ind.max_points, ind.direction)
+            by_value = {v: ranked[s] for s, v, _src in raw if v is not None}
+            points_of = lambda v, by_value=by_value: ZERO if v is None else by_value[v]  # noqa: E731
         else:
             points_of = scoring.points_function(ind.rule, ind.rule_params, ind.max_points, ind.direction)
-            for s in school_ids:
-                points[s][ind.code] = points_of(raw[s][ind.code][0])
+        shared: dict[tuple[str | None, str], tuple[Decimal, list]] = {}
+        for s, value, source in raw:
+            text = None if value is None else str(value)  # 5 and 5.0 are equal, not the same text
+            found = shared.get((text, source))
+            if found is None:
+                pts = points_of(value)
+                found = shared[(text, source)] = (pts, [source, text, str(pts)])
+            own[s] += found[0]
+            trace_values[s][code] = found[1]
+    own = {s: scoring.school_total((total,)) for s, total in own.items()}
 
-    own = {s: scoring.school_total(points[s].values()) for s in school_ids}
-    earlier, history = _history(period, rubric.decline_periods, fresh or {})
-    previous = history.get(earlier[-1], {}) if earlier else {}
+    earlier = inputs.earlier.get(period.pk, [])
+    history = {pk: _scores_of(fresh[pk]) if pk in fresh else inputs.stored.get(pk, {}) for pk in earlier}
+    previous = history[earlier[-1]] if earlier else {}
 
     outcome = PeriodOutcome(period=period, rubric=rubric, rubric_hash=digest)
     grade_of = scoring.grader(rubric.grade_bands)
-    # The parts of every school's trace that do not depend on the school, built once.
     trace_rubric = {"id": rubric.pk, "version": rubric.version, "hash": digest}
-    trace_bands = {k: str(v) for k, v in sorted(rubric.grade_bands.items())}
     trace_beta = str(beta)
-    static = [
-        (
-            ind.code,
-            {
-                "dimension": d.name,
-                "code": ind.code,
-                "name": ind.name,
-                "method": ind.method,
-                "metric": ind.metric_key or None,
-            },
-            {
-                "rule": ind.rule,
-                "rule_params": ind.rule_params,
-                "direction": ind.direction,
-                "max_points": str(ind.max_points),
-            },
-        )
-        for d, ind in indicators
-    ]
+    improvement = rubric.bundling_basis == Rubric.BundlingBasis.IMPROVEMENT
     for s in school_ids:
         ms = sorted(members.get(s, ()))
         member_rows = [
@@ -290,29 +448,17 @@ def compute_period(
             }
             for m in ms
         ]
-        if rubric.bundling_basis == Rubric.BundlingBasis.IMPROVEMENT:
+        if improvement:
             basis = [own[m] - previous[-m] for m in ms if -m in previous]
             final = scoring.bundle_improvement(own[s], basis, beta)
         else:
             basis = [own[m] for m in ms]
             final = scoring.bundle_totals(own[s], basis, beta)
         grade = grade_of(final)
-        raw_s, points_s = raw[s], points[s]
-        indicator_rows = []
-        for code, head, rule in static:
-            value, source = raw_s[code]
-            indicator_rows.append(
-                {
-                    **head,
-                    "source": source,
-                    "raw_value": None if value is None else str(value),
-                    **rule,
-                    "points": str(points_s[code]),
-                }
-            )
         trace = {
+            "format": TRACE_FORMAT,
             "rubric": dict(trace_rubric),
-            "indicators": indicator_rows,
+            "indicators": trace_values[s],
             "own_total": str(own[s]),
             "bundling": {
                 "role": "lead" if s in members else "member",
@@ -322,16 +468,18 @@ def compute_period(
                 "basis_values": [str(b) for b in basis] if s in members else [],
                 "final_score": str(final),
             },
-            "grade": {"grade": grade, "bands": dict(trace_bands)},
+            "grade": grade,
         }
         outcome.schools[s] = SchoolOutcome(s, school_alliance[s], own[s], final, grade, trace)
-        scores = [history[p][s] for p in earlier if s in history[p]] + [final]
-        falls = scoring.consecutive_falls(scores)
-        if falls >= rubric.decline_periods:
-            outcome.warnings[s] = (falls, [str(x) for x in scores])
+        if earlier:  # a first period has nothing to fall from (decline_periods ≥ 1)
+            scores = [history[p][s] for p in earlier if s in history[p]] + [final]
+            falls = scoring.consecutive_falls(scores)
+            if falls >= rubric.decline_periods:
+                outcome.warnings[s] = (falls, [str(x) for x in scores])
 
-    funding_year, quotas, shares, pool = _funding(period)
-    for alliance_id, schools in sorted(alliance_schools.items()):
+    funding = inputs.funding.get(period.school_year_id)
+    quotas = funding.quotas if funding else {}
+    for alliance_id, schools in sorted(alliances.alliance_schools.items()):
         finals = [outcome.schools[s].final_score for s in schools]
         weights = (
             [quotas.get(s, ZERO) for s in schools]
@@ -345,7 +493,7 @@ def compute_period(
             grade_of(score),
             {
                 "averaging": rubric.alliance_averaging,
-                "lead_school_id": leads.get(alliance_id),
+                "lead_school_id": alliances.leads.get(alliance_id),
                 "schools": [
                     {"school_id": s, "final_score": str(f), "weight": None if weights is None else str(w)}
                     for s, f, w in zip(schools, finals, weights or [None] * len(schools), strict=True)
@@ -354,36 +502,44 @@ def compute_period(
             },
         )
 
-    if funding_year is not None:
+    if funding is not None:
         if policy is None:
-            saved = AwardPolicy.objects.filter(county_id=period.county_id, school_year_id=period.school_year_id).first()
-            policy = PolicyParams.from_policy(saved)
+            policy = PolicyParams.from_policy(inputs.policies.get(period.school_year_id))
         funded = [s for s in school_ids if s in quotas]
         sheet = compute_awards(
-            pool,
+            funding.pool,
             [
                 AwardInput(
                     s,
                     outcome.schools[s].final_score,
                     outcome.schools[s].grade,
                     quotas[s],
-                    shares.get(s, ZERO),
+                    funding.shares.get(s, ZERO),
                 )
                 for s in funded
             ],
             policy,
         )
         outcome.awards = sheet
-        outcome.funding_year_id = funding_year.pk
+        outcome.funding_year_id = funding.funding_year_id
+        policy_trace, pool, remainder = policy.as_trace(), str(funding.pool), str(sheet.remainder)
         for line in sheet.lines:
             school = outcome.schools[line.school_id]
             school.award_preview = line.award
             school.trace["award"] = {
-                "policy": policy.as_trace(),
-                "pool": str(pool),
+                "policy": policy_trace,
+                "pool": pool,
                 "quota": str(quotas[line.school_id]),
-                "share": str(shares.get(line.school_id, ZERO)),
-                "pool_remainder": str(sheet.remainder),
+                "share": str(funding.shares.get(line.school_id, ZERO)),
+                "pool_remainder": remainder,
                 **line.trace(),
             }
     return outcome
+
+
+def _scores_of(outcome: PeriodOutcome) -> dict[int, Decimal]:
+    scores: dict[int, Decimal] = {}
+    for s in outcome.schools.values():
+        scores[s.school_id] = s.final_score
+        scores[-s.school_id] = s.own_total
+    return scores

@@ -1,16 +1,20 @@
 """The registry of computed indicators' metrics: the one place a developer adds one.
 
-A metric is a function ``(period) -> {school_id: Decimal}`` over the data logged in the
-period's county between its start and end dates. It must use database aggregation: one or
-a few queries for all schools of the county, never a query per school (the overnight job's
+A metric is a function ``(window) -> {school_id: Decimal}``. A ``Window`` is some schools,
+the first and last day of a period and the school years concerned: a period's window is its
+county's schools (``Window.of(period)``); the nightly run computes a metric once for many
+counties' periods that share their dates (``evaluation.compute``). A metric must therefore
+be **per school**: a school's value depends on the school's own rows and the window's dates,
+never on which other schools share the window. It must use database aggregation: one or a
+few queries for all the window's schools, never a query per school (the overnight job's
 query count is tested not to grow with the number of schools). A school missing from the
 result has no value (0 points by a target or bands rule, left out of a ranking).
 
 To add one::
 
     @metric("books_donated", _("Books donated"), unit=_("books"))
-    def books_donated(period):
-        ...
+    def books_donated(window):
+        rows = Donation.objects.filter(window.any_of("school_id"), date__range=window.dates) ...
 
 The staffing and funding apps are imported inside the functions: the registry must be
 importable (for the rubric form's choices) whatever state their data is in.
@@ -19,9 +23,9 @@ importable (for the rubric form's choices) whatever state their data is in.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import timedelta
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -29,7 +33,9 @@ from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Sum,
 from django.db.models.functions import Greatest, Least
 from django.utils.translation import gettext_lazy as _
 
-MetricFn = Callable[[Any], dict[int, Decimal]]
+from alliance.querysets import AnyOf
+
+MetricFn = Callable[["Window"], dict[int, Decimal]]
 
 # Exchanges that count: approved, running or done (planned and cancelled ones do not).
 COUNTED_EXCHANGE_STATUSES = ("approved", "active", "completed")
@@ -50,6 +56,46 @@ ACTIVITY_KINDS = {
 }
 
 
+@dataclass
+class Window:
+    """What metrics are computed over: ``school_ids`` between ``start_date`` and ``end_date``
+    (both included), in the school years ``school_year_ids`` (a county's school year; one per
+    county of the window). ``keys`` names the metrics that will be computed on it, so that
+    metrics sharing a query ask for all of them at once. ``cache`` holds what several metrics share (one query for every
+    activity kind, say) for as long as the window lives: a window is made for one computation
+    and dropped after it."""
+
+    school_ids: list[int]
+    start_date: date
+    end_date: date
+    school_year_ids: list[int]
+    keys: frozenset[str] = frozenset()  # the metrics to be computed on the window, when known
+    cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def of(cls, period: Any, school_ids: Iterable[int] | None = None) -> Window:
+        """A period's window: every school of its county (active or not), or ``school_ids``."""
+        if school_ids is None:
+            from alliance.models import School
+
+            school_ids = School.objects.filter(county_id=period.county_id).order_by("pk").values_list("pk", flat=True)
+        return cls(list(school_ids), period.start_date, period.end_date, [period.school_year_id])
+
+    def any_of(self, field: str) -> AnyOf:
+        """A filter: ``field`` is one of the window's schools (one array parameter)."""
+        return AnyOf(field, self.school_ids)
+
+    @property
+    def dates(self) -> tuple[date, date]:
+        return (self.start_date, self.end_date)
+
+    def shared(self, key: str, read: Callable[[], Any]) -> Any:
+        """``read()`` once per window: what several metrics share is read in one query."""
+        if key not in self.cache:
+            self.cache[key] = read()
+        return self.cache[key]
+
+
 @dataclass(frozen=True)
 class Metric:
     key: str
@@ -57,8 +103,9 @@ class Metric:
     unit: Any
     fn: MetricFn
 
-    def __call__(self, period: Any) -> dict[int, Decimal]:
-        return self.fn(period)
+    def __call__(self, window: Any) -> dict[int, Decimal]:
+        """Values per school of a ``Window``, or of a period (its county's window)."""
+        return self.fn(window if isinstance(window, Window) else Window.of(window))
 
 
 REGISTRY: dict[str, Metric] = {}
@@ -86,160 +133,141 @@ def _pct(part: Any, whole: Any) -> Decimal:
     return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.0001"))
 
 
-def county_school_ids(period: Any) -> list[int]:
-    """The ids of every school of the period's county (active or not), read once per period.
-
-    Metrics restrict to the county by these ids rather than through a join on the school's
-    county: PostgreSQL then answers each metric from the school-id indexes in proportion to
-    the county's rows, not the whole province's (one county's query used to scan every
-    county's activities)."""
-
-    def read() -> list[int]:
-        from alliance.models import School
-
-        return list(School.objects.filter(county_id=period.county_id).order_by("pk").values_list("pk", flat=True))
-
-    return _cached(period, "county_school_ids", read)
-
-
-def _cached(period: Any, key: str, read: Callable[[], Any]) -> Any:
-    """``read()`` once per period and computation: what several metrics share (the county's
-    school ids, every activity kind's counts) is read in one query, not once per metric.
-    Only within ``compute_period``, which gives the period an empty cache at its start; a
-    metric called on its own reads afresh every time."""
-    cache = getattr(period, "_metric_cache", None)
-    if cache is None:
-        return read()
-    if key not in cache:
-        cache[key] = read()
-    return cache[key]
-
-
 # --- exchanges ---------------------------------------------------------------------------
 
 
-def _exchanges(period: Any):
+def _exchanges(window: Window):
     from staffing.models import Exchange
 
     return Exchange.objects.filter(
         status__in=COUNTED_EXCHANGE_STATUSES,
-        start_date__lte=period.end_date,
-        end_date__gte=period.start_date,
+        start_date__lte=window.end_date,
+        end_date__gte=window.start_date,
     )
 
 
-def _teacher_days(qs, period: Any, prefix: str, group_by: str) -> dict[int, Decimal]:
-    """Inclusive calendar days of each exchange clipped to the period, summed per school."""
+def _teacher_days(qs, window: Window, prefix: str, group_by: str) -> dict[int, Decimal]:
+    """Inclusive calendar days of each exchange clipped to the window, summed per school."""
     span = ExpressionWrapper(
-        Least(F(f"{prefix}end_date"), Value(period.end_date))
-        - Greatest(F(f"{prefix}start_date"), Value(period.start_date)),
+        Least(F(f"{prefix}end_date"), Value(window.end_date))
+        - Greatest(F(f"{prefix}start_date"), Value(window.start_date)),
         output_field=DurationField(),
     )
-    rows = qs.values(group_by).annotate(span=Sum(span), n=Count("pk")).order_by()
+    rows = qs.values(group_by).annotate(span=Sum(span), n=Count("pk")).order_by().values_list(group_by, "span", "n")
     # Each row's span is end − start; the inclusive count adds one day per exchange.
-    return {r[group_by]: Decimal((r["span"] or timedelta(0)).days + r["n"]) for r in rows}
+    return {school: Decimal((total or timedelta(0)).days + n) for school, total, n in rows}
 
 
 @metric("exchange_days_sent", _("Exchange teacher-days sent"), unit=_("teacher-days"))
-def exchange_days_sent(period: Any) -> dict[int, Decimal]:
-    qs = _exchanges(period).filter(origin_school_id__in=county_school_ids(period))
-    return _teacher_days(qs, period, "", "origin_school_id")
+def exchange_days_sent(window: Window) -> dict[int, Decimal]:
+    qs = _exchanges(window).filter(window.any_of("origin_school_id"))
+    return _teacher_days(qs, window, "", "origin_school_id")
 
 
 @metric("exchange_days_hosted", _("Exchange teacher-days hosted"), unit=_("teacher-days"))
-def exchange_days_hosted(period: Any) -> dict[int, Decimal]:
+def exchange_days_hosted(window: Window) -> dict[int, Decimal]:
+    """Each host school of an exchange counts its whole clipped length (a 走教 teacher serving
+    two schools in turn gives each the full teacher-days: the exchange does not say how the
+    days were divided)."""
     from staffing.models import ExchangeHost
 
     qs = ExchangeHost.objects.filter(
-        school_id__in=county_school_ids(period),
+        window.any_of("school_id"),
         exchange__status__in=COUNTED_EXCHANGE_STATUSES,
-        exchange__start_date__lte=period.end_date,
-        exchange__end_date__gte=period.start_date,
+        exchange__start_date__lte=window.end_date,
+        exchange__end_date__gte=window.start_date,
     )
-    return _teacher_days(qs, period, "exchange__", "school_id")
+    return _teacher_days(qs, window, "exchange__", "school_id")
 
 
 @metric("dispatched_teachers", _("Teachers dispatched (支教)"), unit=_("teachers"))
-def dispatched_teachers(period: Any) -> dict[int, Decimal]:
+def dispatched_teachers(window: Window) -> dict[int, Decimal]:
     rows = (
-        _exchanges(period)
-        .filter(origin_school_id__in=county_school_ids(period), kind="dispatched")
+        _exchanges(window)
+        .filter(window.any_of("origin_school_id"), kind="dispatched")
         .values("origin_school_id")
         .annotate(n=Count("teacher_id", distinct=True))
         .order_by()
+        .values_list("origin_school_id", "n")
     )
-    return {r["origin_school_id"]: Decimal(r["n"]) for r in rows}
+    return {school: Decimal(n) for school, n in rows}
 
 
 @metric("rotation_ratio", _("Rotation ratio (% of eligible teachers who took part in an exchange)"), unit="%")
-def rotation_ratio(period: Any) -> dict[int, Decimal]:
+def rotation_ratio(window: Window) -> dict[int, Decimal]:
     from staffing.models import Teacher
 
     eligible = Q(active=True, years_of_service__gte=ROTATION_ELIGIBLE_YEARS)
     took_part = eligible & Q(
         exchanges__status__in=COUNTED_EXCHANGE_STATUSES,
         exchanges__kind__in=ROTATION_KINDS,
-        exchanges__start_date__lte=period.end_date,
-        exchanges__end_date__gte=period.start_date,
+        exchanges__start_date__lte=window.end_date,
+        exchanges__end_date__gte=window.start_date,
     )
     rows = (
-        Teacher.objects.filter(school_id__in=county_school_ids(period))
+        Teacher.objects.filter(window.any_of("school_id"))
         .values("school_id")
         .annotate(
             eligible=Count("pk", filter=eligible, distinct=True),
             took_part=Count("pk", filter=took_part, distinct=True),
         )
         .order_by()
+        .values_list("school_id", "eligible", "took_part")
     )
-    return {r["school_id"]: _pct(r["took_part"], r["eligible"]) for r in rows if r["eligible"]}
+    return {school: _pct(took, eligible) for school, eligible, took in rows if eligible}
 
 
 # --- activities --------------------------------------------------------------------------
 
 
-def _activities(period: Any, **filters: Any):
-    from staffing.models import Activity
-
-    return Activity.objects.filter(
-        host_school_id__in=county_school_ids(period),
-        date__gte=period.start_date,
-        date__lte=period.end_date,
-        **filters,
+def _activities_by_school(window: Window, kind: str) -> dict[int, Decimal]:
+    """Activities of a kind each school took part in: as organiser or as a school involved.
+    The window's other activity metrics (``window.keys``) are counted in the same queries."""
+    kinds = sorted({k for k in ACTIVITY_KINDS if f"activities_{k}" in window.keys} | {kind})
+    return window.shared("activities:" + ",".join(kinds), lambda: _activities_by_kind_and_school(window, kinds)).get(
+        kind, {}
     )
 
 
-def _activities_by_school(period: Any, kind: str) -> dict[int, Decimal]:
-    """Activities of a kind each school took part in: as organiser or as a school involved."""
-    return _cached(period, "activities_by_kind", lambda: _activities_by_kind_and_school(period)).get(kind, {})
+def _activities_by_kind_and_school(window: Window, kinds: list[str]) -> dict[str, dict[int, Decimal]]:
+    """kind → school → activities of that kind the school took part in, for several kinds in
+    the same two queries (the activity metrics of a rubric share them). A school involved counts the
+    activity whoever organised it, another county's school included (跨区域 activities are
+    the school's too; only a county's own staff can name its schools as involved); an
+    organiser counts it once more only when it is not among the schools involved."""
+    from django.db.models import Exists, OuterRef
 
-
-def _activities_by_kind_and_school(period: Any) -> dict[str, dict[int, Decimal]]:
-    """kind → school → activities of that kind the school took part in, every kind in the same
-    two queries (the activity metrics of a rubric share them)."""
     from staffing.models import Activity
 
-    qs = _activities(period)
+    involved_in = Activity.schools.through.objects
     involved = (
-        Activity.schools.through.objects.filter(activity__in=qs.values("pk"))
+        involved_in.filter(window.any_of("school_id"), activity__date__range=window.dates, activity__kind__in=kinds)
         .values("activity__kind", "school_id")
-        .annotate(n=Count("activity_id", distinct=True))
+        .annotate(n=Count("activity_id"))
         .order_by()
+        .values_list("activity__kind", "school_id", "n")
     )
     out: dict[str, dict[int, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
-    for r in involved:
-        out[r["activity__kind"]][r["school_id"]] += r["n"]
+    for kind, school, n in involved:
+        out[kind][school] += n
+    itself = involved_in.filter(activity_id=OuterRef("pk"), school_id=OuterRef("host_school_id"))
     hosted_only = (
-        qs.exclude(schools=F("host_school")).values("kind", "host_school_id").annotate(n=Count("pk")).order_by()
+        Activity.objects.filter(window.any_of("host_school_id"), date__range=window.dates, kind__in=kinds)
+        .filter(~Exists(itself))
+        .values("kind", "host_school_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+        .values_list("kind", "host_school_id", "n")
     )
-    for r in hosted_only:
-        out[r["kind"]][r["host_school_id"]] += r["n"]
+    for kind, school, n in hosted_only:
+        out[kind][school] += n
     return {kind: dict(by_school) for kind, by_school in out.items()}
 
 
 def _register_activity_metrics() -> None:
     for kind, label in ACTIVITY_KINDS.items():
         metric(f"activities_{kind}", label, unit=_("activities"))(
-            lambda period, kind=kind: _activities_by_school(period, kind)
+            lambda window, kind=kind: _activities_by_school(window, kind)
         )
 
 
@@ -247,19 +275,29 @@ _register_activity_metrics()
 
 
 @metric("training_person_times", _("Training person-times (人次) organised"), unit=_("person-times"))
-def training_person_times(period: Any) -> dict[int, Decimal]:
-    rows = _activities(period, kind="training").values("host_school_id").annotate(n=Sum("person_times")).order_by()
-    return {r["host_school_id"]: _d(r["n"]) for r in rows}
+def training_person_times(window: Window) -> dict[int, Decimal]:
+    from staffing.models import Activity
+
+    rows = (
+        Activity.objects.filter(window.any_of("host_school_id"), date__range=window.dates, kind="training")
+        .values("host_school_id")
+        .annotate(n=Sum("person_times"))
+        .order_by()
+        .values_list("host_school_id", "n")
+    )
+    return {school: _d(n) for school, n in rows}
 
 
 @metric("lead_visit_share", _("Share of member schools visited by the lead school"), unit="%")
-def lead_visit_share(period: Any) -> dict[int, Decimal]:
+def lead_visit_share(window: Window) -> dict[int, Decimal]:
+    """Per lead school of an alliance of the window's school years: the share of its member
+    schools that took part in a visit it organised."""
     from alliance.models import Membership
     from staffing.models import Activity
 
-    members: dict[int, set[int]] = defaultdict(set)
+    ids = set(window.school_ids)
     rows = (
-        Membership.objects.filter(alliance__school_year_id=period.school_year_id)
+        Membership.objects.filter(alliance__school_year_id__in=window.school_year_ids)
         .values_list("alliance_id", "school_id", "role")
         .order_by()
     )
@@ -270,11 +308,17 @@ def lead_visit_share(period: Any) -> dict[int, Decimal]:
             leads[alliance_id] = school_id
         else:
             by_alliance[alliance_id].add(school_id)
+    members: dict[int, set[int]] = defaultdict(set)
     for alliance_id, lead in leads.items():
-        members[lead] |= by_alliance[alliance_id]
+        if lead in ids:
+            members[lead] |= by_alliance[alliance_id]
     visited: dict[int, set[int]] = defaultdict(set)
     pairs = (
-        Activity.schools.through.objects.filter(activity__in=_activities(period, kind="visit").values("pk"))
+        Activity.schools.through.objects.filter(
+            window.any_of("activity__host_school_id"),
+            activity__kind="visit",
+            activity__date__range=window.dates,
+        )
         .values_list("activity__host_school_id", "school_id")
         .distinct()
         .order_by()
@@ -288,39 +332,44 @@ def lead_visit_share(period: Any) -> dict[int, Decimal]:
 
 
 @metric("pairing_tasks_on_time", _("Pairing tasks done on time (%)"), unit="%")
-def pairing_tasks_on_time(period: Any) -> dict[int, Decimal]:
-    """Tasks due in the period, per school on either side of the pairing."""
+def pairing_tasks_on_time(window: Window) -> dict[int, Decimal]:
+    """Tasks due in the window, per school on either side of a pairing of the school years."""
     from alliance.models import PairingTask
 
     qs = PairingTask.objects.filter(
-        pairing__alliance__school_year_id=period.school_year_id,
-        due_date__gte=period.start_date,
-        due_date__lte=period.end_date,
+        pairing__alliance__school_year_id__in=window.school_year_ids,
+        due_date__range=window.dates,
     ).exclude(status="dropped")
     on_time = Q(status="done", completed_on__lte=F("due_date"))
     totals: dict[int, list[int]] = defaultdict(lambda: [0, 0])
     for side in ("pairing__helper_school_id", "pairing__helped_school_id"):
-        for r in qs.values(side).annotate(n=Count("pk"), ok=Count("pk", filter=on_time)).order_by():
-            totals[r[side]][0] += r["n"]
-            totals[r[side]][1] += r["ok"]
+        rows = qs.filter(window.any_of(side)).values(side)
+        for school, n, ok in (
+            rows.annotate(n=Count("pk"), ok=Count("pk", filter=on_time)).order_by().values_list(side, "n", "ok")
+        ):
+            totals[school][0] += n
+            totals[school][1] += ok
     return {school: _pct(ok, n) for school, (n, ok) in totals.items() if n}
 
 
 @metric("mentoring_meetings", _("Mentoring (青蓝结对) meetings held"), unit=_("meetings"))
-def mentoring_meetings(period: Any) -> dict[int, Decimal]:
+def mentoring_meetings(window: Window) -> dict[int, Decimal]:
+    """Meetings in the window, for the mentor's school and (once more) the mentee's when it is
+    another school, whichever county the other side is in."""
     from staffing.models import MentorMeeting
 
-    qs = MentorMeeting.objects.filter(
-        date__gte=period.start_date,
-        date__lte=period.end_date,
-        pair__mentor__school_id__in=county_school_ids(period),
-    )
+    meetings = MentorMeeting.objects.filter(date__range=window.dates)
     out: dict[int, Decimal] = defaultdict(Decimal)
-    for r in qs.values("pair__mentor__school_id").annotate(n=Count("pk")).order_by():
-        out[r["pair__mentor__school_id"]] += r["n"]
-    other_school = qs.exclude(pair__mentee__school_id=F("pair__mentor__school_id"))
-    for r in other_school.values("pair__mentee__school_id").annotate(n=Count("pk")).order_by():
-        out[r["pair__mentee__school_id"]] += r["n"]
+    mentors = meetings.filter(window.any_of("pair__mentor__school_id"))
+    side = "pair__mentor__school_id"
+    for school, n in mentors.values(side).annotate(n=Count("pk")).order_by().values_list(side, "n"):
+        out[school] += n
+    mentees = meetings.filter(window.any_of("pair__mentee__school_id")).exclude(
+        pair__mentee__school_id=F("pair__mentor__school_id")
+    )
+    side = "pair__mentee__school_id"
+    for school, n in mentees.values(side).annotate(n=Count("pk")).order_by().values_list(side, "n"):
+        out[school] += n
     return dict(out)
 
 
@@ -328,14 +377,12 @@ def mentoring_meetings(period: Any) -> dict[int, Decimal]:
 
 
 @metric("plan_execution_rate", _("70 % plan execution rate"), unit="%")
-def plan_execution_rate(period: Any) -> dict[int, Decimal]:
+def plan_execution_rate(window: Window) -> dict[int, Decimal]:
+    """Spent ÷ planned of the funding year of the school's school year (the year's approved
+    plan, whichever dates the period has)."""
     from funding import metrics as funding_metrics
-    from funding.models import FundingYear
 
-    funding_year = FundingYear.objects.filter(county_id=period.county_id, school_year_id=period.school_year_id).first()
-    if funding_year is None:
-        return {}
     # From the sums, rounded once: a rate already rounded to 4 decimals of the ratio would lose
     # the percentage's last two decimals (33.3300 instead of 33.3333).
-    rows = funding_metrics.planned_and_spent(funding_year)
+    rows = funding_metrics.planned_and_spent_by_school(window.school_year_ids, window.school_ids)
     return {school: _pct(spent, planned) for school, (planned, spent) in rows.items() if planned}

@@ -307,6 +307,25 @@ class IndicatorValue(models.Model):
         return f"{self.school} · {self.indicator}: {self.value}"
 
 
+class RubricSnapshot(models.Model):
+    """A rubric's content (``compute.rubric_content``) as results were computed with it, stored
+    once per content hash. A school result's trace keeps only the school's own figures (each
+    indicator's source, raw value and points); showing it joins them with the snapshot of the
+    hash the result records (``trace.explain``), so a result reads the same however its rubric
+    is edited or revised later, and the snapshot's hash can be checked against its content."""
+
+    content_hash = models.CharField(_("content hash"), max_length=64, unique=True)
+    content = models.JSONField(_("content"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("rubric snapshot")
+        verbose_name_plural = _("rubric snapshots")
+
+    def __str__(self) -> str:
+        return self.content_hash[:12]
+
+
 class SchoolResult(models.Model):
     period = models.ForeignKey(
         EvaluationPeriod, models.CASCADE, related_name="school_results", verbose_name=_("period")
@@ -336,6 +355,13 @@ class SchoolResult(models.Model):
 
     def __str__(self) -> str:
         return f"{self.school}: {self.final_score}"
+
+    @property
+    def explained_trace(self) -> dict:
+        """The trace with the rubric's names, rules and bands joined back (``trace.explain``)."""
+        from .trace import explain
+
+        return explain(self.trace, self.rubric_hash)
 
 
 class AllianceResult(models.Model):

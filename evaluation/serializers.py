@@ -134,6 +134,8 @@ class IndicatorValueSerializer(ScopedModelSerializer):
 class SchoolResultSerializer(ScopedModelSerializer):
     school_name = serializers.CharField(source="school.name", read_only=True)
     school_code = serializers.CharField(source="school.code", read_only=True)
+    # The stored figures with the rubric's names, rules and bands joined back (trace.explain).
+    trace = serializers.JSONField(source="explained_trace", read_only=True)
 
     class Meta:
         model = SchoolResult

@@ -14,17 +14,27 @@ from enum import StrEnum
 from itertools import groupby
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Max
+from django.db.models import Count, F, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from alliance.access import Role, role_of
+from alliance.bulk import sync_rows
 from alliance.models import County, School, SchoolYear, Term
 
 from .awards import PolicyParams
-from .compute import PeriodOutcome, compute_period, current_rubric, rubric_hash
+from .compute import (
+    PeriodOutcome,
+    compute_period,
+    compute_periods,
+    current_rubric,
+    current_rubrics,
+    rubric_content,
+    rubric_hash,
+)
 from .models import (
     AllianceResult,
     Appeal,
@@ -36,6 +46,7 @@ from .models import (
     IndicatorValue,
     Publication,
     Rubric,
+    RubricSnapshot,
     SchoolResult,
 )
 
@@ -532,86 +543,94 @@ def indicator_value_set(
 
 
 def outcome_write(outcome: PeriodOutcome) -> tuple[int, int, int]:
-    """Write a period's results under their natural keys: a fixed number of statements whatever
-    the number of schools; rows of schools that dropped out are removed. Caller's transaction."""
-    period, rubric = outcome.period, outcome.rubric
+    """Write one period's results (``outcomes_write`` of one). Caller's transaction."""
+    return outcomes_write([outcome])
+
+
+def outcomes_write(outcomes: list[PeriodOutcome]) -> tuple[int, int, int]:
+    """Write periods' results under their natural keys, in a fixed number of statements
+    whatever the number of schools and periods; rows of schools (alliances, warnings) that
+    dropped out of a period are removed. The rubrics' contents are stored once per hash for the
+    traces to be explained (``trace.explain``). Caller's transaction. Returns the numbers of
+    school results, alliance results and warnings written."""
+    if not outcomes:
+        return 0, 0, 0
+    snapshots = {o.rubric_hash: o.rubric for o in outcomes}
+    RubricSnapshot.objects.bulk_create(
+        [RubricSnapshot(content_hash=h, content=rubric_content(r)) for h, r in snapshots.items()],
+        ignore_conflicts=True,
+    )
+    periods = [o.period.pk for o in outcomes]
     school_rows = [
-        SchoolResult(
-            period=period,
-            school_id=s.school_id,
-            alliance_id=s.alliance_id,
-            own_total=s.own_total,
-            final_score=s.final_score,
-            grade=s.grade,
-            award_preview=s.award_preview,
-            rubric=rubric,
-            rubric_version=rubric.version,
-            rubric_hash=outcome.rubric_hash,
-            trace=s.trace,
-        )
-        for s in outcome.schools.values()
+        {
+            "period_id": o.period.pk,
+            "school_id": s.school_id,
+            "alliance_id": s.alliance_id,
+            "own_total": s.own_total,
+            "final_score": s.final_score,
+            "grade": s.grade,
+            "award_preview": s.award_preview,
+            "rubric_id": o.rubric.pk,
+            "rubric_version": o.rubric.version,
+            "rubric_hash": o.rubric_hash,
+            "trace": s.trace,
+        }
+        for o in outcomes
+        for s in o.schools.values()
     ]
-    SchoolResult.objects.bulk_create(
+    sync_rows(
+        SchoolResult,
         school_rows,
-        update_conflicts=True,
-        unique_fields=["period", "school"],
-        update_fields=[
-            "alliance",
-            "own_total",
-            "final_score",
-            "grade",
-            "award_preview",
-            "rubric",
-            "rubric_version",
-            "rubric_hash",
-            "trace",
-        ],
+        keys=("period_id", "school_id"),
+        update=[f for f in school_rows[0] if f not in ("period_id", "school_id")] if school_rows else [],
+        within=("period_id", periods),
     )
-    SchoolResult.objects.filter(period=period).exclude(school_id__in=list(outcome.schools)).delete()
     alliance_rows = [
-        AllianceResult(
-            period=period,
-            alliance_id=a.alliance_id,
-            score=a.score,
-            grade=a.grade,
-            rubric_version=rubric.version,
-            rubric_hash=outcome.rubric_hash,
-            trace=a.trace,
-        )
-        for a in outcome.alliances.values()
+        {
+            "period_id": o.period.pk,
+            "alliance_id": a.alliance_id,
+            "score": a.score,
+            "grade": a.grade,
+            "rubric_version": o.rubric.version,
+            "rubric_hash": o.rubric_hash,
+            "trace": a.trace,
+        }
+        for o in outcomes
+        for a in o.alliances.values()
     ]
-    AllianceResult.objects.bulk_create(
+    sync_rows(
+        AllianceResult,
         alliance_rows,
-        update_conflicts=True,
-        unique_fields=["period", "alliance"],
-        update_fields=["score", "grade", "rubric_version", "rubric_hash", "trace"],
+        keys=("period_id", "alliance_id"),
+        update=("score", "grade", "rubric_version", "rubric_hash", "trace"),
+        within=("period_id", periods),
     )
-    AllianceResult.objects.filter(period=period).exclude(alliance_id__in=list(outcome.alliances)).delete()
     warning_rows = [
-        DeclineWarning(period=period, school_id=s, falls=falls, scores=scores)
-        for s, (falls, scores) in outcome.warnings.items()
+        {"period_id": o.period.pk, "school_id": s, "falls": falls, "scores": scores}
+        for o in outcomes
+        for s, (falls, scores) in o.warnings.items()
     ]
-    DeclineWarning.objects.bulk_create(
-        warning_rows, update_conflicts=True, unique_fields=["period", "school"], update_fields=["falls", "scores"]
+    sync_rows(
+        DeclineWarning,
+        warning_rows,
+        keys=("period_id", "school_id"),
+        update=("falls", "scores"),
+        within=("period_id", periods),
     )
-    DeclineWarning.objects.filter(period=period).exclude(school_id__in=list(outcome.warnings)).delete()
     return len(school_rows), len(alliance_rows), len(warning_rows)
 
 
 def _outcomes_write(outcomes: list[PeriodOutcome], counts: list[int]) -> None:
-    """Write one county's outcomes in one transaction, skipping periods proposed meanwhile
-    (the proposal's figures stand); add the rows written to ``counts``."""
+    """Write a batch's outcomes in one transaction, skipping periods proposed meanwhile (the
+    proposal's figures stand); add the rows written to ``counts``."""
     with transaction.atomic():
         still_open = set(
             EvaluationPeriod.objects.select_for_update()
             .filter(pk__in=[o.period.pk for o in outcomes], status=EvaluationPeriod.Status.OPEN)
             .values_list("pk", flat=True)
         )
-        for outcome in outcomes:
-            if outcome.period.pk not in still_open:
-                continue
-            for i, c in enumerate(outcome_write(outcome)):
-                counts[i] += c
+        for i, c in enumerate(outcomes_write([o for o in outcomes if o.period.pk in still_open])):
+            counts[i] += c
 
 
 # --- the evaluation run ------------------------------------------------------------------
@@ -656,15 +675,38 @@ def _claim_run(*, county: County | None, start_year: int | None, trigger: str) -
         raise RunRefused(_("Another evaluation run is in progress; this one was not started.")) from None
 
 
+def _batches(periods: list[EvaluationPeriod], limit: int) -> list[list[EvaluationPeriod]]:
+    """Whole counties' periods, grouped so that a batch has about ``limit`` schools (a county
+    larger than that is a batch of its own): memory is bounded by the batch, not the province."""
+    sizes = dict(
+        School.objects.filter(county_id__in={p.county_id for p in periods})
+        .values("county_id")
+        .annotate(n=Count("pk"))
+        .values_list("county_id", "n")
+        .order_by()
+    )
+    batches: list[list[EvaluationPeriod]] = []
+    size = 0
+    for county_id, county_periods in groupby(periods, key=lambda p: p.county_id):
+        if not batches or (size and size + sizes.get(county_id, 0) > limit):
+            batches.append([])
+            size = 0
+        batches[-1].extend(county_periods)
+        size += sizes.get(county_id, 0)
+    return batches
+
+
 def evaluation_run(
     *, county: County | None = None, start_year: int | None = None, trigger: str = "manual"
 ) -> EvaluationRun:
     """Recompute every open period (of a county and/or school year): computed indicators,
     school and alliance scores, grades, decline warnings and the award preview.
 
-    Refuses (``RunRefused``) while another run is running. Computes a county's periods first,
-    then writes that county's results in one transaction, so a failure keeps the last good
-    results of every county not yet written (and never leaves a county half-written). Never
+    Refuses (``RunRefused``) while another run is running. Works through the counties in
+    batches of about ``EVALUATION_BATCH_SCHOOLS`` schools: a batch's periods are computed
+    together (each metric once per batch and date window, ``compute.compute_periods``), then
+    written in one transaction, so a failure keeps the last good results of every county not
+    yet written (a county is never half-written) and memory is bounded by the batch. Never
     touches proposed or published periods. Same inputs, same rows."""
     with _advisory_lock() as acquired:
         if not acquired:
@@ -679,24 +721,16 @@ def evaluation_run(
             if start_year is not None:
                 periods = periods.filter(school_year__start_year=start_year)
             periods = list(periods.order_by("county_id", "start_date", "pk"))
+            rubrics = current_rubrics(periods)
+            scored = [p for p in periods if p.pk in rubrics]  # a period without a rubric is skipped
             counts = [0, 0, 0]
-            computed = seen = 0
-            # One county at a time: its periods are computed, then written in one transaction
-            # at the county's end, so memory is bounded by the largest county and a crash
-            # leaves every county's (and so every period's) last good results in place.
-            # A period's history only reads its own county's earlier periods (``fresh``).
-            for _county_id, county_periods in groupby(periods, key=lambda p: p.county_id):
-                outcomes: list[PeriodOutcome] = []
-                for period in county_periods:
-                    seen += 1
-                    rubric = current_rubric(period.county_id, period.school_year_id)
-                    if rubric is None:
-                        continue
-                    outcomes.append(compute_period(period, rubric=rubric, fresh={o.period.pk: o for o in outcomes}))
-                    # Progress is committed as we go (outside the results' transaction) so it can be watched.
-                    EvaluationRun.objects.filter(pk=run.pk).update(progress=int(90 * seen / len(periods)))
+            computed = 0
+            for batch in _batches(scored, settings.EVALUATION_BATCH_SCHOOLS):
+                outcomes = compute_periods(batch, rubrics)
                 computed += len(outcomes)
                 _outcomes_write(outcomes, counts)
+                # Progress is committed as we go (outside the results' transaction) so it can be watched.
+                EvaluationRun.objects.filter(pk=run.pk).update(progress=int(99 * computed / len(scored)))
             EvaluationRun.objects.filter(pk=run.pk).update(
                 status=EvaluationRun.Status.SUCCEEDED,
                 finished_at=timezone.now(),

@@ -7,10 +7,13 @@ spending record of the alliance's plan, whichever revision's line it was recorde
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import DecimalField, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
+
+from alliance.querysets import AnyOf
 
 from .models import Account, FundingYear, LedgerEntry, LedgerLine, PlanLine, SpendingRecord
 from .querysets import ZERO, money_sum
@@ -57,6 +60,35 @@ def planned_and_spent(funding_year: FundingYear) -> dict[int, tuple[Decimal, Dec
     """Per school id with approved plan lines: (planned, spent), for a caller that states the
     rate in its own unit (the evaluation's percentage) and must round only once."""
     return {row["school"]: (row["planned"], row["spent"]) for row in _planned_vs_spent(funding_year, "school")}
+
+
+def planned_and_spent_by_school(
+    school_year_ids: Iterable[int], school_ids: Iterable[int]
+) -> dict[int, tuple[Decimal, Decimal]]:
+    """``planned_and_spent`` of the funding years of some school years, for some schools, in
+    two grouped queries (the evaluation's window: many counties at once). A school's figures
+    are those of its own county's funding year."""
+    school_year_ids, school_ids = list(school_year_ids), list(school_ids)
+    planned = (
+        PlanLine.objects.filter(
+            AnyOf("school_id", school_ids),
+            plan__funding_year__school_year_id__in=school_year_ids,
+            plan__status="approved",
+        )
+        .order_by()
+        .values("school")
+        .annotate(total=Sum("amount"))
+        .values_list("school", "total")
+    )
+    spent = dict(
+        SpendingRecord.objects.booked()
+        .filter(plan_line__plan__funding_year__school_year_id__in=school_year_ids, plan_line__school_id__in=school_ids)
+        .order_by()
+        .values("plan_line__school")
+        .annotate(total=Sum("amount"))
+        .values_list("plan_line__school", "total")
+    )
+    return {school: (total, spent.get(school, Decimal("0.00"))) for school, total in planned}
 
 
 def alliance_execution_rates(funding_year: FundingYear) -> dict[int, Decimal]:

@@ -45,10 +45,20 @@ def split(total: Decimal, weights: Sequence[Decimal | int | Fraction]) -> list[D
             return [from_fen(0) for _ in exact]
         raise ValueError("cannot split a non-zero amount by weights that are all zero")
     sign = -1 if fen_total < 0 else 1
-    shares = [abs(fen_total) * w / weight_sum for w in exact]
-    parts = [math.floor(s) for s in shares]
-    left_over = abs(fen_total) - sum(parts)
-    by_remainder = sorted(range(len(parts)), key=lambda i: (-(shares[i] - parts[i]), i))
+    # In whole numbers: over a common denominator each weight is an integer, and each part's
+    # exact share is fen × weight ÷ (sum of weights): its floor and remainder come from one
+    # divmod, and remainders over the same divisor order like the fractions they stand for.
+    denominator = math.lcm(*(w.denominator for w in exact))
+    integers = [w.numerator * (denominator // w.denominator) for w in exact]
+    divisor = sum(integers)
+    amount = abs(fen_total)
+    parts, remainders = [], []
+    for weight in integers:
+        part, remainder = divmod(amount * weight, divisor)
+        parts.append(part)
+        remainders.append(remainder)
+    left_over = amount - sum(parts)
+    by_remainder = sorted(range(len(parts)), key=lambda i: (-remainders[i], i))
     for i in by_remainder[:left_over]:
         parts[i] += 1
     return [from_fen(sign * p) for p in parts]

@@ -1,8 +1,9 @@
 """Every registered metric's value per school, on small hand-built data sets.
 
 The evaluation period is ``year_period``: county X's 2025 school year, 2025-09-01 to
-2026-07-15 inclusive. Each metric is called as ``compute_period`` calls it (with the
-per-computation cache) and on its own (no cache); both must give the same values. Values
+2026-07-15 inclusive. Each metric is called on the period, again on a window whose shared
+cache is filled, and on a window of every county at once (as the nightly run batches
+counties); all three must give the county's schools the same values. Values
 are compared as strings so that the Decimal's exponent (e.g. ``50.0000`` for a percentage)
 is checked too. A school missing from a result has no value (the registry's documented
 meaning), which is not the same as 0.
@@ -13,6 +14,7 @@ from decimal import Decimal
 
 import pytest
 
+from alliance.models import School, SchoolYear
 from evaluation import metrics
 from evaluation import services as evaluation
 from funding import services as funding
@@ -38,14 +40,24 @@ D = dt.date
 
 
 def compute(key, period):
-    """The metric's values, computed with and without the per-computation cache."""
+    """The metric's values over the period's county. Computed three ways that must agree: on
+    the period, on its window a second time (what the first call left in the window's shared
+    cache), and in a window that also holds every other county's schools and its school year
+    of the same dates, as the nightly run batches them (a metric is per school: sharing a
+    window changes nothing)."""
     bare = metrics.REGISTRY[key](period)
-    period._metric_cache = {}
-    try:
-        cached = metrics.REGISTRY[key](period)
-    finally:
-        period._metric_cache = None
+    window = metrics.Window.of(period)
+    metrics.REGISTRY[key](window)
+    cached = metrics.REGISTRY[key](window)
     assert cached == bare
+    everyone = metrics.Window(
+        sorted(School.objects.values_list("pk", flat=True)),
+        period.start_date,
+        period.end_date,
+        sorted(SchoolYear.objects.filter(start_year=period.school_year.start_year).values_list("pk", flat=True)),
+    )
+    batched = metrics.REGISTRY[key](everyone)
+    assert {s: v for s, v in batched.items() if s in set(window.school_ids)} == bare
     assert all(isinstance(v, Decimal) for v in bare.values())
     return {school: str(value) for school, value in bare.items()}
 
@@ -202,7 +214,7 @@ def test_activities_count_organisers_and_schools_involved(
     research = compute("activities_teaching_research", year_period)
     training = compute("activities_training", year_period)
     # then
-    assert research == {lead_school.pk: "3", member_school.pk: "2", other_school.pk: "1", other_lead_school.pk: "1"}
+    assert research == {lead_school.pk: "3", member_school.pk: "3", other_school.pk: "1", other_lead_school.pk: "1"}
     assert training == {member_school.pk: "1"}
 
 
@@ -319,11 +331,16 @@ def test_mentoring_meetings(year_period, lead_school, member_school, other_lead_
     )
     # and another county's pair
     MentorMeetingFactory(pair=MentorPairFactory(mentor__school=foreign_school, mentee__school=foreign_school))
+    # and pairs across the county line: another county's mentor with a school B mentee, and a
+    # lead school mentor with another county's mentee (1 meeting each)
+    MentorMeetingFactory(pair=MentorPairFactory(mentor__school=foreign_school, mentee__school=other_school))
+    MentorMeetingFactory(pair=MentorPairFactory(mentor__school=lead_school, mentee__school=foreign_school))
     # when
     values = compute("mentoring_meetings", year_period)
-    # then lead: 2 + 1 = 3 (a meeting inside one school counts once for it); A: 1;
-    # the other lead and school B: 1 each
-    assert values == {lead_school.pk: "3", member_school.pk: "1", other_lead_school.pk: "1", other_school.pk: "1"}
+    # then lead: 2 + 1 + 1 = 4 (a meeting inside one school counts once for it); A: 1;
+    # the other lead: 1; school B: 1 + 1 (each side counts its meetings, whichever county
+    # the other side is in)
+    assert values == {lead_school.pk: "4", member_school.pk: "1", other_lead_school.pk: "1", other_school.pk: "2"}
 
 
 # --- funding -----------------------------------------------------------------------------

@@ -51,7 +51,7 @@ def test_run_scores_bundles_grades_and_records_itself(scored, eval_schools, alli
     # and the alliance score is the plain mean of the final scores
     assert AllianceResult.objects.get(period=scored, alliance=alliance).score == D("66.00")
     # and the trace explains every step
-    quality = next(i for i in lead.trace["indicators"] if i["code"] == "quality")
+    quality = next(i for i in lead.explained_trace["indicators"] if i["code"] == "quality")
     assert quality == quality | {"raw_value": "100.0000", "rule": "target", "points": "60.00", "source": "entered"}
     assert lead.trace["bundling"]["members"][0]["total"] == "60.00"
     assert lead.trace["bundling"]["final_score"] == "72.00"

@@ -182,7 +182,7 @@ def test_worker_runs_the_nightly_evaluation(small_county, broker, workers):
     assert {s: (own, final) for s, (_pk, own, final) in written.items()} == expected(period)
     # and the computed indicators were computed by the worker from the logged data
     lead = SchoolResult.objects.get(period=period, school=small_county["schools"]["lead"])
-    days = next(i for i in lead.trace["indicators"] if i["code"] == "days_sent")
+    days = next(i for i in lead.explained_trace["indicators"] if i["code"] == "days_sent")
     assert (days["source"], D(days["raw_value"])) == ("metric", D(142))
     # and the message is gone from the queue and acknowledged
     assert broker.redis.llen(queue) == 0
