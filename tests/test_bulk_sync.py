@@ -1,0 +1,281 @@
+"""alliance.bulk.sync_rows on PostgreSQL: a model's rows within a scope become exactly the rows
+given (new ones inserted, changed ones updated, unchanged ones left alone, the scope's other
+rows deleted), through COPY, whatever the text; and the portable path (bulk_create, used on
+SQLite) leaves the same rows.
+
+The rows are DeclineWarning and SchoolResult rows of three periods of county X: the two term
+periods are the scope of each sync, the year period is another scope value whose rows must
+not be touched. Whether a row was rewritten is read from its ``xmin`` system column (the id
+of the transaction that wrote the row's current version): each sync runs in its own
+savepoint, so a row it rewrites gets a new xmin and a row it leaves alone keeps its own.
+"""
+
+import datetime as dt
+from decimal import Decimal as D
+
+import pytest
+from django.db import connection, transaction
+
+from alliance.bulk import _sync_portable, sync_rows
+from evaluation import services
+from evaluation.models import DeclineWarning, SchoolResult
+
+from .factories import TermFactory
+
+KEYS = ("period_id", "school_id")
+WARNING_FIELDS = ("falls", "scores")
+RESULT_FIELDS = (
+    "alliance_id",
+    "own_total",
+    "final_score",
+    "grade",
+    "award_preview",
+    "rubric_id",
+    "rubric_version",
+    "rubric_hash",
+    "trace",
+)
+# Every character COPY's text format treats specially, quotes, and Chinese.
+NASTY = "tab\there new\nline cr\rx back\\slash \"dq\" 'sq' 校联体，评价"
+XMIN = {
+    DeclineWarning: "SELECT xmin::text FROM evaluation_declinewarning WHERE id = %s",
+    SchoolResult: "SELECT xmin::text FROM evaluation_schoolresult WHERE id = %s",
+}
+
+
+@pytest.fixture
+def periods(bureau_staff, school_year, year_period):
+    """County X's two term periods (the scope of the syncs) and its year period (outside it)."""
+    t1 = TermFactory(school_year=school_year, number=1)
+    t2 = TermFactory(school_year=school_year, number=2, start_date=dt.date(2026, 2, 20), end_date=dt.date(2026, 7, 10))
+    return {
+        "t1": services.period_create(actor=bureau_staff, school_year=school_year, term=t1),
+        "t2": services.period_create(actor=bureau_staff, school_year=school_year, term=t2),
+        "year": year_period,
+    }
+
+
+@pytest.fixture
+def warnings(periods, eval_schools):
+    """t1: the lead school, school A and the other lead; t2: school B; the year: lead and B."""
+    s = eval_schools
+    rows = [
+        ("t1", "lead", 1, ["80.00", "70.00"]),
+        ("t1", "a", 1, ["60.00", "55.00"]),
+        ("t1", "other_lead", 2, ["90.00", "85.00", "80.00"]),
+        ("t2", "b", 1, ["50.00", "40.00"]),
+        ("year", "lead", 1, ["75.00", "70.00"]),
+        ("year", "b", 3, ["9.00", "8.00", "7.00", "6.00"]),
+    ]
+    with transaction.atomic():
+        return {
+            (p, school): DeclineWarning.objects.create(period=periods[p], school=s[school], falls=falls, scores=scores)
+            for p, school, falls, scores in rows
+        }
+
+
+def warning(period, school, falls, scores):
+    return {"period_id": period.pk, "school_id": school.pk, "falls": falls, "scores": scores}
+
+
+def result(period, school, rubric, *, total="80.00", grade="good", rubric_hash="a" * 64, trace=None):
+    return {
+        "period_id": period.pk,
+        "school_id": school.pk,
+        "alliance_id": None,
+        "own_total": D(total),
+        "final_score": D(total),
+        "grade": grade,
+        "award_preview": None,
+        "rubric_id": rubric.pk,
+        "rubric_version": rubric.version,
+        "rubric_hash": rubric_hash,
+        "trace": trace if trace is not None else {"format": 2, "own_total": total},
+    }
+
+
+def sync(model, rows, scope, *, portable=False):
+    """One sync of ``model``'s rows within the periods ``scope``, in its own savepoint."""
+    update = WARNING_FIELDS if model is DeclineWarning else RESULT_FIELDS
+    within = ("period_id", [p.pk for p in scope])
+    with transaction.atomic():
+        if portable:
+            _sync_portable(model, rows, keys=KEYS, update=update, scope=within)
+        else:
+            sync_rows(model, rows, keys=KEYS, update=update, within=within)
+
+
+def stored_warnings():
+    return {(w.period_id, w.school_id): (w.pk, w.falls, w.scores) for w in DeclineWarning.objects.all()}
+
+
+def xmin(model, pk):
+    with connection.cursor() as cursor:
+        cursor.execute(XMIN[model], [pk])
+        return cursor.fetchone()[0]
+
+
+def test_sync_inserts_updates_and_deletes_within_the_scope_only(periods, warnings, eval_schools):
+    s, t1, t2, year = eval_schools, periods["t1"], periods["t2"], periods["year"]
+    before = stored_warnings()
+    # when t1 is given the lead school unchanged, school A changed and school B new (the other
+    # lead is left out), and t2 only school A (school B is left out)
+    sync(
+        DeclineWarning,
+        [
+            warning(t1, s["lead"], 1, ["80.00", "70.00"]),
+            warning(t1, s["a"], 2, ["60.00", "55.00", "50.00"]),
+            warning(t1, s["b"], 1, ["45.00", "30.00"]),
+            warning(t2, s["a"], 1, ["55.00", "50.00"]),
+        ],
+        [t1, t2],
+    )
+    # then the scope holds exactly the rows given: kept and changed rows in place (same ids),
+    # the new ones added, the ones left out deleted
+    after = stored_warnings()
+    scope = {key: row[1:] for key, row in after.items() if key[0] in (t1.pk, t2.pk)}
+    assert scope == {
+        (t1.pk, s["lead"].pk): (1, ["80.00", "70.00"]),
+        (t1.pk, s["a"].pk): (2, ["60.00", "55.00", "50.00"]),
+        (t1.pk, s["b"].pk): (1, ["45.00", "30.00"]),
+        (t2.pk, s["a"].pk): (1, ["55.00", "50.00"]),
+    }
+    assert after[(t1.pk, s["lead"].pk)][0] == warnings[("t1", "lead")].pk
+    assert after[(t1.pk, s["a"].pk)][0] == warnings[("t1", "a")].pk
+    assert not DeclineWarning.objects.filter(pk__in=[warnings[("t1", "other_lead")].pk, warnings[("t2", "b")].pk])
+    # and the year period's rows, outside the scope, are untouched
+    assert {k: v for k, v in after.items() if k[0] == year.pk} == {k: v for k, v in before.items() if k[0] == year.pk}
+
+
+def test_an_empty_sync_deletes_the_whole_scope(periods, warnings):
+    # when the scope is given no rows
+    sync(DeclineWarning, [], [periods["t1"], periods["t2"]])
+    # then its rows are gone, the year period's are not
+    assert set(DeclineWarning.objects.values_list("period_id", flat=True)) == {periods["year"].pk}
+    assert DeclineWarning.objects.count() == 2
+
+
+def test_an_unchanged_row_is_not_rewritten(periods, warnings, eval_schools):
+    s, t1, t2 = eval_schools, periods["t1"], periods["t2"]
+    ids = {key: w.pk for key, w in warnings.items()}
+    before = {key: xmin(DeclineWarning, pk) for key, pk in ids.items()}
+    rows = [
+        warning(t1, s["lead"], 1, ["80.00", "70.00"]),  # as stored (a new list, equal)
+        warning(t1, s["a"], 1, ["60.00", "56.00"]),  # one score changed
+        warning(t1, s["other_lead"], 3, ["90.00", "85.00", "80.00"]),  # the falls changed
+        warning(t2, s["b"], 1, ["50.00", "40.00"]),  # as stored
+    ]
+    # when
+    sync(DeclineWarning, rows, [t1, t2])
+    # then the rows given as stored keep their version; the changed ones were rewritten
+    after = {key: xmin(DeclineWarning, pk) for key, pk in ids.items()}
+    assert after[("t1", "lead")] == before[("t1", "lead")]
+    assert after[("t2", "b")] == before[("t2", "b")]
+    assert after[("t1", "a")] != before[("t1", "a")]
+    assert after[("t1", "other_lead")] != before[("t1", "other_lead")]
+    assert after[("t1", "a")] == after[("t1", "other_lead")]  # both by the sync's savepoint
+    # and rows outside the scope were not touched either
+    assert after[("year", "lead")] == before[("year", "lead")]
+    assert after[("year", "b")] == before[("year", "b")]
+    # when the same rows are synced again
+    sync(DeclineWarning, rows, [t1, t2])
+    # then nothing is rewritten
+    assert {key: xmin(DeclineWarning, pk) for key, pk in ids.items()} == after
+
+
+def test_text_with_copy_specials_quotes_and_chinese_round_trips(periods, simple_rubric, eval_schools):
+    s, t1 = eval_schools, periods["t1"]
+    trace = {
+        "format": 2,
+        "note": NASTY,
+        NASTY: [NASTY, None, "1.00"],  # as a key too
+        "nested": {"list": [NASTY, "\\N", "", "\\t", "end\\"]},
+    }
+    rows = [
+        result(t1, s["lead"], simple_rubric, rubric_hash=NASTY, trace=trace),
+        # a char field holding COPY's null marker as text, and an empty one: text, not NULL
+        result(t1, s["a"], simple_rubric, rubric_hash="\\N", grade="", trace={"empty": "", "marker": "\\N"}),
+    ]
+    assert len(NASTY) <= 64
+    # when
+    sync(SchoolResult, rows, [t1])
+    # then every value reads back exactly as given
+    stored = {r["school_id"]: r for r in SchoolResult.objects.filter(period=t1).values(*KEYS, *RESULT_FIELDS)}
+    assert stored == {row["school_id"]: row for row in rows}
+    # and so do the JSON and the char column of another model's rows
+    sync(DeclineWarning, [warning(t1, s["b"], 1, [NASTY, "\\N", ""])], [t1])
+    assert DeclineWarning.objects.get(period=t1, school=s["b"]).scores == [NASTY, "\\N", ""]
+    # and the same text synced again is seen as unchanged (COPY's text equals the stored text)
+    lead = SchoolResult.objects.get(period=t1, school=s["lead"]).pk
+    version = xmin(SchoolResult, lead)
+    sync(SchoolResult, rows, [t1])
+    assert xmin(SchoolResult, lead) == version
+    # and a changed text is written
+    sync(SchoolResult, [{**rows[0], "trace": {**trace, "note": NASTY + "\n"}}, rows[1]], [t1])
+    assert SchoolResult.objects.get(pk=lead).trace["note"] == NASTY + "\n"
+    assert xmin(SchoolResult, lead) != version
+
+
+@pytest.fixture
+def results(periods, simple_rubric, eval_schools, warnings):
+    """School results next to the warnings: t1 lead and A, t2 B, year lead."""
+    s = eval_schools
+    rows = [
+        result(periods["t1"], s["lead"], simple_rubric, total="80.00"),
+        result(periods["t1"], s["a"], simple_rubric, total="60.00", grade="pass"),
+        result(periods["t2"], s["b"], simple_rubric, total="40.00", grade="fail"),
+        result(periods["year"], s["lead"], simple_rubric, total="70.00", grade="pass"),
+    ]
+    with transaction.atomic():
+        for row in rows:
+            SchoolResult.objects.create(**row)
+
+
+def everything(initial_ids):
+    """Every warning and school result by natural key, with the id of a row that was there
+    before (``initial_ids``) but not of a new one (each path draws its own from the sequence)."""
+    return {
+        model.__name__: {
+            (r["period_id"], r["school_id"]): {
+                **{k: v for k, v in r.items() if k != "id"},
+                "kept_id": r["id"] if r["id"] in initial_ids[model] else None,
+            }
+            for r in model.objects.values()
+        }
+        for model in (DeclineWarning, SchoolResult)
+    }
+
+
+def test_the_portable_path_leaves_the_same_rows_as_postgresql(periods, simple_rubric, eval_schools, results):
+    s, t1, t2 = eval_schools, periods["t1"], periods["t2"]
+    initial_ids = {m: set(m.objects.values_list("pk", flat=True)) for m in (DeclineWarning, SchoolResult)}
+    # given one input of each model: rows kept, changed, new and left out, nasty text included
+    warning_rows = [
+        warning(t1, s["lead"], 1, ["80.00", "70.00"]),
+        warning(t1, s["a"], 2, [NASTY, "55.00"]),
+        warning(t1, s["b"], 1, ["45.00", "30.00"]),
+        warning(t2, s["other_lead"], 1, ["55.00", "50.00"]),
+    ]
+    result_rows = [
+        result(t1, s["lead"], simple_rubric, total="80.00"),
+        result(t1, s["b"], simple_rubric, total="45.00", rubric_hash=NASTY, trace={"note": NASTY, "n": [1, "2"]}),
+        result(t2, s["b"], simple_rubric, total="41.00", grade="fail", trace={"format": 2, "grade": "fail"}),
+    ]
+
+    def outcome(portable):
+        with transaction.atomic():
+            sync(DeclineWarning, warning_rows, [t1, t2], portable=portable)
+            sync(SchoolResult, result_rows, [t1, t2], portable=portable)
+            rows = everything(initial_ids)
+            transaction.set_rollback(True)
+        return rows
+
+    # when each path syncs the same input from the same rows
+    on_postgresql = outcome(portable=False)
+    portable = outcome(portable=True)
+    # then they leave the same rows (a check that the paths did something: the input's rows)
+    assert portable == on_postgresql
+    assert len(on_postgresql["DeclineWarning"]) == 4 + 2  # the input and the year period's
+    assert on_postgresql["SchoolResult"][(t1.pk, s["b"].pk)]["rubric_hash"] == NASTY
+    assert on_postgresql["SchoolResult"][(t2.pk, s["b"].pk)]["final_score"] == D("41.00")
+    assert (t1.pk, s["a"].pk) not in on_postgresql["SchoolResult"]
