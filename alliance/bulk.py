@@ -14,10 +14,10 @@ from __future__ import annotations
 import io
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from django.db import connection, models
+from django.db import connection, models, transaction
 from django.db.models import Q
 
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
@@ -43,6 +43,33 @@ def _copy_converter(field: models.Field):
             return r"\N" if value is None else str(value)
 
     return convert
+
+
+class _Lines(io.RawIOBase):
+    """A file that reads the COPY data line by line as psycopg2 asks for it, so the rows'
+    text is never held in memory all at once."""
+
+    def __init__(self, lines: Iterator[bytes]) -> None:
+        self._lines = lines
+        self._pending = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        chunks, length = [self._pending], len(self._pending)
+        while size < 0 or length < size:
+            line = next(self._lines, None)
+            if line is None:
+                break
+            chunks.append(line)
+            length += len(line)
+        data = b"".join(chunks)
+        if size < 0:
+            self._pending = b""
+            return data
+        self._pending = data[size:]
+        return data[:size]
 
 
 def sync_rows(
@@ -74,9 +101,7 @@ def _sync_postgresql(model, rows, *, keys, update, scope) -> None:
     changed = [c for f, c in zip(fields, columns, strict=True) if f in update]
     cols = ", ".join(columns)
     converters = [(f, _copy_converter(opts.get_field(f))) for f in fields]
-    buffer = io.StringIO()
-    buffer.writelines("\t".join([convert(row[f]) for f, convert in converters]) + "\n" for row in rows)
-    buffer.seek(0)
+    lines = (("\t".join([convert(row[f]) for f, convert in converters]) + "\n").encode() for row in rows)
     scope_column = connection.ops.quote_name(opts.get_field(scope[0]).column)
     matches = " AND ".join(f"s.{c} = t.{c}" for c in key_columns)
     # Identifiers come from the model's metadata, quoted; every value is a parameter or COPY data.
@@ -91,10 +116,12 @@ def _sync_postgresql(model, rows, *, keys, update, scope) -> None:
         f"DELETE FROM {table} AS t WHERE t.{scope_column} = ANY(%s) "  # noqa: S608
         f"AND NOT EXISTS (SELECT 1 FROM sync_rows s WHERE {matches})"
     )
-    with connection.cursor() as cursor:
+    # atomic: the temporary table lives until the commit (a savepoint inside the caller's transaction).
+    with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(create)
-        cursor.copy_expert(f"COPY sync_rows ({cols}) FROM STDIN", buffer)
-        cursor.execute(upsert)
+        if rows:
+            cursor.copy_expert(f"COPY sync_rows ({cols}) FROM STDIN", _Lines(lines))
+            cursor.execute(upsert)
         cursor.execute(delete, [scope[1]])
         cursor.execute("DROP TABLE sync_rows")
 

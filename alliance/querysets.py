@@ -52,5 +52,7 @@ class AnyOf(models.Expression):
         if not self.ids:
             return "1 = 0", []
         if connection.vendor == "postgresql":
-            return f"{sql} = ANY(%s::bigint[])", [*params, self.ids]
+            # One text literal ('{1,2,…}'), which PostgreSQL reads as an array in one go: an
+            # ARRAY[1, 2, …] of as many constants takes longer to parse and plan than the query.
+            return f"{sql} = ANY(%s::bigint[])", [*params, "{" + ",".join(map(str, self.ids)) + "}"]
         return f"{sql} IN ({', '.join(['%s'] * len(self.ids))})", [*params, *self.ids]

@@ -197,24 +197,20 @@ def dispatched_teachers(window: Window) -> dict[int, Decimal]:
 def rotation_ratio(window: Window) -> dict[int, Decimal]:
     from staffing.models import Teacher
 
-    eligible = Q(active=True, years_of_service__gte=ROTATION_ELIGIBLE_YEARS)
-    took_part = eligible & Q(
+    took_part = Q(
         exchanges__status__in=COUNTED_EXCHANGE_STATUSES,
         exchanges__kind__in=ROTATION_KINDS,
         exchanges__start_date__lte=window.end_date,
         exchanges__end_date__gte=window.start_date,
     )
     rows = (
-        Teacher.objects.filter(window.any_of("school_id"))
+        Teacher.objects.filter(window.any_of("school_id"), active=True, years_of_service__gte=ROTATION_ELIGIBLE_YEARS)
         .values("school_id")
-        .annotate(
-            eligible=Count("pk", filter=eligible, distinct=True),
-            took_part=Count("pk", filter=took_part, distinct=True),
-        )
+        .annotate(eligible=Count("pk", distinct=True), took_part=Count("pk", filter=took_part, distinct=True))
         .order_by()
         .values_list("school_id", "eligible", "took_part")
     )
-    return {school: _pct(took, eligible) for school, eligible, took in rows if eligible}
+    return {school: _pct(took, eligible) for school, eligible, took in rows}
 
 
 # --- activities --------------------------------------------------------------------------

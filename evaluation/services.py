@@ -582,7 +582,17 @@ def outcomes_write(outcomes: list[PeriodOutcome]) -> tuple[int, int, int]:
         SchoolResult,
         school_rows,
         keys=("period_id", "school_id"),
-        update=[f for f in school_rows[0] if f not in ("period_id", "school_id")] if school_rows else [],
+        update=(
+            "alliance_id",
+            "own_total",
+            "final_score",
+            "grade",
+            "award_preview",
+            "rubric_id",
+            "rubric_version",
+            "rubric_hash",
+            "trace",
+        ),
         within=("period_id", periods),
     )
     alliance_rows = [

@@ -20,7 +20,7 @@ import json
 from decimal import Decimal as D
 
 import pytest
-from django.db import ProgrammingError, connection
+from django.db import connection
 
 from alliance.access import Role
 from evaluation import services, trace
@@ -228,12 +228,6 @@ def test_a_second_run_in_other_batches_rewrites_nothing(two_counties, monkeypatc
     assert stored_rows() == alone
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ProgrammingError,
-    reason="known bug: with no school to score, services.outcomes_write gives sync_rows update=[] and "
-    "alliance.bulk._sync_postgresql writes 'ON CONFLICT ... DO UPDATE SET () = ROW()', a syntax error",
-)
 def test_a_batch_that_scores_no_school_succeeds(bureau_staff, school_year, lead_school):
     # given an open period with a rubric, before any alliance is recorded (no school to score)
     make_rubric(bureau_staff, school_year)

@@ -189,7 +189,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBIL
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # The nightly evaluation works through the counties in batches of about this many schools
 # (whole counties): each metric is one query per batch, and memory is bounded by the batch.
-EVALUATION_BATCH_SCHOOLS = env.int("EVALUATION_BATCH_SCHOOLS", default=5000)
+EVALUATION_BATCH_SCHOOLS = env.int("EVALUATION_BATCH_SCHOOLS", default=20000)
 DJANGO_CELERY_BEAT_TZ_AWARE = True
 
 # --- API ---
