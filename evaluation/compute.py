@@ -170,7 +170,7 @@ class Funding:
 @dataclass
 class BatchInputs:
     alliances: dict[tuple[int, int], Alliances]  # (county, school year) →
-    entered: dict[int, dict[tuple[int, str], Decimal]]  # period → (school, indicator code) → value
+    entered: dict[int, dict[str, dict[int, Decimal]]]  # period → indicator code → school → value
     earlier: dict[int, list[int]]  # period → the last n earlier periods of its kind, oldest first
     stored: dict[int, dict[int, Decimal]]  # earlier period → {school: final score, -school: own total}
     funding: dict[int, Funding]  # school year →
@@ -204,16 +204,16 @@ def _read_alliances(periods: list[EvaluationPeriod]) -> dict[tuple[int, int], Al
     return out
 
 
-def _read_entered(periods: list[EvaluationPeriod]) -> dict[int, dict[tuple[int, str], Decimal]]:
-    """Period → (school, indicator code) → value; the newest rubric version's value wins."""
+def _read_entered(periods: list[EvaluationPeriod]) -> dict[int, dict[str, dict[int, Decimal]]]:
+    """Period → indicator code → school → value; the newest rubric version's value wins."""
     rows = (
         IndicatorValue.objects.filter(period_id__in=[p.pk for p in periods])
         .values_list("period_id", "school_id", "indicator__code", "value")
         .order_by("indicator__dimension__rubric__version", "pk")
     )
-    out: dict[int, dict[tuple[int, str], Decimal]] = defaultdict(dict)
+    out: dict[int, dict[str, dict[int, Decimal]]] = defaultdict(lambda: defaultdict(dict))
     for period_id, school, code, value in rows:
-        out[period_id][(school, code)] = value
+        out[period_id][code][school] = value
     return out
 
 
@@ -402,9 +402,10 @@ def _score_period(
         computed = ind.method == Indicator.Method.COMPUTED
         values = metric_values.get(ind.metric_key, {}) if computed else {}
         entered_source = "override" if computed else "entered"
+        entered_here = entered.get(code, {})
         raw: list[tuple[int, Decimal | None, str]] = []
         for s in school_ids:
-            value = entered.get((s, code))
+            value = entered_here.get(s)
             if value is not None:
                 raw.append((s, value, entered_source))
             elif computed and (value := values.get(s)) is not None:
@@ -417,13 +418,14 @@ def _score_period(
             points_of = lambda v, by_value=by_value: ZERO if v is None else by_value[v]  # noqa: E731
         else:
             points_of = scoring.points_function(ind.rule, ind.rule_params, ind.max_points, ind.direction)
-        shared: dict[tuple[str | None, str], tuple[Decimal, list]] = {}
+        shared: dict[str, dict[str | None, tuple[Decimal, list]]] = defaultdict(dict)
         for s, value, source in raw:
             text = None if value is None else str(value)  # 5 and 5.0 are equal, not the same text
-            found = shared.get((text, source))
+            by_text = shared[source]
+            found = by_text.get(text)
             if found is None:
                 pts = points_of(value)
-                found = shared[(text, source)] = (pts, [source, text, str(pts)])
+                found = by_text[text] = (pts, [source, text, str(pts)])
             own[s] += found[0]
             trace_values[s][code] = found[1]
     own = {s: scoring.school_total((total,)) for s, total in own.items()}
