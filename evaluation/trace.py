@@ -13,35 +13,59 @@ Stored (``"format": 2``), per school, only the school's own figures::
 ``explain`` joins it with the snapshot of the rubric's content (``RubricSnapshot``, one row
 per content hash) into the trace that the admin, the API, the principal's page and the award
 sheet show: every indicator in the rubric's order with its dimension, name, method, metric,
-rule, parameters, direction and max points, and the grade with its bands. A trace written
+rule, parameters, direction and max points, and the grade with its bands. ``rubric.snapshot``
+says whether the snapshot still hashes to the hash the result records ("verified"), does not
+("mismatch": the stored text was altered) or is missing. A trace written
 before format 2 already carries all of that and is shown as stored.
 
 Storing the rubric's text once instead of in each of a county's 200 traces makes a trace
-about 1 KB instead of 8 KB, which is most of what the nightly job used to write.
+about 1.7 KB instead of 8 KB, which is most of what the nightly job used to write.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
+import hashlib
+import json
 from typing import Any
 
 TRACE_FORMAT = 2
 
 
-@lru_cache(maxsize=256)
+_SNAPSHOTS: dict[str, dict[str, Any]] = {}
+
+
 def snapshot_content(content_hash: str) -> dict[str, Any] | None:
-    """The rubric content stored under a hash (immutable once stored, so cached by hash)."""
+    """The rubric content stored under a hash. A hash names its content for good, so what was
+    found is kept for the process's life (a miss is asked again next time)."""
     from .models import RubricSnapshot
 
-    row = RubricSnapshot.objects.filter(content_hash=content_hash).values_list("content", flat=True).first()
-    return row
+    if content_hash not in _SNAPSHOTS:
+        row = RubricSnapshot.objects.filter(content_hash=content_hash).values_list("content", flat=True).first()
+        if row is None:
+            return None
+        if len(_SNAPSHOTS) >= 1024:
+            _SNAPSHOTS.clear()
+        _SNAPSHOTS[content_hash] = row
+    return _SNAPSHOTS[content_hash]
+
+
+def _content_hash(content: dict[str, Any]) -> str:
+    """``compute.rubric_hash`` of stored content (the same canonical JSON)."""
+    canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def explain(trace: dict[str, Any], content_hash: str) -> dict[str, Any]:
     """The trace as shown: the school's figures with the rubric's words around them."""
     if not trace or trace.get("format") != TRACE_FORMAT:
         return trace
-    content = snapshot_content(content_hash) or {"dimensions": [], "grade_bands": {}}
+    content = snapshot_content(content_hash)
+    # Whether the rubric's words shown are the ones the result was computed with: the snapshot's
+    # content must still hash to the hash the result records.
+    if content is None:
+        check, content = "missing", {"dimensions": [], "grade_bands": {}}
+    else:
+        check = "verified" if _content_hash(content) == content_hash else "mismatch"
     figures = trace.get("indicators", {})
     indicators = []
     seen = set()
@@ -72,6 +96,7 @@ def explain(trace: dict[str, Any], content_hash: str) -> dict[str, Any]:
         if code not in seen:
             indicators.append({"code": code, "name": code, "source": source, "raw_value": raw_value, "points": points})
     shown = {k: v for k, v in trace.items() if k != "format"}
+    shown["rubric"] = {**trace.get("rubric", {}), "snapshot": check}
     shown["indicators"] = indicators
     shown["grade"] = {"grade": trace.get("grade"), "bands": content.get("grade_bands", {})}
     return shown

@@ -9,8 +9,8 @@ from django.core.management import call_command
 from django.db import connection, transaction
 
 from alliance.models import School
-from evaluation import metrics, services
-from evaluation.models import AllianceResult, DeclineWarning, EvaluationRun, SchoolResult
+from evaluation import metrics, services, trace
+from evaluation.models import AllianceResult, DeclineWarning, EvaluationRun, RubricSnapshot, SchoolResult
 from evaluation.tasks import nightly_evaluation
 
 from .factories import SchoolFactory, TermFactory, make_alliance
@@ -56,6 +56,24 @@ def test_run_scores_bundles_grades_and_records_itself(scored, eval_schools, alli
     assert lead.trace["bundling"]["members"][0]["total"] == "60.00"
     assert lead.trace["bundling"]["final_score"] == "72.00"
     assert lead.rubric_version == 1 and len(lead.rubric_hash) == 64
+
+
+def test_the_explained_trace_says_whether_the_rubric_text_is_the_one_computed_with(scored, eval_schools):
+    # given a run (which stores the rubric's content under its hash)
+    services.evaluation_run()
+    lead = SchoolResult.objects.get(period=scored, school=eval_schools["lead"])
+    assert lead.explained_trace["rubric"]["snapshot"] == "verified"
+    # when someone alters the stored rubric text behind the results
+    snapshot = RubricSnapshot.objects.get(content_hash=lead.rubric_hash)
+    snapshot.content["dimensions"][0]["indicators"][0]["name"] = "改过的名称"
+    snapshot.save()
+    trace._SNAPSHOTS.clear()  # as a new process would read it
+    # then the explanation says so
+    assert lead.explained_trace["rubric"]["snapshot"] == "mismatch"
+    # and a result whose snapshot is gone says that
+    RubricSnapshot.objects.all().delete()
+    trace._SNAPSHOTS.clear()
+    assert lead.explained_trace["rubric"]["snapshot"] == "missing"
 
 
 def test_bundling_raises_a_core_school_whose_members_improve(bureau_staff, scored, simple_rubric, eval_schools):
