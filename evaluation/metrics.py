@@ -243,7 +243,7 @@ def _activities_by_kind_and_school(window: Window, kinds: list[str]) -> dict[str
         .order_by()
         .values_list("activity__kind", "school_id", "n")
     )
-    out: dict[str, dict[int, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    out: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     for kind, school, n in involved:
         out[kind][school] += n
     itself = involved_in.filter(activity_id=OuterRef("pk"), school_id=OuterRef("host_school_id"))
@@ -257,7 +257,7 @@ def _activities_by_kind_and_school(window: Window, kinds: list[str]) -> dict[str
     )
     for kind, school, n in hosted_only:
         out[kind][school] += n
-    return {kind: dict(by_school) for kind, by_school in out.items()}
+    return {kind: {school: Decimal(n) for school, n in by_school.items()} for kind, by_school in out.items()}
 
 
 def _register_activity_metrics() -> None:
@@ -355,7 +355,7 @@ def mentoring_meetings(window: Window) -> dict[int, Decimal]:
     from staffing.models import MentorMeeting
 
     meetings = MentorMeeting.objects.filter(date__range=window.dates)
-    out: dict[int, Decimal] = defaultdict(Decimal)
+    out: dict[int, int] = defaultdict(int)
     mentors = meetings.filter(window.any_of("pair__mentor__school_id"))
     side = "pair__mentor__school_id"
     for school, n in mentors.values(side).annotate(n=Count("pk")).order_by().values_list(side, "n"):
@@ -366,7 +366,7 @@ def mentoring_meetings(window: Window) -> dict[int, Decimal]:
     side = "pair__mentee__school_id"
     for school, n in mentees.values(side).annotate(n=Count("pk")).order_by().values_list(side, "n"):
         out[school] += n
-    return dict(out)
+    return {school: Decimal(n) for school, n in out.items()}
 
 
 # --- funding -----------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, F, Max
+from django.db.models import Count, F, Max, Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -687,22 +687,27 @@ def _claim_run(*, county: County | None, start_year: int | None, trigger: str) -
 
 def _batches(periods: list[EvaluationPeriod], limit: int) -> list[list[EvaluationPeriod]]:
     """Whole counties' periods, grouped so that a batch has about ``limit`` schools (a county
-    larger than that is a batch of its own): memory is bounded by the batch, not the province."""
-    sizes = dict(
-        School.objects.filter(county_id__in={p.county_id for p in periods})
+    larger than that is a batch of its own): memory is bounded by the batch, not the province.
+    Counties are taken in the order of their schools' ids, so that a batch's schools lie close
+    together (see ``AnyOf``)."""
+    sizes = {
+        county_id: (n, first)
+        for county_id, n, first in School.objects.filter(county_id__in={p.county_id for p in periods})
         .values("county_id")
-        .annotate(n=Count("pk"))
-        .values_list("county_id", "n")
+        .annotate(n=Count("pk"), first=Min("pk"))
+        .values_list("county_id", "n", "first")
         .order_by()
-    )
+    }
+    by_county = {county_id: list(ps) for county_id, ps in groupby(periods, key=lambda p: p.county_id)}
     batches: list[list[EvaluationPeriod]] = []
     size = 0
-    for county_id, county_periods in groupby(periods, key=lambda p: p.county_id):
-        if not batches or (size and size + sizes.get(county_id, 0) > limit):
+    for county_id in sorted(by_county, key=lambda c: (sizes.get(c, (0, 0))[1], c)):
+        n = sizes.get(county_id, (0, 0))[0]
+        if not batches or (size and size + n > limit):
             batches.append([])
             size = 0
-        batches[-1].extend(county_periods)
-        size += sizes.get(county_id, 0)
+        batches[-1].extend(by_county[county_id])
+        size += n
     return batches
 
 
@@ -739,6 +744,7 @@ def evaluation_run(
                 outcomes = compute_periods(batch, rubrics)
                 computed += len(outcomes)
                 _outcomes_write(outcomes, counts)
+                del outcomes  # before the next batch is computed, not after
                 # Progress is committed as we go (outside the results' transaction) so it can be watched.
                 EvaluationRun.objects.filter(pk=run.pk).update(progress=int(99 * computed / len(scored)))
             EvaluationRun.objects.filter(pk=run.pk).update(

@@ -68,12 +68,11 @@ def planned_and_spent_by_school(
     """``planned_and_spent`` of the funding years of some school years, for some schools, in
     two grouped queries (the evaluation's window: many counties at once). A school's figures
     are those of its own county's funding year."""
-    school_year_ids, school_ids = list(school_year_ids), list(school_ids)
+    school_ids = list(school_ids)
+    years = list(FundingYear.objects.filter(school_year_id__in=list(school_year_ids)).values_list("pk", flat=True))
     planned = (
         PlanLine.objects.filter(
-            AnyOf("school_id", school_ids),
-            plan__funding_year__school_year_id__in=school_year_ids,
-            plan__status="approved",
+            AnyOf("school_id", school_ids), plan__funding_year_id__in=years, plan__status="approved"
         )
         .order_by()
         .values("school")
@@ -82,7 +81,7 @@ def planned_and_spent_by_school(
     )
     spent = dict(
         SpendingRecord.objects.booked()
-        .filter(plan_line__plan__funding_year__school_year_id__in=school_year_ids, plan_line__school_id__in=school_ids)
+        .filter(AnyOf("plan_line__school_id", school_ids), plan_line__plan__funding_year_id__in=years)
         .order_by()
         .values("plan_line__school")
         .annotate(total=Sum("amount"))
