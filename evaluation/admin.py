@@ -417,6 +417,14 @@ class AwardPolicyAdmin(ScopedAdmin):
     list_display = ["school_year", "county", "kind", "pass_threshold", "fill_pool"]
     list_select_related = ["school_year", "county"]
     county_scoped = ("county", "school_year")
+    actions = None  # no bulk delete: it would bypass the check below (one policy per county and year)
+
+    # Once the year's awards are proposed or published the policy is shown, not edited.
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and not (obj is not None and obj.is_settled)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and not (obj is not None and obj.is_settled)
 
 
 @admin.register(Publication)

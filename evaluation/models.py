@@ -459,13 +459,41 @@ class AwardPolicy(models.Model):
     def __str__(self) -> str:
         return f"{self.school_year} · {self.get_kind_display()}"
 
+    @property
+    def is_settled(self) -> bool:
+        """Whether an evaluation of the county's school year has been proposed or published:
+        its awards were computed under this policy, so the policy no longer changes (a
+        correction is a new published revision, ``services.publication_correct``)."""
+        return bool(self.county_id and self.school_year_id) and (
+            EvaluationPeriod.objects.filter(
+                county_id=self.county_id,
+                school_year_id=self.school_year_id,
+                status__in=(EvaluationPeriod.Status.PROPOSED, EvaluationPeriod.Status.PUBLISHED),
+            ).exists()
+        )
+
+    def _refuse_if_settled(self) -> None:
+        if self.is_settled:
+            raise ValidationError(
+                _(
+                    "This school year's awards have been proposed or published under this policy; "
+                    "it can no longer be changed or deleted."
+                ),
+                code="award_policy_settled",
+            )
+
     def clean(self) -> None:
         from .awards import PolicyParams
 
+        self._refuse_if_settled()
         try:
             PolicyParams.from_policy(self).validate()
         except ValidationError as exc:
             raise ValidationError({"tier_coefficients": exc.messages}) from exc
+
+    def delete(self, *args, **kwargs):
+        self._refuse_if_settled()
+        return super().delete(*args, **kwargs)
 
 
 class EvaluationRun(models.Model):

@@ -150,7 +150,8 @@ def _evaluation(w: Any) -> None:
                               role=Role.MEMBER_PRINCIPAL)  # fmt: skip
     w.appeal = evaluation.appeal_file(actor=w.principal, period=w.period, indicator=w.indicator, reason="数据有误")
     w.other_appeal = evaluation.appeal_file(actor=b_principal, period=w.period, indicator=w.indicator, reason="复核")
-    w.policy = AwardPolicy.objects.create(county=w.county, school_year=w.school_year)
+    # The policy of a year with nothing proposed yet (the 2025 year was proposed above: its policy is settled).
+    w.policy = AwardPolicy.objects.create(county=w.county, school_year=w.draft_year.school_year)
     w.other_policy = AwardPolicy.objects.create(county=w.other_county, school_year=w.other_school_year)
     now = timezone.now()
     w.publication = Publication.objects.create(

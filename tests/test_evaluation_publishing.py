@@ -9,7 +9,16 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from evaluation import services
-from evaluation.models import Appeal, EvaluationPeriod, Indicator, IndicatorValue, Publication, Rubric, SchoolResult
+from evaluation.models import (
+    Appeal,
+    AwardPolicy,
+    EvaluationPeriod,
+    Indicator,
+    IndicatorValue,
+    Publication,
+    Rubric,
+    SchoolResult,
+)
 
 from .factories_evaluation import enter, indicator, make_rubric
 
@@ -257,3 +266,27 @@ def test_only_the_bureau_proposes(entered, principal, auditor):
     for user in (principal, auditor):
         with pytest.raises(PermissionDenied):
             services.publication_propose(actor=user, period=entered)
+
+
+def test_the_award_policy_is_fixed_once_the_year_is_proposed(entered, bureau_staff, open_year, api_as, client):
+    policy = AwardPolicy.objects.create(county=entered.county, school_year=entered.school_year)
+    url = f"/api/v1/evaluation/award-policies/{policy.pk}/"
+    api = api_as(bureau_staff)
+    # while the year is open the policy changes
+    assert api.patch(url, {"pass_threshold": "50.00"}, format="json").status_code == 200
+    # when the year's results are proposed
+    services.evaluation_run()
+    services.publication_propose(actor=bureau_staff, period=entered)
+    # then a change or a deletion is refused with the reason, and nothing is written
+    r = api.patch(url, {"pass_threshold": "70.00"}, format="json")
+    assert r.status_code == 400 and "can no longer be changed" in str(r.json())
+    r = api.delete(url)
+    assert r.status_code == 400 and "can no longer be changed" in str(r.json())
+    policy.refresh_from_db()
+    assert policy.pass_threshold == D("50.00")
+    # and the admin shows it with no way to save or delete it
+    client.force_login(bureau_staff)
+    page = client.get(f"/evaluation/awardpolicy/{policy.pk}/change/")
+    assert page.status_code == 200 and b'name="_save"' not in page.content
+    assert client.post(f"/evaluation/awardpolicy/{policy.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert AwardPolicy.objects.filter(pk=policy.pk).exists()
