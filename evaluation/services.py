@@ -736,17 +736,19 @@ def evaluation_run(
             if start_year is not None:
                 periods = periods.filter(school_year__start_year=start_year)
             periods = list(periods.order_by("county_id", "start_date", "pk"))
-            rubrics = current_rubrics(periods)
-            scored = [p for p in periods if p.pk in rubrics]  # a period without a rubric is skipped
             counts = [0, 0, 0]
-            computed = 0
-            for batch in _batches(scored, settings.EVALUATION_BATCH_SCHOOLS):
-                outcomes = compute_periods(batch, rubrics)
+            computed = seen = 0
+            for batch in _batches(periods, settings.EVALUATION_BATCH_SCHOOLS):
+                # The batch's rubrics only: a country's are read batch by batch, not held all run.
+                rubrics = current_rubrics(batch)
+                scored = [p for p in batch if p.pk in rubrics]  # a period without a rubric is skipped
+                outcomes = compute_periods(scored, rubrics)
                 computed += len(outcomes)
+                seen += len(batch)
                 _outcomes_write(outcomes, counts)
-                del outcomes  # before the next batch is computed, not after
+                del outcomes, rubrics  # before the next batch is computed, not after
                 # Progress is committed as we go (outside the results' transaction) so it can be watched.
-                EvaluationRun.objects.filter(pk=run.pk).update(progress=int(99 * computed / len(scored)))
+                EvaluationRun.objects.filter(pk=run.pk).update(progress=int(99 * seen / len(periods)))
             EvaluationRun.objects.filter(pk=run.pk).update(
                 status=EvaluationRun.Status.SUCCEEDED,
                 finished_at=timezone.now(),
