@@ -542,6 +542,20 @@ def indicator_value_set(
 # --- writing results ---------------------------------------------------------------------
 
 
+# What the nightly job writes of a school result (its key is period and school).
+SCHOOL_RESULT_FIELDS = (
+    "alliance_id",
+    "own_total",
+    "final_score",
+    "grade",
+    "award_preview",
+    "rubric_id",
+    "rubric_version",
+    "rubric_hash",
+    "trace",
+)
+
+
 def outcome_write(outcome: PeriodOutcome) -> tuple[int, int, int]:
     """Write one period's results (``outcomes_write`` of one). Caller's transaction."""
     return outcomes_write([outcome])
@@ -582,17 +596,7 @@ def outcomes_write(outcomes: list[PeriodOutcome]) -> tuple[int, int, int]:
         SchoolResult,
         school_rows,
         keys=("period_id", "school_id"),
-        update=(
-            "alliance_id",
-            "own_total",
-            "final_score",
-            "grade",
-            "award_preview",
-            "rubric_id",
-            "rubric_version",
-            "rubric_hash",
-            "trace",
-        ),
+        update=SCHOOL_RESULT_FIELDS,
         within=("period_id", periods),
     )
     alliance_rows = [

@@ -19,22 +19,13 @@ from django.db import connection, transaction
 from alliance.bulk import _sync_portable, sync_rows
 from evaluation import services
 from evaluation.models import DeclineWarning, SchoolResult
+from evaluation.services import SCHOOL_RESULT_FIELDS
 
 from .factories import TermFactory
 
 KEYS = ("period_id", "school_id")
 WARNING_FIELDS = ("falls", "scores")
-RESULT_FIELDS = (
-    "alliance_id",
-    "own_total",
-    "final_score",
-    "grade",
-    "award_preview",
-    "rubric_id",
-    "rubric_version",
-    "rubric_hash",
-    "trace",
-)
+RESULT_FIELDS = SCHOOL_RESULT_FIELDS
 # Every character COPY's text format treats specially, quotes, and Chinese.
 NASTY = "tab\there new\nline cr\rx back\\slash \"dq\" 'sq' 校联体，评价"
 XMIN = {
