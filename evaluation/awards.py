@@ -116,14 +116,26 @@ class AwardLine:
     award: Decimal
     eligible: bool
     weight: Decimal
-    exact: Fraction  # the exact amount before rounding to the fen
+    # The exact amount before rounding to the fen, as numerator and denominator (whole numbers,
+    # not reduced: a Fraction per school would cost more than the rest of the sheet).
+    exact_numerator: int
+    exact_denominator: int
+
+    @property
+    def exact(self) -> Fraction:
+        return Fraction(self.exact_numerator, self.exact_denominator)
+
+    @property
+    def exact_amount(self) -> Decimal:
+        """The exact amount to six decimals (as shown in the trace)."""
+        return _ratio_to_decimal(self.exact_numerator, self.exact_denominator)
 
     @property
     def rounding_adjustment(self) -> Decimal:
-        return self.award - _fraction_to_decimal(self.exact)
+        return self.award - self.exact_amount
 
     def trace(self) -> dict[str, Any]:
-        exact = _fraction_to_decimal(self.exact)
+        exact = self.exact_amount
         return {
             "eligible": self.eligible,
             "weight": str(self.weight),
@@ -144,52 +156,77 @@ class AwardSheet:
         return {line.school_id: line.award for line in self.lines}
 
 
-def _fraction_to_decimal(f: Fraction) -> Decimal:
-    return (Decimal(f.numerator) / Decimal(f.denominator)).quantize(Decimal("0.000001"))
+MICRO = Decimal("0.000001")
+
+
+def _ratio_to_decimal(numerator: int, denominator: int) -> Decimal:
+    """numerator ÷ denominator to six decimals (half-even, as Decimal rounds)."""
+    return (Decimal(numerator) / Decimal(denominator)).quantize(MICRO)
+
+
+def _whole_numbers(values: Sequence[Decimal]) -> tuple[list[int], int]:
+    """Decimals as whole numbers over one common denominator: ([v × d], d), exactly."""
+    ratios = [v.as_integer_ratio() for v in values]
+    denominator = math.lcm(*(d for _n, d in ratios)) if ratios else 1
+    return [n * (denominator // d) for n, d in ratios], denominator
 
 
 def compute_awards(pool: Decimal, inputs: Sequence[AwardInput], params: PolicyParams) -> AwardSheet:
-    """The awards of every school; ``sum(awards) + remainder == pool`` exactly."""
+    """The awards of every school; ``sum(awards) + remainder == pool`` exactly.
+
+    Exact arithmetic in whole numbers: each school's weight is ``numerators[k] / denominator``
+    (one denominator for the sheet), so the split, the comparisons and the exact amounts in the
+    trace need no fractions."""
     params.validate()
-    to_fen(pool)  # refuses a pool that is not whole fen
+    pool_fen = to_fen(pool)  # refuses a pool that is not whole fen
     if pool < 0:
         raise ValidationError(_("The pool may not be negative."))
-    # The 30 % share taken exactly (quota × the pool's share of all quotas) rather than as
-    # rounded to the fen when booked, so one grade earns exactly the same per yuan of quota.
-    total_quota = sum((i.quota for i in inputs), ZERO)
-    share_rate = Fraction(sum((i.share for i in inputs), ZERO)) / Fraction(total_quota) if total_quota else Fraction(0)
-    weights: list[Fraction] = []
-    eligible: list[bool] = []
-    for item in inputs:
-        passes = params.pass_threshold is None or item.score >= params.pass_threshold
-        if params.kind == "proportional":
-            w = Fraction(item.score * item.quota) if passes else Fraction(0)
-        else:
-            w = Fraction(params.coefficients[item.grade]) * Fraction(item.quota) * share_rate if passes else Fraction(0)
-        weights.append(max(w, Fraction(0)))
-        eligible.append(passes and w > 0)
-    total_weight = sum(weights, Fraction(0))
-    if total_weight == 0:
-        lines = [
-            AwardLine(i.school_id, from_fen(0), False, _fraction_to_decimal(w), Fraction(0))
-            for i, w in zip(inputs, weights, strict=True)
-        ]
-        return AwardSheet(pool, lines, pool, params)
-    # Largest remainder breaks ties by position: put higher scores first so that a tie of
-    # remainders never gives the last fen to the lower score.
-    order = sorted(range(len(inputs)), key=lambda k: (-inputs[k].score, k))
-    if params.kind == "tiers" and not params.fill_pool and total_weight <= Fraction(pool):
-        # Pay coefficient × share as it stands, down to the fen; what is left stays in the pool.
-        exact = list(weights)
-        awards = [from_fen(math.floor(w * 100)) for w in weights]
+    passes = [params.pass_threshold is None or i.score >= params.pass_threshold for i in inputs]
+    if params.kind == "proportional":
+        scores, score_denominator = _whole_numbers([i.score for i in inputs])
+        quotas, quota_denominator = _whole_numbers([i.quota for i in inputs])
+        numerators = [s * q if ok else 0 for s, q, ok in zip(scores, quotas, passes, strict=True)]
+        denominator = score_denominator * quota_denominator
     else:
-        exact = [Fraction(pool) * w / total_weight for w in weights]
-        ordered = split(pool, [weights[k] for k in order])
+        # coefficient × quota × the pool's share of all quotas: the 30 % share taken exactly
+        # (quota × Σ shares ÷ Σ quotas) rather than as rounded to the fen when booked, so one
+        # grade earns exactly the same per yuan of quota.
+        money, money_denominator = _whole_numbers([i.quota for i in inputs] + [i.share for i in inputs])
+        quotas, shares = money[: len(inputs)], money[len(inputs) :]
+        total_quota, total_share = sum(quotas), sum(shares)
+        grades = list(params.coefficients)
+        coefficients, coefficient_denominator = _whole_numbers([params.coefficients[g] for g in grades])
+        coefficient_of = dict(zip(grades, coefficients, strict=True))
+        if total_quota:
+            numerators = [
+                coefficient_of[i.grade] * q * total_share if ok else 0
+                for i, q, ok in zip(inputs, quotas, passes, strict=True)
+            ]
+            denominator = coefficient_denominator * money_denominator * total_quota
+        else:
+            numerators, denominator = [0] * len(inputs), 1
+    numerators = [max(n, 0) for n in numerators]
+    eligible = [ok and n > 0 for ok, n in zip(passes, numerators, strict=True)]
+    weights = [_ratio_to_decimal(n, denominator) for n in numerators]
+    total = sum(numerators)
+    if total == 0:
+        lines = [AwardLine(i.school_id, from_fen(0), False, w, 0, 1) for i, w in zip(inputs, weights, strict=True)]
+        return AwardSheet(pool, lines, pool, params)
+    if params.kind == "tiers" and not params.fill_pool and 100 * total <= pool_fen * denominator:
+        # Pay coefficient × share as it stands, down to the fen; what is left stays in the pool.
+        awards = [from_fen(100 * n // denominator) for n in numerators]
+        exact = [(n, denominator) for n in numerators]
+    else:
+        # Largest remainder breaks ties by position: put higher scores first so that a tie of
+        # remainders never gives the last fen to the lower score.
+        order = sorted(range(len(inputs)), key=lambda k: (-inputs[k].score, k))
+        ordered = split(pool, [numerators[k] for k in order])
         awards = [ZERO] * len(inputs)
         for position, k in enumerate(order):
             awards[k] = ordered[position]
+        exact = [(pool_fen * n, 100 * total) for n in numerators]
     lines = [
-        AwardLine(i.school_id, a, ok, _fraction_to_decimal(w), e)
+        AwardLine(i.school_id, a, ok, w, *e)
         for i, a, ok, w, e in zip(inputs, awards, eligible, weights, exact, strict=True)
     ]
     remainder = pool - sum(awards, ZERO)

@@ -36,20 +36,22 @@ def split(total: Decimal, weights: Sequence[Decimal | int | Fraction]) -> list[D
     all zero (unless ``total`` is zero). A negative total splits like its absolute value.
     """
     fen_total = to_fen(total)
-    exact = [Fraction(w) for w in weights]
-    if any(w < 0 for w in exact):
+    if all(type(w) is int for w in weights):
+        integers = list(weights)  # already whole numbers (the awards' weights)
+    else:
+        exact = [Fraction(w) for w in weights]
+        # Over a common denominator each weight is a whole number.
+        denominator = math.lcm(*(w.denominator for w in exact))
+        integers = [w.numerator * (denominator // w.denominator) for w in exact]
+    if any(w < 0 for w in integers):
         raise ValueError("weights must not be negative")
-    weight_sum = sum(exact, Fraction(0))
-    if weight_sum == 0:
+    if sum(integers) == 0:
         if fen_total == 0:
-            return [from_fen(0) for _ in exact]
+            return [from_fen(0) for _ in integers]
         raise ValueError("cannot split a non-zero amount by weights that are all zero")
     sign = -1 if fen_total < 0 else 1
-    # In whole numbers: over a common denominator each weight is an integer, and each part's
-    # exact share is fen × weight ÷ (sum of weights): its floor and remainder come from one
-    # divmod, and remainders over the same divisor order like the fractions they stand for.
-    denominator = math.lcm(*(w.denominator for w in exact))
-    integers = [w.numerator * (denominator // w.denominator) for w in exact]
+    # Each part's exact share is fen × weight ÷ (sum of weights): its floor and remainder come
+    # from one divmod, and remainders over the same divisor order like the fractions they stand for.
     divisor = sum(integers)
     amount = abs(fen_total)
     parts, remainders = [], []

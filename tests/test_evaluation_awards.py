@@ -1,5 +1,6 @@
 """Dividing the pool: to the fen, monotonic, policies and their bad input."""
 
+import math
 from decimal import Decimal as D
 from fractions import Fraction
 
@@ -10,6 +11,7 @@ from hypothesis import strategies as st
 
 from evaluation.awards import AwardInput, PolicyParams, compute_awards
 from evaluation.scoring import grade_of
+from funding.rounding import split
 
 BANDS = {"excellent": "90", "good": "75", "pass": "60"}
 scores = st.decimals(min_value=0, max_value=100, places=2)
@@ -65,6 +67,49 @@ def test_with_equal_quotas_a_higher_score_never_earns_less_even_after_rounding(p
         for (s2, _q2), l2 in zip(pairs, sheet.lines, strict=True):
             if s1 > s2:
                 assert l1.award >= l2.award
+
+
+def _awards_by_fractions(pool, items, params):
+    """The sheet as first written, in exact fractions: the reference the whole-number
+    arithmetic of ``compute_awards`` must match figure for figure."""
+    total_quota = sum(i.quota for i in items)
+    share_rate = Fraction(sum(i.share for i in items)) / Fraction(total_quota) if total_quota else Fraction(0)
+    weights, eligible = [], []
+    for i in items:
+        passes = params.pass_threshold is None or i.score >= params.pass_threshold
+        if params.kind == "proportional":
+            w = Fraction(i.score) * Fraction(i.quota) if passes else Fraction(0)
+        else:
+            w = Fraction(params.coefficients[i.grade]) * Fraction(i.quota) * share_rate if passes else Fraction(0)
+        weights.append(max(w, Fraction(0)))
+        eligible.append(passes and w > 0)
+    total = sum(weights, Fraction(0))
+    if total == 0:
+        return [(D("0.00"), False, w, Fraction(0)) for w in weights], pool
+    if params.kind == "tiers" and not params.fill_pool and total <= Fraction(pool):
+        exact = weights
+        awards = [D(math.floor(w * 100)) / 100 for w in weights]
+    else:
+        exact = [Fraction(pool) * w / total for w in weights]
+        order = sorted(range(len(items)), key=lambda k: (-items[k].score, k))
+        parts = split(pool, [weights[k] for k in order])
+        awards = [None] * len(items)
+        for position, k in enumerate(order):
+            awards[k] = parts[position]
+    return list(zip(awards, eligible, weights, exact, strict=True)), pool - sum(awards)
+
+
+@settings(max_examples=300, deadline=None)
+@given(pool=pools, pairs=st.lists(st.tuples(scores, quotas), min_size=1, max_size=30), policy=policies)
+def test_whole_number_arithmetic_gives_the_exact_fractions_figures(pool, pairs, policy):
+    items = inputs(pairs)
+    sheet = compute_awards(pool, items, policy)
+    expected, remainder = _awards_by_fractions(pool, items, policy)
+    assert sheet.remainder == remainder
+    for line, (award, eligible, weight, exact) in zip(sheet.lines, expected, strict=True):
+        assert (line.award, line.eligible, line.exact) == (award, eligible, exact)
+        assert line.weight == (D(weight.numerator) / D(weight.denominator)).quantize(D("0.000001"))
+        assert line.trace()["exact_amount"] == str((D(exact.numerator) / D(exact.denominator)).quantize(D("0.000001")))
 
 
 def test_proportional_to_score_times_quota():
