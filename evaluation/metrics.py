@@ -33,7 +33,7 @@ from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Sum,
 from django.db.models.functions import Greatest, Least
 from django.utils.translation import gettext_lazy as _
 
-from alliance.querysets import AnyOf
+from alliance.querysets import AnyOf, tuples
 
 MetricFn = Callable[["Window"], dict[int, Decimal]]
 
@@ -153,7 +153,9 @@ def _teacher_days(qs, window: Window, prefix: str, group_by: str) -> dict[int, D
         - Greatest(F(f"{prefix}start_date"), Value(window.start_date)),
         output_field=DurationField(),
     )
-    rows = qs.values(group_by).annotate(span=Sum(span), n=Count("pk")).order_by().values_list(group_by, "span", "n")
+    rows = tuples(
+        qs.values(group_by).annotate(span=Sum(span), n=Count("pk")).order_by().values_list(group_by, "span", "n")
+    )
     # Each row's span is end − start; the inclusive count adds one day per exchange.
     return {school: Decimal((total or timedelta(0)).days + n) for school, total, n in rows}
 
@@ -182,7 +184,7 @@ def exchange_days_hosted(window: Window) -> dict[int, Decimal]:
 
 @metric("dispatched_teachers", _("Teachers dispatched (支教)"), unit=_("teachers"))
 def dispatched_teachers(window: Window) -> dict[int, Decimal]:
-    rows = (
+    rows = tuples(
         _exchanges(window)
         .filter(window.any_of("origin_school_id"), kind="dispatched")
         .values("origin_school_id")
@@ -203,7 +205,7 @@ def rotation_ratio(window: Window) -> dict[int, Decimal]:
         exchanges__start_date__lte=window.end_date,
         exchanges__end_date__gte=window.start_date,
     )
-    rows = (
+    rows = tuples(
         Teacher.objects.filter(window.any_of("school_id"), active=True, years_of_service__gte=ROTATION_ELIGIBLE_YEARS)
         .values("school_id")
         .annotate(eligible=Count("pk", distinct=True), took_part=Count("pk", filter=took_part, distinct=True))
@@ -236,7 +238,7 @@ def _activities_by_kind_and_school(window: Window, kinds: list[str]) -> dict[str
     from staffing.models import Activity
 
     involved_in = Activity.schools.through.objects
-    involved = (
+    involved = tuples(
         involved_in.filter(window.any_of("school_id"), activity__date__range=window.dates, activity__kind__in=kinds)
         .values("activity__kind", "school_id")
         .annotate(n=Count("activity_id"))
@@ -247,7 +249,7 @@ def _activities_by_kind_and_school(window: Window, kinds: list[str]) -> dict[str
     for kind, school, n in involved:
         out[kind][school] += n
     itself = involved_in.filter(activity_id=OuterRef("pk"), school_id=OuterRef("host_school_id"))
-    hosted_only = (
+    hosted_only = tuples(
         Activity.objects.filter(window.any_of("host_school_id"), date__range=window.dates, kind__in=kinds)
         .filter(~Exists(itself))
         .values("kind", "host_school_id")
@@ -274,7 +276,7 @@ _register_activity_metrics()
 def training_person_times(window: Window) -> dict[int, Decimal]:
     from staffing.models import Activity
 
-    rows = (
+    rows = tuples(
         Activity.objects.filter(window.any_of("host_school_id"), date__range=window.dates, kind="training")
         .values("host_school_id")
         .annotate(n=Sum("person_times"))
@@ -292,7 +294,7 @@ def lead_visit_share(window: Window) -> dict[int, Decimal]:
     from staffing.models import Activity
 
     ids = set(window.school_ids)
-    rows = (
+    rows = tuples(
         Membership.objects.filter(alliance__school_year_id__in=window.school_year_ids)
         .values_list("alliance_id", "school_id", "role")
         .order_by()
@@ -309,7 +311,7 @@ def lead_visit_share(window: Window) -> dict[int, Decimal]:
         if lead in ids:
             members[lead] |= by_alliance[alliance_id]
     visited: dict[int, set[int]] = defaultdict(set)
-    pairs = (
+    pairs = tuples(
         Activity.schools.through.objects.filter(
             window.any_of("activity__host_school_id"),
             activity__kind="visit",
@@ -340,7 +342,7 @@ def pairing_tasks_on_time(window: Window) -> dict[int, Decimal]:
     totals: dict[int, list[int]] = defaultdict(lambda: [0, 0])
     for side in ("pairing__helper_school_id", "pairing__helped_school_id"):
         rows = qs.filter(window.any_of(side)).values(side)
-        for school, n, ok in (
+        for school, n, ok in tuples(
             rows.annotate(n=Count("pk"), ok=Count("pk", filter=on_time)).order_by().values_list(side, "n", "ok")
         ):
             totals[school][0] += n
@@ -358,13 +360,13 @@ def mentoring_meetings(window: Window) -> dict[int, Decimal]:
     out: dict[int, int] = defaultdict(int)
     mentors = meetings.filter(window.any_of("pair__mentor__school_id"))
     side = "pair__mentor__school_id"
-    for school, n in mentors.values(side).annotate(n=Count("pk")).order_by().values_list(side, "n"):
+    for school, n in tuples(mentors.values(side).annotate(n=Count("pk")).order_by().values_list(side, "n")):
         out[school] += n
     mentees = meetings.filter(window.any_of("pair__mentee__school_id")).exclude(
         pair__mentee__school_id=F("pair__mentor__school_id")
     )
     side = "pair__mentee__school_id"
-    for school, n in mentees.values(side).annotate(n=Count("pk")).order_by().values_list(side, "n"):
+    for school, n in tuples(mentees.values(side).annotate(n=Count("pk")).order_by().values_list(side, "n")):
         out[school] += n
     return {school: Decimal(n) for school, n in out.items()}
 
