@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -25,6 +25,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db.models import Sum
 from django.utils.translation import gettext as _
+
+from alliance.querysets import tuples
 
 from . import scoring
 from .awards import AwardInput, AwardSheet, PolicyParams, compute_awards
@@ -180,7 +182,7 @@ class BatchInputs:
 def _read_alliances(periods: list[EvaluationPeriod]) -> dict[tuple[int, int], Alliances]:
     from alliance.models import Membership
 
-    rows = (
+    rows = tuples(
         Membership.objects.filter(
             alliance__school_year_id__in={p.school_year_id for p in periods},
             school__county_id__in={p.county_id for p in periods},
@@ -206,7 +208,7 @@ def _read_alliances(periods: list[EvaluationPeriod]) -> dict[tuple[int, int], Al
 
 def _read_entered(periods: list[EvaluationPeriod]) -> dict[int, dict[str, dict[int, Decimal]]]:
     """Period → indicator code → school → value; the newest rubric version's value wins."""
-    rows = (
+    rows = tuples(
         IndicatorValue.objects.filter(period_id__in=[p.pk for p in periods])
         .values_list("period_id", "school_id", "indicator__code", "value")
         .order_by("indicator__dimension__rubric__version", "pk")
@@ -234,8 +236,10 @@ def _read_history(
         earlier[p.pk] = [pk for _start, pk in before[-n:]] if n else []
     wanted = {pk for ids in earlier.values() for pk in ids}
     stored: dict[int, dict[int, Decimal]] = defaultdict(dict)
-    for period_id, school_id, own, final in SchoolResult.objects.filter(period_id__in=wanted).values_list(
-        "period_id", "school_id", "own_total", "final_score"
+    for period_id, school_id, own, final in tuples(
+        SchoolResult.objects.filter(period_id__in=wanted).values_list(
+            "period_id", "school_id", "own_total", "final_score"
+        )
     ):
         stored[period_id][school_id] = final
         stored[period_id][-school_id] = own  # own totals under negative keys, for the improvement basis
@@ -249,8 +253,10 @@ def _read_funding(periods: list[EvaluationPeriod]) -> tuple[dict[int, Funding], 
     school_years = {p.school_year_id for p in periods}
     years = dict(FundingYear.objects.filter(school_year_id__in=school_years).values_list("pk", "school_year_id"))
     quotas: dict[int, dict[int, Decimal]] = defaultdict(dict)
-    for fy, school, quota in FundingQuota.objects.filter(funding_year_id__in=list(years)).values_list(
-        "funding_year_id", "school_id", "quota"
+    for fy, school, quota in tuples(
+        FundingQuota.objects.filter(funding_year_id__in=list(years)).values_list(
+            "funding_year_id", "school_id", "quota"
+        )
     ):
         quotas[fy][school] = quota
     shares: dict[int, dict[int, Decimal]] = defaultdict(dict)
@@ -260,8 +266,8 @@ def _read_funding(periods: list[EvaluationPeriod]) -> tuple[dict[int, Funding], 
         entry__kind=LedgerEntry.Kind.ALLOCATION,
         account__kind=Account.Kind.POOL,
     ).order_by()
-    for fy, school, total in pool_lines.values_list("entry__funding_year_id", "entry__school_id").annotate(
-        total=Sum("amount")
+    for fy, school, total in tuples(
+        pool_lines.values_list("entry__funding_year_id", "entry__school_id").annotate(total=Sum("amount"))
     ):
         total = Decimal(total).quantize(FEN)
         pools[fy] += total
@@ -391,44 +397,57 @@ def _score_period(
     entered = inputs.entered.get(period.pk, {})
     indicators = rubric_indicators(rubric)
 
-    # Raw values and points per indicator, every school at once (a rank needs all of them).
-    # trace_values[s][code] = [source, raw value, points] (the trace's own figures); schools
-    # with the same source and value share one entry and its points (a rank gives ties the
-    # same points too), so each distinct value is scored once.
-    trace_values: dict[int, dict[str, list]] = {s: {} for s in school_ids}
-    own: dict[int, Decimal] = dict.fromkeys(school_ids, ZERO)
+    # Raw values and points per indicator, every school at once (a rank needs all of them),
+    # a column per indicator in the order of ``school_ids``. A school's trace entry of an
+    # indicator is [source, raw value as text, points]; the schools with the same source and
+    # value share one entry and its points (a rank gives ties the same points too), so each
+    # distinct value is scored once. Points are whole hundredths (scoring rounds them to
+    # 0.01), so the totals are added up in whole numbers of them.
+    position = {s: k for k, s in enumerate(school_ids)}
+    codes: list[str] = []
+    entry_columns: list[list[list]] = []
+    point_columns: list[list[int]] = []
     for _d, ind in indicators:
-        code = ind.code
         computed = ind.method == Indicator.Method.COMPUTED
         values = metric_values.get(ind.metric_key, {}) if computed else {}
+        # A value's key: its text for a metric's value (5 and 5.0 are equal, not the same
+        # text), (source, text) for a value entered (or entered over a metric's), None if missing.
+        raw = [values.get(s) for s in school_ids] if computed else [None] * len(school_ids)
+        keys: list[Any] = [None if v is None else str(v) for v in raw]
         entered_source = "override" if computed else "entered"
-        entered_here = entered.get(code, {})
-        raw: list[tuple[int, Decimal | None, str]] = []
-        for s in school_ids:
-            value = entered_here.get(s)
-            if value is not None:
-                raw.append((s, value, entered_source))
-            elif computed and (value := values.get(s)) is not None:
-                raw.append((s, value, "metric"))
-            else:
-                raw.append((s, None, "missing"))
+        for s, v in entered.get(ind.code, {}).items():
+            k = position.get(s)
+            if k is not None and v is not None:
+                raw[k], keys[k] = v, (entered_source, str(v))
         if ind.rule == Indicator.Rule.RANK:
-            ranked = scoring.rank_points({s: v for s, v, _src in raw if v is not None}, ind.max_points, ind.direction)
-            by_value = {v: ranked[s] for s, v, _src in raw if v is not None}
+            present = {s: v for s, v in zip(school_ids, raw, strict=True) if v is not None}
+            ranked = scoring.rank_points(present, ind.max_points, ind.direction)
+            by_value = {v: ranked[s] for s, v in present.items()}
             points_of = lambda v, by_value=by_value: ZERO if v is None else by_value[v]  # noqa: E731
         else:
             points_of = scoring.points_function(ind.rule, ind.rule_params, ind.max_points, ind.direction)
-        shared: dict[str, dict[str | None, tuple[Decimal, list]]] = defaultdict(dict)
-        for s, value, source in raw:
-            text = None if value is None else str(value)  # 5 and 5.0 are equal, not the same text
-            by_text = shared[source]
-            found = by_text.get(text)
-            if found is None:
-                pts = points_of(value)
-                found = by_text[text] = (pts, [source, text, str(pts)])
-            own[s] += found[0]
-            trace_values[s][code] = found[1]
-    own = {s: scoring.school_total((total,)) for s, total in own.items()}
+        shared: dict[Any, tuple[int, list]] = {}
+
+        def entry(key: Any, shared: dict = shared, points_of: Callable = points_of) -> tuple[int, list]:
+            if key is None:
+                source, text = "missing", None
+            elif isinstance(key, tuple):
+                source, text = key
+            else:
+                source, text = "metric", key
+            pts = points_of(None if text is None else Decimal(text))
+            found = shared[key] = (scoring.to_hundredths(pts), [source, text, str(pts)])
+            return found
+
+        found = [shared.get(k) or entry(k) for k in keys]
+        codes.append(ind.code)
+        point_columns.append([f[0] for f in found])
+        entry_columns.append([f[1] for f in found])
+    none = [()] * len(school_ids)  # a rubric without indicators
+    points_by_school = zip(*point_columns, strict=True) if codes else none
+    own = {s: scoring.school_total_of_hundredths(sum(p)) for s, p in zip(school_ids, points_by_school, strict=True)}
+    entries_by_school = zip(*entry_columns, strict=True) if codes else none
+    trace_values = {s: dict(zip(codes, e, strict=True)) for s, e in zip(school_ids, entries_by_school, strict=True)}
 
     earlier = inputs.earlier.get(period.pk, [])
     history = {pk: _scores_of(fresh[pk]) if pk in fresh else inputs.stored.get(pk, {}) for pk in earlier}

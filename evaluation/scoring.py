@@ -190,6 +190,20 @@ def school_total(points: Iterable[Decimal]) -> Decimal:
     return q2(min(sum(points, ZERO), HUNDRED))
 
 
+def to_hundredths(points: Decimal) -> int:
+    """Points (rounded to 0.01 by the rule that gave them) as a whole number of hundredths."""
+    scaled = points.scaleb(2)
+    whole = int(scaled)
+    if whole != scaled:
+        raise ValueError(f"{points} is not rounded to 0.01")
+    return whole
+
+
+def school_total_of_hundredths(total: int) -> Decimal:
+    """``school_total`` of points added up as hundredths (``to_hundredths``)."""
+    return Decimal(min(total, 10_000)).scaleb(-2)
+
+
 def mean(xs: Sequence[Decimal]) -> Decimal:
     return sum(xs, ZERO) / Decimal(len(xs))
 
