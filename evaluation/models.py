@@ -16,6 +16,7 @@ from alliance.access import Scope, Via
 from alliance.models import Alliance, County, School, SchoolYear, Term
 from alliance.querysets import ScopedQuerySet
 
+from .fields import JSONTextField
 from .querysets import EvaluationRunQuerySet, SchoolResultQuerySet
 
 SCORE = {"max_digits": 6, "decimal_places": 2}
@@ -342,7 +343,10 @@ class SchoolResult(models.Model):
     rubric = models.ForeignKey(Rubric, models.PROTECT, related_name="+", verbose_name=_("rubric"))
     rubric_version = models.PositiveSmallIntegerField(_("rubric version"))
     rubric_hash = models.CharField(_("rubric hash"), max_length=64)
-    trace = models.JSONField(_("trace"), default=dict)
+    trace = JSONTextField(_("trace"), default=dict)
+    # What the nightly job last wrote, as a digest (alliance.bulk.sync_rows): an unchanged
+    # result is not sent to the database again.
+    row_digest = models.CharField(_("row digest"), max_length=32, blank=True, db_default="", editable=False)
 
     objects = SchoolResultQuerySet.as_manager()
     scope = Scope(county="school__county", schools=("school",))
@@ -375,7 +379,10 @@ class AllianceResult(models.Model):
     grade = models.CharField(_("grade"), max_length=10, choices=Grade.choices)
     rubric_version = models.PositiveSmallIntegerField(_("rubric version"))
     rubric_hash = models.CharField(_("rubric hash"), max_length=64)
-    trace = models.JSONField(_("trace"), default=dict)
+    trace = JSONTextField(_("trace"), default=dict)
+    # What the nightly job last wrote, as a digest (alliance.bulk.sync_rows): an unchanged
+    # result is not sent to the database again.
+    row_digest = models.CharField(_("row digest"), max_length=32, blank=True, db_default="", editable=False)
 
     objects = SchoolResultQuerySet.as_manager()
     # The trace lists every school's final score: the lead school's to read (it reads its

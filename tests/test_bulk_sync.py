@@ -11,6 +11,7 @@ savepoint, so a row it rewrites gets a new xmin and a row it leaves alone keeps 
 """
 
 import datetime as dt
+import json
 from decimal import Decimal as D
 
 import pytest
@@ -85,15 +86,22 @@ def result(period, school, rubric, *, total="80.00", grade="good", rubric_hash="
     }
 
 
-def sync(model, rows, scope, *, portable=False):
+def sync(model, rows, scope, *, portable=False, digest=None):
     """One sync of ``model``'s rows within the periods ``scope``, in its own savepoint."""
     update = WARNING_FIELDS if model is DeclineWarning else RESULT_FIELDS
     within = ("period_id", [p.pk for p in scope])
     with transaction.atomic():
         if portable:
-            _sync_portable(model, rows, keys=KEYS, update=update, scope=within)
+            _sync_portable(model, rows, keys=KEYS, update=update, scope=within, digest=digest)
         else:
-            sync_rows(model, rows, keys=KEYS, update=update, within=within)
+            sync_rows(model, rows, keys=KEYS, update=update, within=within, digest=digest)
+
+
+@pytest.fixture(params=[None, "row_digest"], ids=["compared-in-postgresql", "by-digest"])
+def digest(request):
+    """School results are synced both ways: rows compared in PostgreSQL, and by the digest of
+    what was last written (``sync_rows(digest=…)``, as the nightly job does)."""
+    return request.param
 
 
 def stored_warnings():
@@ -174,7 +182,7 @@ def test_an_unchanged_row_is_not_rewritten(periods, warnings, eval_schools):
     assert {key: xmin(DeclineWarning, pk) for key, pk in ids.items()} == after
 
 
-def test_text_with_copy_specials_quotes_and_chinese_round_trips(periods, simple_rubric, eval_schools):
+def test_text_with_copy_specials_quotes_and_chinese_round_trips(periods, simple_rubric, eval_schools, digest):
     s, t1 = eval_schools, periods["t1"]
     trace = {
         "format": 2,
@@ -189,7 +197,7 @@ def test_text_with_copy_specials_quotes_and_chinese_round_trips(periods, simple_
     ]
     assert len(NASTY) <= 64
     # when
-    sync(SchoolResult, rows, [t1])
+    sync(SchoolResult, rows, [t1], digest=digest)
     # then every value reads back exactly as given
     stored = {r["school_id"]: r for r in SchoolResult.objects.filter(period=t1).values(*KEYS, *RESULT_FIELDS)}
     assert stored == {row["school_id"]: row for row in rows}
@@ -199,10 +207,10 @@ def test_text_with_copy_specials_quotes_and_chinese_round_trips(periods, simple_
     # and the same text synced again is seen as unchanged (COPY's text equals the stored text)
     lead = SchoolResult.objects.get(period=t1, school=s["lead"]).pk
     version = xmin(SchoolResult, lead)
-    sync(SchoolResult, rows, [t1])
+    sync(SchoolResult, rows, [t1], digest=digest)
     assert xmin(SchoolResult, lead) == version
     # and a changed text is written
-    sync(SchoolResult, [{**rows[0], "trace": {**trace, "note": NASTY + "\n"}}, rows[1]], [t1])
+    sync(SchoolResult, [{**rows[0], "trace": {**trace, "note": NASTY + "\n"}}, rows[1]], [t1], digest=digest)
     assert SchoolResult.objects.get(pk=lead).trace["note"] == NASTY + "\n"
     assert xmin(SchoolResult, lead) != version
 
@@ -237,7 +245,7 @@ def everything(initial_ids):
     }
 
 
-def test_the_portable_path_leaves_the_same_rows_as_postgresql(periods, simple_rubric, eval_schools, results):
+def test_the_portable_path_leaves_the_same_rows_as_postgresql(periods, simple_rubric, eval_schools, results, digest):
     s, t1, t2 = eval_schools, periods["t1"], periods["t2"]
     initial_ids = {m: set(m.objects.values_list("pk", flat=True)) for m in (DeclineWarning, SchoolResult)}
     # given one input of each model: rows kept, changed, new and left out, nasty text included
@@ -256,7 +264,7 @@ def test_the_portable_path_leaves_the_same_rows_as_postgresql(periods, simple_ru
     def outcome(portable):
         with transaction.atomic():
             sync(DeclineWarning, warning_rows, [t1, t2], portable=portable)
-            sync(SchoolResult, result_rows, [t1, t2], portable=portable)
+            sync(SchoolResult, result_rows, [t1, t2], portable=portable, digest=digest)
             rows = everything(initial_ids)
             transaction.set_rollback(True)
         return rows
@@ -270,3 +278,27 @@ def test_the_portable_path_leaves_the_same_rows_as_postgresql(periods, simple_ru
     assert on_postgresql["SchoolResult"][(t1.pk, s["b"].pk)]["rubric_hash"] == NASTY
     assert on_postgresql["SchoolResult"][(t2.pk, s["b"].pk)]["final_score"] == D("41.00")
     assert (t1.pk, s["a"].pk) not in on_postgresql["SchoolResult"]
+
+
+def test_traces_are_stored_as_the_text_written(periods, simple_rubric, eval_schools):
+    """A result's trace column is text (evaluation.fields.JSONTextField), not jsonb: the JSON
+    comes back byte for byte as sync_rows wrote it (keys in their order, no spaces added),
+    and reads as the same value through the ORM."""
+    s, t1 = eval_schools, periods["t1"]
+    trace = {"z": 1, "a": [NASTY, None, "1.00"], "format": 2}
+    sync(SchoolResult, [result(t1, s["lead"], simple_rubric, trace=trace)], [t1], digest="row_digest")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT data_type FROM information_schema.columns "
+            "WHERE table_name = 'evaluation_schoolresult' AND column_name = 'trace'"
+        )
+        assert cursor.fetchone()[0] == "text"
+        cursor.execute("SELECT trace FROM evaluation_schoolresult WHERE period_id = %s", [t1.pk])
+        assert cursor.fetchone()[0] == json.dumps(trace, ensure_ascii=False, separators=(",", ":"))
+    stored = SchoolResult.objects.get(period=t1, school=s["lead"])
+    assert stored.trace == trace and list(stored.trace) == ["z", "a", "format"]
+    # and a trace saved through the ORM reads back the same way
+    stored.trace = {"b": NASTY}
+    stored.save()
+    stored.refresh_from_db()
+    assert stored.trace == {"b": NASTY}

@@ -1,6 +1,7 @@
 """The evaluation run: results, bundling, idempotence, locking, crash safety, set-based queries."""
 
 import datetime as dt
+import gc
 from decimal import Decimal as D
 
 import psycopg2
@@ -161,6 +162,8 @@ def test_a_request_that_rolls_back_queues_no_job(scored, bureau_staff, django_ca
 def failing_metric():
     @metrics.metric("test_fails_midway", "fails")
     def fails(period):
+        # the batch is computed without the cyclic garbage collector (services._without_cycle_collection)
+        assert not gc.isenabled()
         raise RuntimeError("disk on fire")
 
     yield "test_fails_midway"
@@ -195,6 +198,8 @@ def test_a_run_that_crashes_midway_keeps_the_last_good_results(scored, simple_ru
     run = EvaluationRun.objects.order_by("-pk").first()
     assert run.status == "failed" and "disk on fire" in run.error
     assert results(scored) == good
+    # and the garbage collector is back on
+    assert gc.isenabled()
 
 
 def test_decline_warning_after_consecutive_falls(bureau_staff, school_year, alliance, other_alliance, eval_schools):
