@@ -567,7 +567,7 @@ def child(args: argparse.Namespace) -> None:
     reset_peak_rss()
     for label in ("first", "second"):
         clock = QueryClock()
-        profiler = cProfile.Profile() if (args.profile and label == "second") else None
+        profiler = cProfile.Profile() if args.profile else None
         t0 = time.perf_counter()
         with connection.execute_wrapper(clock):
             if profiler:
@@ -590,7 +590,7 @@ def child(args: argparse.Namespace) -> None:
             buf.write("\n\n--- by own time ---\n")
             pstats.Stats(profiler, stream=buf).sort_stats("tottime").print_stats(30)
             OUT_DIR.mkdir(parents=True, exist_ok=True)
-            (OUT_DIR / f"profile-{n}.txt").write_text(buf.getvalue())
+            (OUT_DIR / f"profile-{n}-{label}.txt").write_text(buf.getvalue())
     result["peak_rss_mb"] = round(peak_rss_mb(), 1)
     result["rss_before_eval_mb"] = round(rss_before, 1)
     assert SchoolResult.objects.count() == n
@@ -755,7 +755,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--activities", type=int, default=12, help="activities hosted per school in the year")
     parser.add_argument("--meetings", type=int, default=6, help="meetings per mentoring pair")
     parser.add_argument("--bare-repeat", type=int, default=3, help="timed bare passes (the best counts)")
-    parser.add_argument("--profile", action="store_true", help="cProfile the second run into bench/out/")
+    parser.add_argument("--profile", action="store_true", help="cProfile both runs into bench/out/")
     parser.add_argument("--tracemalloc", action="store_true", help="one more run under tracemalloc (its peak)")
     parser.add_argument("--keep", action="store_true", help="keep the bench_<n> databases")
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)

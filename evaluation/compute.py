@@ -357,13 +357,16 @@ def compute_periods(
     inputs = read_inputs(periods, rubrics)
     metric_values = metric_windows(periods, rubrics, inputs)
     hashes: dict[int, str] = {}
+    scorers: dict[tuple[str, str], tuple[Callable, dict]] = {}
     fresh: dict[int, PeriodOutcome] = {}
     outcomes = []
     for p in periods:
         rubric = rubrics[p.pk]
         if rubric.pk not in hashes:
             hashes[rubric.pk] = rubric_hash(rubric)
-        outcome = _score_period(p, rubric, hashes[rubric.pk], beta_of[p.pk], policy, inputs, metric_values[p.pk], fresh)
+        outcome = _score_period(
+            p, rubric, hashes[rubric.pk], beta_of[p.pk], policy, inputs, metric_values[p.pk], fresh, scorers
+        )
         fresh[p.pk] = outcome
         outcomes.append(outcome)
     return outcomes
@@ -390,6 +393,7 @@ def _score_period(
     inputs: BatchInputs,
     metric_values: Mapping[str, Mapping[int, Decimal]],
     fresh: Mapping[int, PeriodOutcome],
+    scorers: dict[tuple[str, str], tuple[Callable, dict]],
 ) -> PeriodOutcome:
     alliances = inputs.alliances.get((period.county_id, period.school_year_id), Alliances())
     school_alliance, members = alliances.school_alliance, alliances.members
@@ -424,9 +428,16 @@ def _score_period(
             ranked = scoring.rank_points(present, ind.max_points, ind.direction)
             by_value = {v: ranked[s] for s, v in present.items()}
             points_of = lambda v, by_value=by_value: ZERO if v is None else by_value[v]  # noqa: E731
+            shared: dict[Any, tuple[int, list]] = {}
         else:
-            points_of = scoring.points_function(ind.rule, ind.rule_params, ind.max_points, ind.direction)
-        shared: dict[Any, tuple[int, list]] = {}
+            # By a target or bands, points depend on the value alone: the periods of a batch with
+            # the same rubric content share the indicator's points and entries.
+            if (digest, ind.code) not in scorers:
+                scorers[(digest, ind.code)] = (
+                    scoring.points_function(ind.rule, ind.rule_params, ind.max_points, ind.direction),
+                    {},
+                )
+            points_of, shared = scorers[(digest, ind.code)]
 
         def entry(key: Any, shared: dict = shared, points_of: Callable = points_of) -> tuple[int, list]:
             if key is None:
