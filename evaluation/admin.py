@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import io
 import json
+import re
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from alliance import access
+from alliance.models import School
 from alliance.scoped_admin import ScopedAdmin, ScopedTabularInline
 
 from . import services
@@ -22,6 +26,7 @@ from .models import (
     AllianceResult,
     Appeal,
     AwardPolicy,
+    Correction,
     DeclineWarning,
     Dimension,
     EvaluationPeriod,
@@ -438,3 +443,155 @@ class PublicationAdmin(KeptForTheRecord, ScopedAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+class CorrectionForm(forms.ModelForm):
+    """A correction proposed in the admin: the period, the reason and the corrected values,
+    one per line as ``indicator code, school code, value`` (checked as the API checks them)."""
+
+    lines = forms.CharField(
+        label=_("corrected values"),
+        widget=forms.Textarea(attrs={"rows": 6, "placeholder": "academic_quality, S00012, 85"}),
+        required=False,
+        help_text=_("One per line: indicator code, school code, value."),
+    )
+
+    class Meta:
+        model = Correction
+        fields = ["period", "reason"]
+
+    def __init__(self, *args, actor=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.actor = actor
+        self.corrections: list = []
+        self.fields["period"].queryset = self.fields["period"].queryset.filter(status=EvaluationPeriod.Status.PUBLISHED)
+
+    def clean(self):
+        cleaned = super().clean()
+        period = cleaned.get("period")
+        if period is None:
+            return cleaned
+        rubric = services.current_rubric(period.county_id, period.school_year_id)
+        for n, line in enumerate((cleaned.get("lines") or "").splitlines(), start=1):
+            if not line.strip():
+                continue
+            parts = [p.strip() for p in re.split(r"[,，\t]", line)]
+            if len(parts) != 3:
+                raise forms.ValidationError(
+                    _("Line %(n)s: write the indicator code, the school code and the value.") % {"n": n}
+                )
+            indicator = Indicator.objects.filter(dimension__rubric=rubric, code=parts[0]).first()
+            school = School.objects.filter(county_id=period.county_id, code=parts[1]).first()
+            if indicator is None:
+                raise forms.ValidationError(
+                    _("Line %(n)s: the rubric has no indicator “%(code)s”.") % {"n": n, "code": parts[0]}
+                )
+            if school is None:
+                raise forms.ValidationError(
+                    _("Line %(n)s: the county has no school “%(code)s”.") % {"n": n, "code": parts[1]}
+                )
+            self.corrections.append((indicator, school, parts[2]))
+        # Everything else the service checks: tried here in a savepoint that is rolled back.
+        try:
+            with transaction.atomic():
+                services.correction_propose(
+                    actor=self.actor, period=period, reason=cleaned.get("reason", ""), corrections=self.corrections
+                )
+                transaction.set_rollback(True)
+        except ValidationError as exc:
+            raise forms.ValidationError(exc.messages) from exc
+        except PermissionDenied as exc:
+            raise forms.ValidationError(str(exc)) from exc
+        return cleaned
+
+
+@admin.register(Correction)
+class CorrectionAdmin(KeptForTheRecord, ScopedAdmin):
+    """Corrections of published periods: one bureau user proposes (here or through the API),
+    another approves; until then the published figures stand."""
+
+    list_display = ["period", "status", "proposed_by", "proposed_at", "decided_by", "decided_at", "publication"]
+    list_filter = ["status"]
+    list_select_related = ["period__term", "period__school_year", "proposed_by", "decided_by", "publication"]
+    readonly_fields = ["period", "reason", "corrected_values", "status", "proposed_by", "proposed_at", "decided_by",
+                       "decided_at", "publication"]  # fmt: skip
+    actions = ["approve", "reject"]
+    county_scoped = ("period",)
+
+    @admin.display(description=_("corrected values"))
+    def corrected_values(self, obj):
+        indicators = dict(
+            Indicator.objects.filter(pk__in=[v["indicator"] for v in obj.values]).values_list("pk", "code")
+        )
+        schools = {s.pk: s for s in School.objects.filter(pk__in=[v["school"] for v in obj.values])}
+        return (
+            format_html_join(
+                "\n",
+                "<div>{} · {} {}: {}</div>",
+                (
+                    (
+                        indicators.get(v["indicator"], "?"),
+                        schools[v["school"]].code,
+                        schools[v["school"]].name,
+                        v["value"],
+                    )
+                    for v in obj.values
+                    if v["school"] in schools
+                ),
+            )
+            or "—"
+        )
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is not None:
+            return super().get_form(request, obj, **kwargs)
+        form = CorrectionForm
+
+        class WithActor(form):
+            def __init__(self, *args, **kw):
+                super().__init__(*args, actor=request.user, **kw)
+
+        return WithActor
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["period", "reason", "lines"]
+        return [*self.readonly_fields, "decision"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        fields = list(super().get_readonly_fields(request, obj))
+        return fields if obj.status == Correction.Status.PENDING else [*fields, "decision"]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            # Only a waiting correction's decision text is edited here; the actions decide.
+            Correction.objects.filter(pk=obj.pk, status=Correction.Status.PENDING).update(decision=obj.decision)
+            return
+        created = services.correction_propose(
+            actor=request.user, period=obj.period, reason=obj.reason, corrections=form.corrections
+        )
+        obj.pk = created.pk
+
+    @admin.action(description=_("Approve (a different bureau user): publish the corrected revision"))
+    def approve(self, request, queryset):
+        for correction in queryset:
+            _run(
+                self,
+                request,
+                lambda c=correction: services.correction_approve(actor=request.user, period=c.period),
+                _("Corrected and published as a new revision."),
+            )
+
+    @admin.action(description=_("Reject with the decision entered"))
+    def reject(self, request, queryset):
+        for correction in queryset:
+            _run(
+                self,
+                request,
+                lambda c=correction: services.correction_reject(
+                    actor=request.user, period=c.period, decision=c.decision
+                ),
+                _("Correction rejected."),
+            )

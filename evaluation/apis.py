@@ -35,7 +35,9 @@ from .serializers import (
     AppealRejectSerializer,
     AppealSerializer,
     AwardPolicySerializer,
+    CorrectionProposeSerializer,
     CorrectionSerializer,
+    DecisionSerializer,
     DeclineWarningSerializer,
     EvaluationRunSerializer,
     IndicatorSerializer,
@@ -134,12 +136,17 @@ class IndicatorApi(ScopedReadOnlyViewSet):
 
 class PeriodApi(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Periods; bureau actions: create, ``propose`` (public notice), ``approve`` (a different user,
-    after the notice), ``correct`` (a new published revision), ``preview`` (what-if), ``evaluate``."""
+    after the notice), ``correct`` (propose a correction of a published period), ``approve-correction``
+    (a different user: a new published revision), ``reject-correction``, ``preview`` (what-if),
+    ``evaluate``."""
 
     queryset = EvaluationPeriod.objects.select_related("school_year", "term")
     serializer_class = PeriodSerializer
     filterset_fields = ["school_year", "kind", "status"]
-    action_roles = dict.fromkeys(("create", "propose", "approve", "correct", "preview", "evaluate"), BUREAU)
+    action_roles = dict.fromkeys(
+        ("create", "propose", "approve", "correct", "approve_correction", "reject_correction", "preview", "evaluate"),
+        BUREAU,
+    )
 
     def create(self, request: Request) -> Response:
         data = _valid(PeriodCreateSerializer, request)
@@ -165,7 +172,7 @@ class PeriodApi(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelM
 
     @action(detail=True, methods=["post"])
     def correct(self, request: Request, pk: Any = None) -> Response:
-        data = _valid(CorrectionSerializer, request)
+        data = _valid(CorrectionProposeSerializer, request)
         corrections = [
             (
                 _visible(Indicator, request.user, c.get("indicator")),
@@ -174,10 +181,21 @@ class PeriodApi(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelM
             )
             for c in data["corrections"]
         ]
-        publication = services.publication_correct(
+        correction = services.correction_propose(
             actor=request.user, period=self.get_object(), reason=data["reason"], corrections=corrections
         )
+        return Response(CorrectionSerializer(correction).data, status=status.HTTP_201_CREATED)
+
+    @action(detail=True, methods=["post"], url_path="approve-correction")
+    def approve_correction(self, request: Request, pk: Any = None) -> Response:
+        publication = services.correction_approve(actor=request.user, period=self.get_object())
         return Response(PublicationSerializer(publication).data)
+
+    @action(detail=True, methods=["post"], url_path="reject-correction")
+    def reject_correction(self, request: Request, pk: Any = None) -> Response:
+        data = _valid(DecisionSerializer, request)
+        correction = services.correction_reject(actor=request.user, period=self.get_object(), decision=data["decision"])
+        return Response(CorrectionSerializer(correction).data)
 
     @action(detail=True, methods=["post"])
     def preview(self, request: Request, pk: Any = None) -> Response:

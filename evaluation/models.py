@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from alliance.access import Scope, Via
@@ -470,7 +471,7 @@ class AwardPolicy(models.Model):
     def is_settled(self) -> bool:
         """Whether an evaluation of the county's school year has been proposed or published:
         its awards were computed under this policy, so the policy no longer changes (a
-        correction is a new published revision, ``services.publication_correct``)."""
+        correction is a new published revision, ``services.correction_approve``)."""
         return bool(self.county_id and self.school_year_id) and (
             EvaluationPeriod.objects.filter(
                 county_id=self.county_id,
@@ -614,3 +615,50 @@ class Publication(models.Model):
 
     def __str__(self) -> str:
         return f"{self.period} r{self.revision}"
+
+
+class Correction(models.Model):
+    """A correction of a published period: proposed by one bureau user, approved by another
+    (four eyes, as for publishing). Until it is approved nothing changes; approving it writes
+    the corrected values, recomputes the period and books a new published revision (the last
+    one's award entry reversed), all in one transaction (``services.correction_approve``)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("waiting for approval")
+        APPROVED = "approved", _("approved")
+        REJECTED = "rejected", _("rejected")
+
+    period = models.ForeignKey(EvaluationPeriod, models.PROTECT, related_name="corrections", verbose_name=_("period"))
+    reason = models.TextField(_("reason"))
+    # The corrected values: [{"indicator": id, "school": id, "value": "…"}], checked when proposed.
+    values = models.JSONField(_("corrected values"), default=list, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", verbose_name=_("proposed by")
+    )
+    proposed_at = models.DateTimeField(_("proposed at"), default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("decided by")
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision = models.TextField(_("decision"), blank=True)
+    publication = models.OneToOneField(
+        Publication, models.PROTECT, null=True, blank=True, related_name="correction", verbose_name=_("publication")
+    )
+
+    objects = ScopedQuerySet.as_manager()
+    # Like publications: the bureau's and the auditors'.
+    scope = Scope(county="period__county")
+
+    class Meta:
+        verbose_name = _("correction")
+        verbose_name_plural = _("corrections")
+        ordering = ["period", "-proposed_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["period"], condition=Q(status="pending"), name="correction_one_pending_per_period"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.period} · {self.get_status_display()}"

@@ -8,6 +8,7 @@ from .models import (
     AllianceResult,
     Appeal,
     AwardPolicy,
+    Correction,
     DeclineWarning,
     Dimension,
     EvaluationPeriod,
@@ -114,9 +115,21 @@ class PreviewSerializer(serializers.Serializer):
     fill_pool = serializers.BooleanField(required=False, allow_null=True, default=None)
 
 
-class CorrectionSerializer(serializers.Serializer):
+class CorrectionProposeSerializer(serializers.Serializer):
     reason = serializers.CharField()
     corrections = serializers.ListField(child=serializers.DictField(), required=False, default=list)
+
+
+class DecisionSerializer(serializers.Serializer):
+    decision = serializers.CharField()
+
+
+class CorrectionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Correction
+        fields = ["id", "period", "reason", "values", "status", "proposed_by", "proposed_at", "decided_by",
+                  "decided_at", "decision", "publication"]  # fmt: skip
+        read_only_fields = fields
 
 
 class IndicatorValueSerializer(ScopedModelSerializer):

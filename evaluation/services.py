@@ -39,6 +39,7 @@ from .compute import (
 from .models import (
     AllianceResult,
     Appeal,
+    Correction,
     DeclineWarning,
     Dimension,
     EvaluationPeriod,
@@ -79,6 +80,7 @@ class EvaluationError(StrEnum):
     NOT_PRINCIPAL = "not_principal"
     NO_LAST_YEAR = "no_last_year"
     EXISTS = "exists"
+    NO_CORRECTION = "no_correction"
 
 
 def _error(message: str, code: EvaluationError, field: str | None = None) -> ValidationError:
@@ -1022,19 +1024,17 @@ def publication_approve(*, actor: Any, period: EvaluationPeriod) -> Publication:
         )
 
 
-def publication_correct(
+def correction_propose(
     *,
     actor: Any,
     period: EvaluationPeriod,
     reason: str,
     corrections: Iterable[tuple[Indicator, School, Any]] = (),
-) -> Publication:
-    """A published period is never unpublished: a correction is a new published revision. The
-    corrected values are written, the period recomputed, the last revision's award entry
-    reversed and the new awards booked, with the reason, in one transaction."""
-    from funding.models import LedgerEntry
-    from funding.services import entry_reverse
-
+) -> Correction:
+    """Propose a correction of a published period (a published period is never unpublished: a
+    correction becomes a new published revision once a different bureau user approves it,
+    ``correction_approve``). The values are checked now; nothing changes until then. One
+    correction of a period waits at a time."""
     _require_bureau(actor, period.county_id)
     if not (reason or "").strip():
         raise _error(_("Give the reason for the correction."), EvaluationError.NO_REASON, "reason")
@@ -1042,24 +1042,68 @@ def publication_correct(
         period = EvaluationPeriod.objects.select_for_update().get(pk=period.pk)
         if period.status != EvaluationPeriod.Status.PUBLISHED:
             raise _error(_("Only a published period is corrected this way."), EvaluationError.PERIOD_NOT_OPEN)
+        if period.corrections.filter(status=Correction.Status.PENDING).exists():
+            raise _error(
+                _("A correction of %(period)s is waiting for approval: approve or reject it first.")
+                % {"period": period},
+                EvaluationError.EXISTS,
+            )
+        values = []
         for indicator, school, value in corrections:
             _indicator_of_period(period, indicator)
+            if school.county_id != period.county_id:
+                raise _error(_("The school belongs to another county."), EvaluationError.NOT_IN_RUBRIC, "school")
+            values.append(
+                {"indicator": indicator.pk, "school": school.pk, "value": str(_check_value(indicator, value))}
+            )
+        return Correction.objects.create(period=period, reason=reason.strip(), values=values, proposed_by=actor)
+
+
+def _pending_correction(period: EvaluationPeriod) -> Correction:
+    correction = period.corrections.select_for_update().filter(status=Correction.Status.PENDING).first()
+    if correction is None:
+        raise _error(
+            _("No correction of %(period)s is waiting for approval.") % {"period": period},
+            EvaluationError.NO_CORRECTION,
+        )
+    return correction
+
+
+def correction_approve(*, actor: Any, period: EvaluationPeriod) -> Publication:
+    """A different bureau user approves the period's waiting correction: the corrected values
+    are written, the period recomputed, the last revision's award entry reversed and the new
+    awards booked as a new published revision, with the correction's reason, in one
+    transaction."""
+    from funding.models import LedgerEntry
+    from funding.services import entry_reverse
+
+    _require_bureau(actor, period.county_id)
+    with transaction.atomic():
+        period = EvaluationPeriod.objects.select_for_update().get(pk=period.pk)
+        correction = _pending_correction(period)
+        if correction.proposed_by_id == actor.pk:
+            raise _error(
+                _("A different bureau user must approve what you proposed (four eyes)."), EvaluationError.OWN_PROPOSAL
+            )
+        for v in correction.values:
             IndicatorValue.objects.update_or_create(
                 period=period,
-                indicator=indicator,
-                school=school,
-                defaults={"value": _check_value(indicator, value), "entered_by": actor, "comment": reason.strip()},
+                indicator_id=v["indicator"],
+                school_id=v["school"],
+                defaults={
+                    "value": Decimal(v["value"]),
+                    "entered_by_id": correction.proposed_by_id,
+                    "comment": correction.reason,
+                },
             )
         last = period.publications.order_by("-revision").first()
-        outcome = compute_period(period)
-        outcome_write(outcome)
+        outcome_write(compute_period(period))
         SchoolResult.objects.filter(period=period).update(award=F("award_preview"))
-        reversal_id = None
         if last.ledger_entry_id:
-            reversal_id = entry_reverse(
-                entry=LedgerEntry.objects.get(pk=last.ledger_entry_id), actor=actor, reason=reason.strip()
-            ).pk
-            Publication.objects.filter(pk=last.pk).update(reversal_entry_id=reversal_id)
+            reversal = entry_reverse(
+                entry=LedgerEntry.objects.get(pk=last.ledger_entry_id), actor=actor, reason=correction.reason
+            )
+            Publication.objects.filter(pk=last.pk).update(reversal_entry_id=reversal.pk)
         awards = dict(SchoolResult.objects.filter(period=period, award__isnull=False).values_list("school_id", "award"))
         revision = (period.publications.aggregate(m=Max("revision"))["m"] or 0) + 1
         entry_id = _book(
@@ -1068,13 +1112,33 @@ def publication_correct(
             awards,
             _("Differential awards, %(period)s, revision %(n)s") % {"period": period, "n": revision},
         )
-        return Publication.objects.create(
+        now = timezone.now()
+        publication = Publication.objects.create(
             period=period,
             revision=revision,
-            proposed_by=actor,
+            proposed_by_id=correction.proposed_by_id,
             approved_by=actor,
-            approved_at=timezone.now(),
-            reason=reason.strip(),
+            approved_at=now,
+            reason=correction.reason,
             awards={str(s): str(a) for s, a in sorted(awards.items())},
             ledger_entry_id=entry_id,
         )
+        correction.status = Correction.Status.APPROVED
+        correction.decided_by, correction.decided_at, correction.publication = actor, now, publication
+        correction.save()
+        return publication
+
+
+def correction_reject(*, actor: Any, period: EvaluationPeriod, decision: str) -> Correction:
+    """Reject (or, by its proposer, withdraw) the period's waiting correction, with the reason.
+    Nothing else changes."""
+    _require_bureau(actor, period.county_id)
+    if not (decision or "").strip():
+        raise _error(_("Give the reason for the decision."), EvaluationError.NO_REASON, "decision")
+    with transaction.atomic():
+        period = EvaluationPeriod.objects.select_for_update().get(pk=period.pk)
+        correction = _pending_correction(period)
+        correction.status = Correction.Status.REJECTED
+        correction.decided_by, correction.decided_at, correction.decision = actor, timezone.now(), decision.strip()
+        correction.save()
+        return correction

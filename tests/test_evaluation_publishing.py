@@ -1,5 +1,6 @@
 """Publishing with four eyes, the public notice and appeals; frozen published years; awards
-booked to the ledger; corrections as new revisions; bad input refused with nothing written."""
+booked to the ledger; bad input refused with nothing written (corrections of a published
+period: test_evaluation_corrections.py)."""
 
 import datetime as dt
 from decimal import Decimal as D
@@ -77,30 +78,6 @@ def test_full_publication_books_the_awards(entered, bureau_staff, second_bureau_
     before = list(results.values_list("school_id", "final_score", "award"))
     services.evaluation_run()
     assert list(SchoolResult.objects.filter(period=period).values_list("school_id", "final_score", "award")) == before
-
-
-def test_a_correction_is_a_new_revision_with_a_reversing_entry(
-    entered, bureau_staff, second_bureau_staff, open_year, eval_schools, simple_rubric
-):
-    period = services.publication_propose(actor=bureau_staff, period=entered)
-    end_notice(period)
-    first = services.publication_approve(actor=second_bureau_staff, period=period)
-    # when the bureau corrects school B's quality value, with a reason
-    second = services.publication_correct(
-        actor=bureau_staff,
-        period=period,
-        reason="阅卷错误",
-        corrections=[(quality(simple_rubric), eval_schools["b"], 100)],
-    )
-    # then revision 2 reverses revision 1's entry and books the new awards
-    from funding.models import LedgerEntry
-
-    first.refresh_from_db()
-    assert second.revision == 2 and second.reason == "阅卷错误"
-    assert LedgerEntry.objects.get(pk=first.reversal_entry_id).reverses_id == first.ledger_entry_id
-    assert second.ledger_entry_id != first.ledger_entry_id
-    assert SchoolResult.objects.get(period=period, school=eval_schools["b"]).own_total == D("70.00")
-    assert Publication.objects.filter(period=period).count() == 2
 
 
 def test_an_appeal_accepted_corrects_the_value_and_recomputes(entered, bureau_staff, principal, api_as, simple_rubric):
