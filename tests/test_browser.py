@@ -1,7 +1,8 @@
 """Real-browser tests: Debian's chromium driven by Playwright against pytest-django's live server.
 
-What a bureau user sees: the admin in Simplified Chinese by default, English on request, and
-the API documentation page working with nothing fetched from outside the portal.
+What a bureau user sees: the admin in Simplified Chinese by default, English on request, the
+API documentation page working with nothing fetched from outside the portal, and a correction
+of a published period proposed by one bureau user and approved by another.
 """
 
 import os
@@ -14,6 +15,7 @@ from playwright.sync_api import Page, sync_playwright
 from alliance.access import Role
 
 from .factories import SchoolFactory, UserFactory
+from .test_evaluation_corrections import published  # noqa: F401  (a published period)
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -182,3 +184,42 @@ def test_the_api_docs_page_works_without_any_outside_host(live_server, open_page
     assert any("/static/drf_spectacular_sidecar/swagger-ui-dist/" in u for u in web), web
     assert [u for u in web if urlparse(u).netloc != host] == []
     assert failed == []
+
+
+def test_four_eyes_on_a_correction_in_the_admin(live_server, open_page, published, eval_schools):  # noqa: F811
+    """Four eyes on a correction, as the bureau does it: one user fills in the admin form, the
+    same user's approval is refused with the reason, a second user's publishes revision 2."""
+    from evaluation.models import Publication, SchoolResult
+
+    b = eval_schools["b"]
+    page = open_page("zh-CN")
+    log_in(page, live_server.url, "bureau")
+    # when the first bureau user proposes a correction of school B's quality value
+    page.goto(f"{live_server.url}/evaluation/correction/add/")
+    page.select_option("#id_period", str(published.pk))
+    page.fill("#id_reason", "阅卷错误")
+    page.fill("#id_lines", f"quality，{b.code}，100")
+    page.click("input[name=_save]")
+    page.wait_for_load_state()
+    # then it waits for approval
+    assert "待审核" in page.locator("#result_list").inner_text()
+    # and the same user's approval is refused, with the reason, in Chinese
+    page.check("#result_list input.action-select")
+    page.select_option("select[name=action]", "approve")
+    page.click("button[name=index]")
+    page.wait_for_load_state()
+    assert "须由另一位教育局人员审核" in page.locator(".messagelist").inner_text()
+    assert Publication.objects.filter(period=published).count() == 1
+
+    # when a second bureau user approves it
+    second = open_page("zh-CN")
+    log_in(second, live_server.url, "bureau2")
+    second.goto(f"{live_server.url}/evaluation/correction/")
+    second.check("#result_list input.action-select")
+    second.select_option("select[name=action]", "approve")
+    second.click("button[name=index]")
+    second.wait_for_load_state()
+    # then revision 2 is published with the corrected value
+    assert "已更正并作为新修订版发布" in second.locator(".messagelist").inner_text()
+    assert Publication.objects.filter(period=published).count() == 2
+    assert str(SchoolResult.objects.get(period=published, school=b).own_total) == "70.00"
