@@ -545,7 +545,8 @@ class CorrectionAdmin(KeptForTheRecord, ScopedAdmin):
     def get_form(self, request, obj=None, **kwargs):
         if obj is not None:
             return super().get_form(request, obj, **kwargs)
-        form = CorrectionForm
+        # Through the admin's factory, so that the period's choices are the user's county's.
+        form = super().get_form(request, obj, form=CorrectionForm, **kwargs)
 
         class WithActor(form):
             def __init__(self, *args, **kw):

@@ -187,6 +187,9 @@ def test_the_admin_proposes_from_codes_and_a_second_user_approves(
     # another county's bureau does not see it
     other = Client()
     other.force_login(other_bureau_staff)
+    # not even among the periods its add form offers
+    assert f'value="{published.pk}"' in client.get(add).content.decode()
+    assert f'value="{published.pk}"' not in other.get(add).content.decode()
     assert other.get(reverse("admin:evaluation_correction_change", args=[correction.pk])).status_code == 404
     # the proposer's approval is refused; the second user's publishes revision 2
     changelist = reverse("admin:evaluation_correction_changelist")
