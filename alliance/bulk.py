@@ -195,10 +195,8 @@ def _sync_postgresql_digest(model, rows, *, keys, update, scope, digest) -> None
         given.add(key)
         mark = row_digest(line)
         found = stored.get(key)
-        if found is None:
-            new.append(line[:-1] + b"\t" + mark.encode() + b"\n")
-        elif found[1] != mark:
-            changed.append(line[:-1] + b"\t" + mark.encode() + b"\n")
+        if found is None or found[1] != mark:
+            (new if found is None else changed).append(line[:-1] + b"\t" + mark.encode() + b"\n")
     gone = [pk for key, (pk, _mark) in stored.items() if key not in given]
     assignments = ", ".join(f"{c} = s.{c}" for c in [*columns[len(keys) :], digest_column])
     matches = " AND ".join(f"s.{c} = t.{c}" for c in key_columns)

@@ -12,6 +12,8 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from funding.rounding import from_fen, to_fen
+
 ZERO = Decimal(0)
 ONE = Decimal(1)
 HUNDRED = Decimal(100)
@@ -191,17 +193,14 @@ def school_total(points: Iterable[Decimal]) -> Decimal:
 
 
 def to_hundredths(points: Decimal) -> int:
-    """Points (rounded to 0.01 by the rule that gave them) as a whole number of hundredths."""
-    scaled = points.scaleb(2)
-    whole = int(scaled)
-    if whole != scaled:
-        raise ValueError(f"{points} is not rounded to 0.01")
-    return whole
+    """Points (rounded to 0.01 by the rule that gave them) as a whole number of hundredths:
+    the arithmetic of money's fen (``funding.rounding.to_fen``, which refuses anything finer)."""
+    return to_fen(points)
 
 
 def school_total_of_hundredths(total: int) -> Decimal:
     """``school_total`` of points added up as hundredths (``to_hundredths``)."""
-    return Decimal(min(total, 10_000)).scaleb(-2)
+    return from_fen(min(total, 10_000))
 
 
 def mean(xs: Sequence[Decimal]) -> Decimal:
