@@ -7,7 +7,6 @@ spending record of the alliance's plan, whichever revision's line it was recorde
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -80,23 +79,17 @@ def planned_and_spent_by_school(
         .annotate(total=Sum("amount"))
         .values_list("school", "total")
     )
-    # Booked = every record minus the reversed ones, in two queries: a NOT EXISTS on the
-    # reversals (``booked()``) is planned as if it kept a handful of rows of a province's
-    # records (nested loops over all of them), while reversed records are few.
-    records = SpendingRecord.objects.filter(
-        AnyOf("plan_line__school_id", school_ids), plan_line__plan__funding_year_id__in=years
-    ).order_by()
-    reversed_records = LedgerEntry.objects.filter(reversed_by__isnull=False, spending_record__isnull=False)
-    spent: dict[int, Decimal] = defaultdict(lambda: Decimal("0.00"))
-    for qs, sign in (
-        (records, 1),
-        (records.filter(pk__in=reversed_records.values("spending_record_id")), -1),
-    ):
-        for school, total in tuples(
-            qs.values("plan_line__school").annotate(total=Sum("amount")).values_list("plan_line__school", "total")
-        ):
-            spent[school] += sign * total
-    return {school: (total, spent[school]) for school, total in planned}
+    spent = dict(
+        tuples(
+            SpendingRecord.objects.booked()
+            .filter(AnyOf("plan_line__school_id", school_ids), plan_line__plan__funding_year_id__in=years)
+            .order_by()
+            .values("plan_line__school")
+            .annotate(total=Sum("amount"))
+            .values_list("plan_line__school", "total")
+        )
+    )
+    return {school: (total, spent.get(school, Decimal("0.00"))) for school, total in planned}
 
 
 def alliance_execution_rates(funding_year: FundingYear) -> dict[int, Decimal]:
