@@ -21,6 +21,7 @@ the raw figures to ``bench/out/``. See bench/README.md.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
 import datetime as dt
 import io
@@ -31,6 +32,7 @@ import pstats
 import resource
 import subprocess
 import sys
+import threading
 import time
 import tracemalloc
 from pathlib import Path
@@ -500,24 +502,43 @@ def bare_pass(database_url: str) -> tuple[float, dict[str, int]]:
 
 
 class QueryClock:
-    """Counts the evaluation's queries and the time spent waiting for PostgreSQL."""
+    """Counts the evaluation's queries and the time spent waiting for PostgreSQL, on every
+    connection: the run's own, and those its readers open meanwhile (``watch``). With
+    parallel readers the seconds are summed over the connections, and may exceed the run's."""
 
     def __init__(self) -> None:
         self.count = 0
         self.seconds = 0.0
         self.by_statement: dict[str, list[float]] = {}
+        self._lock = threading.Lock()
+
+    @contextlib.contextmanager
+    def watch(self):
+        from django.db import connection
+        from django.db.backends.signals import connection_created
+
+        def attach(sender, connection, **kwargs):
+            connection.execute_wrappers.append(self)
+
+        connection_created.connect(attach, weak=False)
+        try:
+            with connection.execute_wrapper(self):
+                yield
+        finally:
+            connection_created.disconnect(attach)
 
     def __call__(self, execute, sql, params, many, context):
-        self.count += 1
         started = time.perf_counter()
         try:
             return execute(sql, params, many, context)
         finally:
             elapsed = time.perf_counter() - started
-            self.seconds += elapsed
-            entry = self.by_statement.setdefault(sql, [0, 0.0])
-            entry[0] += 1
-            entry[1] += elapsed
+            with self._lock:
+                self.count += 1
+                self.seconds += elapsed
+                entry = self.by_statement.setdefault(sql, [0, 0.0])
+                entry[0] += 1
+                entry[1] += elapsed
 
     def slowest(self, n: int = 8) -> list[dict]:
         rows = sorted(self.by_statement.items(), key=lambda kv: -kv[1][1])[:n]
@@ -569,7 +590,7 @@ def child(args: argparse.Namespace) -> None:
         clock = QueryClock()
         profiler = cProfile.Profile() if args.profile else None
         t0 = time.perf_counter()
-        with connection.execute_wrapper(clock):
+        with clock.watch():
             if profiler:
                 profiler.enable()
             run = services.evaluation_run(trigger="bench")

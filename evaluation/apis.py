@@ -305,7 +305,7 @@ class AppealApi(ScopedModelViewSet):
 
 
 class AwardPolicyApi(ScopedModelViewSet):
-    queryset = AwardPolicy.objects.select_related("school_year")
+    queryset = AwardPolicy.objects.select_related("school_year").order_by("county", "-school_year__start_year", "pk")
     serializer_class = AwardPolicySerializer
     filterset_fields = ["school_year", "kind"]
 

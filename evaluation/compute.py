@@ -1,12 +1,15 @@
 """Computing periods' results in memory, set-based, without writing anything.
 
-``compute_periods`` computes a batch of periods (the nightly run gives it several counties at
-a time) in a number of queries that grows with neither the schools nor the periods: the
-rubrics, the alliances, the entered values, the earlier results, the funding years and the
-award policies of the whole batch are each one query, and each metric is one computation
-per ``Window`` — the periods of the batch that share their dates, whatever their county.
-It returns a ``PeriodOutcome`` per period; the services write them in one transaction
-(``services.outcomes_write``) or show one as a what-if preview (``compute_period``).
+A batch of periods (the nightly run gives it several counties at a time) is computed in two
+steps: ``read_batch`` reads what it needs, in a number of queries that grows with neither the
+schools nor the periods: the rubrics, the alliances, the entered values, the earlier results,
+the funding years and the award policies of the whole batch are each one query, and each
+metric is one computation per ``Window`` — the periods of the batch that share their dates,
+whatever their county. These reads are independent of each other: given a snapshot
+(``alliance.snapshots``), they run on several connections at once. ``score_batch`` then
+computes a ``PeriodOutcome`` per period, in memory; the services write them in one
+transaction (``services.outcomes_write``) or show one as a what-if preview
+(``compute_period``). ``compute_periods`` is both steps on one connection.
 
 A school result's trace (``trace.py``) keeps the school's own figures; the rubric's text is
 stored once per content hash (``RubricSnapshot``) and joined back when the trace is shown.
@@ -27,6 +30,7 @@ from django.db.models import Sum
 from django.utils.translation import gettext as _
 
 from alliance.querysets import tuples
+from alliance.snapshots import Snapshot
 
 from . import scoring
 from .awards import AwardInput, AwardSheet, PolicyParams, compute_awards
@@ -282,29 +286,16 @@ def _read_funding(periods: list[EvaluationPeriod]) -> tuple[dict[int, Funding], 
     return funding, policies
 
 
-def read_inputs(periods: list[EvaluationPeriod], rubrics: Mapping[int, Rubric]) -> BatchInputs:
-    earlier, stored = _read_history(periods, rubrics)
-    funding, policies = _read_funding(periods)
-    return BatchInputs(
-        alliances=_read_alliances(periods),
-        entered=_read_entered(periods),
-        earlier=earlier,
-        stored=stored,
-        funding=funding,
-        policies=policies,
-    )
-
-
-def metric_windows(
-    periods: list[EvaluationPeriod], rubrics: Mapping[int, Rubric], inputs: BatchInputs
-) -> dict[int, dict[str, dict[int, Decimal]]]:
-    """Period id → metric key → school → value. Each metric is computed once per window: the
-    periods that share their first and last day (one county at most once per window), over
-    the schools those periods score."""
+def _metric_windows(
+    periods: list[EvaluationPeriod], rubrics: Mapping[int, Rubric], alliances: Mapping[tuple[int, int], Alliances]
+) -> list[tuple[Window, list[EvaluationPeriod]]]:
+    """The windows a batch's metrics are computed on: the periods that share their first and
+    last day (one county at most once per window), over the schools those periods score, with
+    the metrics their rubrics use (``Window.keys``)."""
     windows: list[tuple[Window, list[EvaluationPeriod]]] = []
     open_windows: dict[tuple[Any, Any], list[tuple[Window, list[EvaluationPeriod], set[int]]]] = defaultdict(list)
     for p in periods:
-        schools = inputs.alliances.get((p.county_id, p.school_year_id), Alliances()).school_alliance
+        schools = alliances.get((p.county_id, p.school_year_id), Alliances()).school_alliance
         slot = next((w for w in open_windows[(p.start_date, p.end_date)] if p.county_id not in w[2]), None)
         if slot is None:
             slot = (Window([], p.start_date, p.end_date, []), [], set())
@@ -316,19 +307,99 @@ def metric_windows(
             window.school_year_ids.append(p.school_year_id)
         members.append(p)
         counties.add(p.county_id)
-    out: dict[int, dict[str, dict[int, Decimal]]] = {}
     for window, members in windows:
         window.school_ids.sort()
-        keys = sorted({i.metric_key for p in members for _d, i in rubric_indicators(rubrics[p.pk]) if i.metric_key})
-        window.keys = frozenset(keys)
-        values = {key: REGISTRY[key](window) for key in keys}
+        window.keys = frozenset(
+            i.metric_key for p in members for _d, i in rubric_indicators(rubrics[p.pk]) if i.metric_key
+        )
+    return windows
+
+
+def _metric_reads(window: Window) -> dict[str, Callable[[], dict[str, dict[int, Decimal]]]]:
+    """One read per group of the window's metrics that share their queries (``Metric.shares``):
+    group → a function giving metric key → school → value."""
+    groups: dict[str, list[str]] = defaultdict(list)
+    for key in sorted(window.keys):
+        groups[REGISTRY[key].shares or key].append(key)
+    return {group: lambda keys=keys: {key: REGISTRY[key](window) for key in keys} for group, keys in groups.items()}
+
+
+@dataclass
+class BatchReads:
+    """Everything a batch of periods is scored from (``read_batch``), read in one snapshot."""
+
+    periods: list[EvaluationPeriod]  # by county, start date and id
+    rubrics: dict[int, Rubric]  # period id →
+    inputs: BatchInputs
+    metric_values: dict[int, dict[str, dict[int, Decimal]]]  # period id → metric key → school → value
+
+
+def read_batch(
+    periods: Iterable[EvaluationPeriod], rubrics: Mapping[int, Rubric] | None = None, snapshot: Snapshot | None = None
+) -> BatchReads:
+    """Read what ``score_batch`` needs for some periods. ``rubrics`` maps period id → rubric
+    (default: the current ones; a period without one is refused). The reads are independent
+    queries; ``snapshot`` (``alliance.snapshots``) runs them on several connections in one
+    snapshot; without it they run one after another on this thread's connection."""
+    periods = sorted(periods, key=lambda p: (p.county_id, p.start_date, p.pk))
+    rubrics = dict(rubrics) if rubrics is not None else current_rubrics(periods)
+    for p in periods:
+        if p.pk not in rubrics:
+            raise ValidationError(_("%(period)s has no rubric.") % {"period": p})
+        check_points_total(rubrics[p.pk])
+    if not periods:
+        return BatchReads([], rubrics, BatchInputs({}, {}, {}, {}, {}, {}), {})
+    alliances = _read_alliances(periods)
+    windows = _metric_windows(periods, rubrics, alliances)
+    reads: dict[Any, Callable[[], Any]] = {
+        "history": lambda: _read_history(periods, rubrics),
+        "funding": lambda: _read_funding(periods),
+        "entered": lambda: _read_entered(periods),
+    }
+    for n, (window, _members) in enumerate(windows):
+        for group, read in _metric_reads(window).items():
+            reads[("metrics", n, group)] = read
+    done = (snapshot or Snapshot(None, None)).map(reads)
+    earlier, stored = done["history"]
+    funding, policies = done["funding"]
+    inputs = BatchInputs(alliances, done["entered"], earlier, stored, funding, policies)
+    by_window: dict[int, dict[str, dict[int, Decimal]]] = defaultdict(dict)
+    for key, values in done.items():
+        if isinstance(key, tuple):
+            by_window[key[1]].update(values)
+    metric_values: dict[int, dict[str, dict[int, Decimal]]] = {}
+    for n, (window, members) in enumerate(windows):
         window.cache.clear()
         for p in members:
-            out[p.pk] = values
-    return out
+            metric_values[p.pk] = by_window[n]
+    return BatchReads(periods, rubrics, inputs, metric_values)
 
 
-# --- scoring -----------------------------------------------------------------------------
+def score_batch(
+    reads: BatchReads, *, beta: Decimal | None = None, policy: PolicyParams | None = None
+) -> list[PeriodOutcome]:
+    """Scores, grades, warnings and the award preview of each period read, in the order given
+    by county and start date (an earlier period's outcome is the history of a later one of the
+    same county). ``beta`` and ``policy`` override the rubric's and the funding year's
+    settings (what-if preview)."""
+    rubrics = reads.rubrics
+    beta_of = {p.pk: rubrics[p.pk].beta if beta is None else beta for p in reads.periods}
+    if not all(ZERO <= b <= 1 for b in beta_of.values()):
+        raise ValidationError(_("β must be between 0 and 1."))
+    hashes: dict[int, str] = {}
+    scorers: dict[tuple[str, str], tuple[Callable, dict]] = {}
+    fresh: dict[int, PeriodOutcome] = {}
+    outcomes = []
+    for p in reads.periods:
+        rubric = rubrics[p.pk]
+        if rubric.pk not in hashes:
+            hashes[rubric.pk] = rubric_hash(rubric)
+        outcome = _score_period(
+            p, rubric, hashes[rubric.pk], beta_of[p.pk], policy, reads.inputs, reads.metric_values[p.pk], fresh, scorers
+        )
+        fresh[p.pk] = outcome
+        outcomes.append(outcome)
+    return outcomes
 
 
 def compute_periods(
@@ -338,38 +409,10 @@ def compute_periods(
     beta: Decimal | None = None,
     policy: PolicyParams | None = None,
 ) -> list[PeriodOutcome]:
-    """Scores, grades, warnings and the award preview of each period, in the order given by
-    county and start date (an earlier period's outcome is the history of a later one of the
-    same county). ``rubrics`` maps period id → rubric (default: the current ones; a period
-    without one is refused). ``beta`` and ``policy`` override the rubric's and the funding
-    year's settings (what-if preview)."""
-    periods = sorted(periods, key=lambda p: (p.county_id, p.start_date, p.pk))
-    if not periods:
-        return []
-    rubrics = dict(rubrics) if rubrics is not None else current_rubrics(periods)
-    for p in periods:
-        if p.pk not in rubrics:
-            raise ValidationError(_("%(period)s has no rubric.") % {"period": p})
-        check_points_total(rubrics[p.pk])
-    beta_of = {p.pk: rubrics[p.pk].beta if beta is None else beta for p in periods}
-    if not all(ZERO <= b <= 1 for b in beta_of.values()):
+    """``score_batch(read_batch(periods, rubrics))``, read on this thread's connection."""
+    if beta is not None and not ZERO <= beta <= 1:
         raise ValidationError(_("β must be between 0 and 1."))
-    inputs = read_inputs(periods, rubrics)
-    metric_values = metric_windows(periods, rubrics, inputs)
-    hashes: dict[int, str] = {}
-    scorers: dict[tuple[str, str], tuple[Callable, dict]] = {}
-    fresh: dict[int, PeriodOutcome] = {}
-    outcomes = []
-    for p in periods:
-        rubric = rubrics[p.pk]
-        if rubric.pk not in hashes:
-            hashes[rubric.pk] = rubric_hash(rubric)
-        outcome = _score_period(
-            p, rubric, hashes[rubric.pk], beta_of[p.pk], policy, inputs, metric_values[p.pk], fresh, scorers
-        )
-        fresh[p.pk] = outcome
-        outcomes.append(outcome)
-    return outcomes
+    return score_batch(read_batch(periods, rubrics), beta=beta, policy=policy)
 
 
 def compute_period(

@@ -8,7 +8,11 @@ be **per school**: a school's value depends on the school's own rows and the win
 never on which other schools share the window. It must use database aggregation: one or a
 few queries for all the window's schools, never a query per school (the overnight job's
 query count is tested not to grow with the number of schools). A school missing from the
-result has no value (0 points by a target or bands rule, left out of a ranking).
+result has no value (0 points by a target or bands rule, left out of a ranking). The nightly
+run computes a window's metrics at the same time on several connections (in one snapshot,
+``alliance.snapshots``): a metric only reads, and keeps nothing between calls but what it
+puts in ``window.shared``; metrics that share such a read say so with ``shares`` (the
+activity metrics do), and are then computed one after another in one thread.
 
 To add one::
 
@@ -22,6 +26,7 @@ importable (for the rubric form's choices) whatever state their data is in.
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -71,6 +76,8 @@ class Window:
     school_year_ids: list[int]
     keys: frozenset[str] = frozenset()  # the metrics to be computed on the window, when known
     cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    _guards: dict[str, threading.Lock] = field(default_factory=dict, repr=False, compare=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     @classmethod
     def of(cls, period: Any, school_ids: Iterable[int] | None = None) -> Window:
@@ -90,10 +97,16 @@ class Window:
         return (self.start_date, self.end_date)
 
     def shared(self, key: str, read: Callable[[], Any]) -> Any:
-        """``read()`` once per window: what several metrics share is read in one query."""
-        if key not in self.cache:
-            self.cache[key] = read()
-        return self.cache[key]
+        """``read()`` once per window: what several metrics share is read in one query. Safe
+        when metrics of the window run in several threads (the second waits for the first's
+        read); the metrics that share a read name it in ``shares`` so that the nightly run
+        computes them in one thread and nobody waits."""
+        with self._lock:
+            guard = self._guards.setdefault(key, threading.Lock())
+        with guard:
+            if key not in self.cache:
+                self.cache[key] = read()
+            return self.cache[key]
 
 
 @dataclass(frozen=True)
@@ -102,6 +115,7 @@ class Metric:
     label: Any
     unit: Any
     fn: MetricFn
+    shares: str = ""  # metrics that share a ``Window.shared`` read name the same group
 
     def __call__(self, window: Any) -> dict[int, Decimal]:
         """Values per school of a ``Window``, or of a period (its county's window)."""
@@ -111,11 +125,11 @@ class Metric:
 REGISTRY: dict[str, Metric] = {}
 
 
-def metric(key: str, label: Any, *, unit: Any = "") -> Callable[[MetricFn], MetricFn]:
+def metric(key: str, label: Any, *, unit: Any = "", shares: str = "") -> Callable[[MetricFn], MetricFn]:
     def register(fn: MetricFn) -> MetricFn:
         if key in REGISTRY:
             raise ValueError(f"metric {key!r} is registered twice")
-        REGISTRY[key] = Metric(key=key, label=label, unit=unit, fn=fn)
+        REGISTRY[key] = Metric(key=key, label=label, unit=unit, fn=fn, shares=shares)
         return fn
 
     return register
@@ -264,7 +278,7 @@ def _activities_by_kind_and_school(window: Window, kinds: list[str]) -> dict[str
 
 def _register_activity_metrics() -> None:
     for kind, label in ACTIVITY_KINDS.items():
-        metric(f"activities_{kind}", label, unit=_("activities"))(
+        metric(f"activities_{kind}", label, unit=_("activities"), shares="activities")(
             lambda window, kind=kind: _activities_by_school(window, kind)
         )
 

@@ -25,16 +25,19 @@ from django.utils.translation import gettext as _
 from alliance.access import Role, role_of
 from alliance.bulk import sync_rows
 from alliance.models import County, School, SchoolYear, Term
+from alliance.snapshots import Readers
 
 from .awards import PolicyParams
 from .compute import (
+    BatchReads,
     PeriodOutcome,
     compute_period,
-    compute_periods,
     current_rubric,
     current_rubrics,
+    read_batch,
     rubric_content,
     rubric_hash,
+    score_batch,
 )
 from .models import (
     AllianceResult,
@@ -710,6 +713,15 @@ def _without_cycle_collection():
             gc.enable()
 
 
+def _batch_read(batch: list[EvaluationPeriod], readers: Readers) -> BatchReads:
+    """A batch's rubrics and everything it is scored from, in one snapshot. A period without a
+    rubric is skipped. The batch's rubrics only: a country's are read batch by batch, not held
+    all run."""
+    with readers.snapshot() as snapshot:
+        rubrics = current_rubrics(batch)
+        return read_batch([p for p in batch if p.pk in rubrics], rubrics, snapshot)
+
+
 def _batches(periods: list[EvaluationPeriod], limit: int) -> list[list[EvaluationPeriod]]:
     """Whole counties' periods, grouped so that a batch has about ``limit`` schools (a county
     larger than that is a batch of its own): memory is bounded by the batch, not the province.
@@ -743,11 +755,13 @@ def evaluation_run(
     school and alliance scores, grades, decline warnings and the award preview.
 
     Refuses (``RunRefused``) while another run is running. Works through the counties in
-    batches of about ``EVALUATION_BATCH_SCHOOLS`` schools: a batch's periods are computed
-    together (each metric once per batch and date window, ``compute.compute_periods``), then
-    written in one transaction, so a failure keeps the last good results of every county not
-    yet written (a county is never half-written) and memory is bounded by the batch. Never
-    touches proposed or published periods. Same inputs, same rows."""
+    batches of about ``EVALUATION_BATCH_SCHOOLS`` schools: a batch's periods are read
+    together (each metric once per batch and date window, ``compute.read_batch``), in one
+    snapshot, on ``EVALUATION_READ_CONNECTIONS`` connections at once (``alliance.snapshots``),
+    then scored and written in one transaction while the next batch is read; so a failure
+    keeps the last good results of every county not yet written (a county is never
+    half-written) and memory is bounded by two batches. Never touches proposed or published
+    periods. Same inputs, same rows, however many connections read them."""
     with _advisory_lock() as acquired:
         if not acquired:
             raise RunRefused(_("Another evaluation run is in progress; this one was not started."))
@@ -763,18 +777,21 @@ def evaluation_run(
             periods = list(periods.order_by("county_id", "start_date", "pk"))
             counts = [0, 0, 0]
             computed = seen = 0
-            for batch in _batches(periods, settings.EVALUATION_BATCH_SCHOOLS):
-                with _without_cycle_collection():
-                    # The batch's rubrics only: a country's are read batch by batch, not held all run.
-                    rubrics = current_rubrics(batch)
-                    scored = [p for p in batch if p.pk in rubrics]  # a period without a rubric is skipped
-                    outcomes = compute_periods(scored, rubrics)
-                    computed += len(outcomes)
-                    seen += len(batch)
-                    _outcomes_write(outcomes, counts)
-                    del outcomes, rubrics  # before the next batch is computed, not after
-                # Progress is committed as we go (outside the results' transaction) so it can be watched.
-                EvaluationRun.objects.filter(pk=run.pk).update(progress=int(99 * seen / len(periods)))
+            batches = _batches(periods, settings.EVALUATION_BATCH_SCHOOLS)
+            with Readers(settings.EVALUATION_READ_CONNECTIONS) as readers:
+                pending = readers.ahead(_batch_read, batches[0], readers) if batches else None
+                for k, batch in enumerate(batches):
+                    with _without_cycle_collection():
+                        reads = pending.result()
+                        # The next batch is read while this one is scored and written.
+                        pending = readers.ahead(_batch_read, batches[k + 1], readers) if k + 1 < len(batches) else None
+                        outcomes = score_batch(reads)
+                        computed += len(outcomes)
+                        seen += len(batch)
+                        _outcomes_write(outcomes, counts)
+                        del outcomes, reads  # before the next batch is scored, not after
+                    # Progress is committed as we go (outside the results' transaction) so it can be watched.
+                    EvaluationRun.objects.filter(pk=run.pk).update(progress=int(99 * seen / len(periods)))
             EvaluationRun.objects.filter(pk=run.pk).update(
                 status=EvaluationRun.Status.SUCCEEDED,
                 finished_at=timezone.now(),

@@ -162,22 +162,25 @@ def stored_rows():
     }
 
 
-def run_in_batches(monkeypatch, settings, limit):
-    """Run the evaluation from no results with batches of ``limit`` schools; the rows it
-    wrote and the counties of each batch it computed."""
+def run_in_batches(monkeypatch, settings, limit, *, readers=0, parallel=False):
+    """Run the evaluation from no results with batches of ``limit`` schools, read on
+    ``readers`` connections; the rows it wrote and the counties of each batch it computed.
+    ``parallel``: whether the batches must have been read in parallel."""
     for model in (SchoolResult, AllianceResult, DeclineWarning):
         model.objects.all().delete()
     batches = []
-    compute = services.compute_periods
+    read = services.read_batch
 
-    def spy(periods, *args, **kwargs):
+    def spy(periods, rubrics, snapshot):
+        assert (snapshot.id is not None) == parallel
         batches.append(sorted({p.county.code for p in periods}))
-        return compute(periods, *args, **kwargs)
+        return read(periods, rubrics, snapshot)
 
-    monkeypatch.setattr(services, "compute_periods", spy)
+    monkeypatch.setattr(services, "read_batch", spy)
     settings.EVALUATION_BATCH_SCHOOLS = limit
+    settings.EVALUATION_READ_CONNECTIONS = readers
     run = services.evaluation_run()
-    monkeypatch.setattr(services, "compute_periods", compute)
+    monkeypatch.setattr(services, "read_batch", read)
     assert run.status == "succeeded"
     return stored_rows(), batches
 
@@ -203,6 +206,21 @@ def test_one_county_per_batch_and_all_in_one_batch_write_the_same_rows(two_count
     assert hosted["days_hosted"][:2] == ["metric", "40"]  # 2026-02-20 to 2026-03-31, from county X
     sources = {i[0] for r in alone["SchoolResult"] for i in r["trace"]["indicators"].values()}
     assert sources == {"metric", "entered", "missing"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_reading_on_several_connections_writes_the_same_rows(two_counties, monkeypatch, settings):
+    # given the rows written when everything is read on the run's own connection
+    alone, _ = run_in_batches(monkeypatch, settings, 1)
+    together, _ = run_in_batches(monkeypatch, settings, 10_000)
+    # when the batches are read on three connections, the second while the first is written
+    parallel_alone, batches = run_in_batches(monkeypatch, settings, 1, readers=3, parallel=True)
+    assert batches == [["339901"], ["339902"]]
+    # or both counties at once
+    parallel_together, _ = run_in_batches(monkeypatch, settings, 10_000, readers=3, parallel=True)
+    # then every row, traces included, is the same
+    assert parallel_alone == alone == together == parallel_together
+    assert len(alone["SchoolResult"]) == 2 * 3 * 6
 
 
 def versions():
