@@ -551,17 +551,24 @@ def child(args: argparse.Namespace) -> None:
     os.environ.setdefault("DEBUG", "false")
     os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
+    if args.read_connections is not None:
+        os.environ["EVALUATION_READ_CONNECTIONS"] = str(args.read_connections)
     sys.path.insert(0, str(BASE_DIR))
     import django
 
     django.setup()
+    from django.conf import settings
     from django.db import connection, transaction
 
     from evaluation import services
     from evaluation.models import SchoolResult
 
     n = args.child
-    result: dict = {"schools": n, "county_size": args.county_size}
+    result: dict = {
+        "schools": n,
+        "county_size": args.county_size,
+        "read_connections": settings.EVALUATION_READ_CONNECTIONS,
+    }
     started = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cursor:
         shape = build(
@@ -721,6 +728,7 @@ def parent(args: argparse.Namespace) -> int:
             "--bare-repeat",
             str(args.bare_repeat),
         ]
+        cmd += ["--read-connections", str(args.read_connections)] if args.read_connections is not None else []
         cmd += ["--profile"] if args.profile else []
         cmd += ["--tracemalloc"] if args.tracemalloc else []
         log(f"{n} schools: building and measuring in {name}")
@@ -750,6 +758,8 @@ def parent(args: argparse.Namespace) -> int:
             machine,
             f"{args.county_size} schools per county, {args.teachers} teachers, {args.activities} activities and "
             f"{args.meetings} mentoring meetings per school; ratio and ms/school use the slower evaluation run",
+            f"the evaluation reads on {results[0]['read_connections'] if results else '?'} extra connections "
+            "(EVALUATION_READ_CONNECTIONS; 0 = its own only), the bare pass on one; DB s adds up every connection's",
             "",
             text,
             "",
@@ -779,6 +789,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", action="store_true", help="cProfile both runs into bench/out/")
     parser.add_argument("--tracemalloc", action="store_true", help="one more run under tracemalloc (its peak)")
     parser.add_argument("--keep", action="store_true", help="keep the bench_<n> databases")
+    parser.add_argument(
+        "--read-connections",
+        type=int,
+        help="EVALUATION_READ_CONNECTIONS for the evaluation (default: the setting's, 2; 0 = one connection)",
+    )
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--database-url", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

@@ -265,9 +265,13 @@ def _read_funding(periods: list[EvaluationPeriod]) -> tuple[dict[int, Funding], 
         quotas[fy][school] = quota
     shares: dict[int, dict[int, Decimal]] = defaultdict(dict)
     pools: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    # The allocations to the pool accounts of the batch's funding years. Naming the accounts'
+    # years as well lets PostgreSQL start from those few accounts and their lines' index
+    # instead of every ledger line of the country.
     pool_lines = LedgerLine.objects.filter(
         entry__funding_year_id__in=list(years),
         entry__kind=LedgerEntry.Kind.ALLOCATION,
+        account__funding_year_id__in=list(years),
         account__kind=Account.Kind.POOL,
     ).order_by()
     for fy, school, total in tuples(
