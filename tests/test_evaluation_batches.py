@@ -15,6 +15,7 @@ stored.
 """
 
 import copy
+import dataclasses
 import datetime as dt
 import json
 from decimal import Decimal as D
@@ -23,8 +24,9 @@ import pytest
 from django.db import connection
 
 from alliance.access import Role
-from evaluation import services, trace
-from evaluation.models import AllianceResult, DeclineWarning, Indicator, SchoolResult
+from alliance.models import School
+from evaluation import metrics, services, trace
+from evaluation.models import AllianceResult, DeclineWarning, EvaluationRun, Indicator, SchoolResult
 from funding import services as funding
 from funding.models import Category, PlanLine
 
@@ -47,6 +49,7 @@ from .factories_staffing import (
     MentorPairFactory,
     TeacherFactory,
 )
+from .test_snapshots import sessions
 
 T1 = (dt.date(2025, 9, 1), dt.date(2026, 1, 20))
 T2 = (dt.date(2026, 2, 20), dt.date(2026, 7, 10))
@@ -221,6 +224,33 @@ def test_reading_on_several_connections_writes_the_same_rows(two_counties, monke
     # then every row, traces included, is the same
     assert parallel_alone == alone == together == parallel_together
     assert len(alone["SchoolResult"]) == 2 * 3 * 6
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_that_fails_while_read_ahead_keeps_the_batches_written(two_counties, monkeypatch, settings):
+    # given a metric that fails for county Y's schools, read while county X's batch is written
+    y_schools = set(School.objects.filter(county__code="339902").values_list("pk", flat=True))
+    meetings = metrics.REGISTRY["mentoring_meetings"]
+
+    def fails_for_y(window):
+        if y_schools & set(window.school_ids):
+            raise RuntimeError("disk on fire")
+        return meetings.fn(window)
+
+    monkeypatch.setitem(metrics.REGISTRY, "mentoring_meetings", dataclasses.replace(meetings, fn=fails_for_y))
+    settings.EVALUATION_BATCH_SCHOOLS = 1
+    settings.EVALUATION_READ_CONNECTIONS = 2
+    before = sessions()
+    # when the run fails in the second batch's reads
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        services.evaluation_run()
+    # then county X's batch is written, county Y has nothing half-written, the run says why,
+    # and every reader's connection is closed
+    assert SchoolResult.objects.filter(school__county__code="339901").count() == 3 * 6
+    assert not SchoolResult.objects.filter(school__county__code="339902").exists()
+    run = EvaluationRun.objects.get()
+    assert run.status == "failed" and "disk on fire" in run.error
+    assert sessions() == before
 
 
 def versions():
