@@ -786,10 +786,11 @@ def evaluation_run(
                         # The next batch is read while this one is scored and written.
                         pending = readers.ahead(_batch_read, batches[k + 1], readers) if k + 1 < len(batches) else None
                         outcomes = score_batch(reads)
+                        del reads  # what was read is not needed to write: free it first
                         computed += len(outcomes)
                         seen += len(batch)
                         _outcomes_write(outcomes, counts)
-                        del outcomes, reads  # before the next batch is scored, not after
+                        del outcomes  # before the next batch is scored, not after
                     # Progress is committed as we go (outside the results' transaction) so it can be watched.
                     EvaluationRun.objects.filter(pk=run.pk).update(progress=int(99 * seen / len(periods)))
             EvaluationRun.objects.filter(pk=run.pk).update(
