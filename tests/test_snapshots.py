@@ -62,7 +62,7 @@ def test_reads_run_on_the_readers_connections_and_those_are_closed_afterwards():
     with Readers(2) as readers:
         assert readers.parallel
         with readers.snapshot() as snapshot:
-            results = snapshot.map({k: pid_and_counties for k in range(6)})
+            results = snapshot.map(dict.fromkeys(range(6), pid_and_counties))
         opened = sessions() - before
     # then every read ran on a reader's connection, not the caller's, and saw the data
     pids = {pid for pid, _n in results.values()}
@@ -78,7 +78,7 @@ def test_every_read_sees_the_snapshot_of_the_moment_it_was_taken():
     with Readers(2) as readers, readers.snapshot() as snapshot:
         # a county committed by another session after the snapshot was taken, before the reads
         committed_elsewhere(lambda: CountyFactory().pk)
-        results = snapshot.map({k: pid_and_counties for k in range(4)})
+        results = snapshot.map(dict.fromkeys(range(4), pid_and_counties))
         # is seen by none of the reads (each on its own connection and transaction)
         assert {n for _pid, n in results.values()} == {1}
     # and by a read after the snapshot
@@ -90,9 +90,12 @@ def test_a_read_runs_read_only():
     def write():
         return CountyFactory()
 
-    with Readers(2) as readers, readers.snapshot() as snapshot:
-        with pytest.raises(InternalError, match="read-only transaction"):
-            snapshot.map({"write": write})
+    with (
+        Readers(2) as readers,
+        readers.snapshot() as snapshot,
+        pytest.raises(InternalError, match="read-only transaction"),
+    ):
+        snapshot.map({"write": write})
     assert County.objects.count() == 0
 
 
