@@ -8,6 +8,7 @@ other sessions of the test database, and see only what is committed. Inside a tr
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 from django.db import connection, connections, transaction
@@ -25,13 +26,21 @@ def backend_pid() -> int:
         return cursor.fetchone()[0]
 
 
-def sessions() -> set[int]:
-    """The test database's other client sessions."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        )
-        return {row[0] for row in cursor.fetchall()}
+def sessions(settle_to: set[int] | None = None) -> set[int]:
+    """The test database's other client sessions. With ``settle_to``, wait up to 5 s for them to
+    become those: a closed connection's server process leaves ``pg_stat_activity`` a moment
+    after the client has gone."""
+    deadline = time.monotonic() + 5
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+                " AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
+            )
+            found = {row[0] for row in cursor.fetchall()}
+        if settle_to is None or found == settle_to or time.monotonic() > deadline:
+            return found
+        time.sleep(0.05)
 
 
 def committed_elsewhere(fn):
@@ -69,7 +78,7 @@ def test_reads_run_on_the_readers_connections_and_those_are_closed_afterwards():
     assert main not in pids and pids <= opened and len(opened) <= 3  # two readers and the ahead thread
     assert {n for _pid, n in results.values()} == {1}
     # and leaving the block closed every connection the readers opened
-    assert sessions() == before
+    assert sessions(settle_to=before) == before
 
 
 @pytest.mark.django_db(transaction=True)
@@ -118,7 +127,7 @@ def test_a_failing_read_fails_the_map_after_the_others_finished():
         # the readers are still usable
         with readers.snapshot() as snapshot:
             assert snapshot.map({"again": slow}) == {"again": "slow"}
-    assert sessions() == before
+    assert sessions(settle_to=before) == before
     # and the caller's connection holds no transaction
     assert not connection.in_atomic_block and connection.get_autocommit()
 
@@ -186,3 +195,33 @@ def test_no_readers_reads_in_one_snapshot_on_the_callers_connection():
 def test_inside_atomic_the_readers_do_not_read_in_parallel():
     with transaction.atomic():
         assert not Readers(2).parallel
+
+
+@pytest.mark.django_db(transaction=True)
+def test_behind_writes_on_another_thread_one_at_a_time_in_order():
+    order = []
+
+    def write(code):
+        def run():
+            order.append(code)
+            CountyFactory(code=code)
+            return threading.get_ident(), backend_pid()
+
+        return run
+
+    with Readers(2) as readers:
+        futures = [readers.behind(write(code)) for code in ("339901", "339902", "339903")]
+        done = [f.result() for f in futures]
+    # then they ran on one thread other than the caller's, with a connection of its own, in order
+    assert len(set(done)) == 1 and done[0][0] != threading.get_ident() and done[0][1] != backend_pid()
+    assert order == ["339901", "339902", "339903"]
+    assert list(County.objects.order_by("pk").values_list("code", flat=True)) == order
+
+
+@pytest.mark.django_db
+def test_inside_a_transaction_behind_writes_at_once_in_the_callers_transaction():
+    with Readers(2) as readers:
+        future = readers.behind(lambda: (CountyFactory(code="339901"), backend_pid())[1])
+        # it has run already, here
+        assert future.done() and future.result() == backend_pid()
+    assert County.objects.filter(code="339901").exists()
