@@ -14,9 +14,6 @@ COMMITTED`` does not give: there each statement sees the data as of its own star
         later = readers.ahead(read_next_batch)  # read meanwhile on a thread of its own
         ...
         later.result()
-        written = readers.behind(write_batch)  # written meanwhile on a thread of its own
-        ...
-        written.result()
 
 Parallel reading needs PostgreSQL and a calling connection that holds no transaction: other
 connections cannot see a transaction's uncommitted writes. Otherwise (SQLite, inside
@@ -87,9 +84,8 @@ class Deferred(Generic[V]):
 
 
 class Readers:
-    """``count`` reader threads with a connection each, one more thread for ``ahead`` and one
-    for ``behind``; every connection is closed on ``close()`` (or leaving the ``with`` block),
-    once the work given to them has finished."""
+    """``count`` reader threads with a connection each, and one more thread for ``ahead``;
+    every connection is closed on ``close()`` (or leaving the ``with`` block)."""
 
     def __init__(self, count: int, using: str = DEFAULT_DB_ALIAS):
         self.using = using
@@ -98,7 +94,6 @@ class Readers:
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(count, "reader", initializer=self._register) if self.parallel else None
         self._ahead = ThreadPoolExecutor(1, "reader-ahead", initializer=self._register) if self.parallel else None
-        self._behind = ThreadPoolExecutor(1, "writer-behind", initializer=self._register) if self.parallel else None
 
     def __enter__(self) -> Readers:
         return self
@@ -114,7 +109,7 @@ class Readers:
             self._connections.append(conn)
 
     def close(self) -> None:
-        for executor in (self._ahead, self._pool, self._behind):
+        for executor in (self._ahead, self._pool):
             if executor is not None:
                 executor.shutdown(wait=True, cancel_futures=True)
         with self._lock:
@@ -148,18 +143,6 @@ class Readers:
         if self._ahead is not None:
             return self._ahead.submit(fn, *args)
         return Deferred(fn, *args)
-
-    def behind(self, fn: Callable[..., V], *args: Any) -> Future[V]:
-        """``fn(*args)`` on a thread and connection of its own while the caller goes on (the
-        caller writes one batch while it computes the next); what is given to it runs one at
-        a time, in order. ``fn`` opens its own transaction. When the readers do not read in
-        parallel, ``fn`` runs at once in the caller's thread and on its connection (inside
-        the caller's transaction, if any), and raises there."""
-        if self._behind is not None:
-            return self._behind.submit(fn, *args)
-        future: Future[V] = Future()
-        future.set_result(fn(*args))
-        return future
 
     def _in_snapshot(self, snapshot_id: str, read: Callable[[], V]) -> V:
         with transaction.atomic(using=self.using):

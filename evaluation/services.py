@@ -642,10 +642,9 @@ def outcomes_write(outcomes: list[PeriodOutcome]) -> tuple[int, int, int]:
     return len(school_rows), len(alliance_rows), len(warning_rows)
 
 
-def _outcomes_write(outcomes: list[PeriodOutcome], counts: list[int], done: int = 0) -> int:
+def _outcomes_write(outcomes: list[PeriodOutcome], counts: list[int]) -> None:
     """Write a batch's outcomes in one transaction, skipping periods proposed meanwhile (the
-    proposal's figures stand); add the rows written to ``counts``. Returns ``done`` (the
-    number of periods seen once this batch is written, for the run's progress)."""
+    proposal's figures stand); add the rows written to ``counts``."""
     with transaction.atomic():
         still_open = set(
             EvaluationPeriod.objects.select_for_update()
@@ -654,12 +653,6 @@ def _outcomes_write(outcomes: list[PeriodOutcome], counts: list[int], done: int 
         )
         for i, c in enumerate(outcomes_write([o for o in outcomes if o.period.pk in still_open])):
             counts[i] += c
-    return done
-
-
-def _progress(run: EvaluationRun, done: int, total: int) -> None:
-    """Committed as the batches are written (outside their transactions), so it can be watched."""
-    EvaluationRun.objects.filter(pk=run.pk).update(progress=int(99 * done / total))
 
 
 # --- the evaluation run ------------------------------------------------------------------
@@ -765,11 +758,10 @@ def evaluation_run(
     batches of about ``EVALUATION_BATCH_SCHOOLS`` schools: a batch's periods are read
     together (each metric once per batch and date window, ``compute.read_batch``), in one
     snapshot, on ``EVALUATION_READ_CONNECTIONS`` connections at once (``alliance.snapshots``),
-    then scored, then written in one transaction on a connection of its own; batch k + 1 is
-    read while batch k is scored and batch k − 1 written. So a failure keeps the last good
-    results of every county not yet written (a county is never half-written), and memory is
-    bounded by three batches. Never touches proposed or published periods. Same inputs, same
-    rows, however many connections read and write them."""
+    then scored and written in one transaction while the next batch is read; so a failure
+    keeps the last good results of every county not yet written (a county is never
+    half-written) and memory is bounded by two batches. Never touches proposed or published
+    periods. Same inputs, same rows, however many connections read them."""
     with _advisory_lock() as acquired:
         if not acquired:
             raise RunRefused(_("Another evaluation run is in progress; this one was not started."))
@@ -787,24 +779,20 @@ def evaluation_run(
             computed = seen = 0
             batches = _batches(periods, settings.EVALUATION_BATCH_SCHOOLS)
             with Readers(settings.EVALUATION_READ_CONNECTIONS) as readers:
-                # Three stages at once: batch k + 1 is read while batch k is scored and batch
-                # k − 1 written (with parallel readers; otherwise one after another).
                 pending = readers.ahead(_batch_read, batches[0], readers) if batches else None
-                written = None
                 for k, batch in enumerate(batches):
                     with _without_cycle_collection():
                         reads = pending.result()
+                        # The next batch is read while this one is scored and written.
                         pending = readers.ahead(_batch_read, batches[k + 1], readers) if k + 1 < len(batches) else None
                         outcomes = score_batch(reads)
                         del reads  # what was read is not needed to write: free it first
                         computed += len(outcomes)
-                        if written is not None:
-                            _progress(run, written.result(), len(periods))  # one write at a time, in order
-                        written = readers.behind(_outcomes_write, outcomes, counts, seen + len(batch))
                         seen += len(batch)
+                        _outcomes_write(outcomes, counts)
                         del outcomes  # before the next batch is scored, not after
-                if written is not None:
-                    _progress(run, written.result(), len(periods))
+                    # Progress is committed as we go (outside the results' transaction) so it can be watched.
+                    EvaluationRun.objects.filter(pk=run.pk).update(progress=int(99 * seen / len(periods)))
             EvaluationRun.objects.filter(pk=run.pk).update(
                 status=EvaluationRun.Status.SUCCEEDED,
                 finished_at=timezone.now(),

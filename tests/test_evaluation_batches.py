@@ -253,31 +253,6 @@ def test_a_batch_that_fails_while_read_ahead_keeps_the_batches_written(two_count
     assert sessions(settle_to=before) == before
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_batch_whose_write_fails_behind_keeps_the_batches_written(two_counties, monkeypatch, settings):
-    # given a write that fails for county Y's batch, written while nothing else is left to do
-    write = services.outcomes_write
-
-    def fails_for_y(outcomes):
-        if any(o.period.county.code == "339902" for o in outcomes):
-            raise RuntimeError("disk full")
-        return write(outcomes)
-
-    monkeypatch.setattr(services, "outcomes_write", fails_for_y)
-    settings.EVALUATION_BATCH_SCHOOLS = 1
-    settings.EVALUATION_READ_CONNECTIONS = 2
-    before = sessions()
-    # when the run fails in the second batch's write (on the writing thread)
-    with pytest.raises(RuntimeError, match="disk full"):
-        services.evaluation_run()
-    # then county X's batch is written and county Y's write rolled back whole
-    assert SchoolResult.objects.filter(school__county__code="339901").count() == 3 * 6
-    assert not SchoolResult.objects.filter(school__county__code="339902").exists()
-    run = EvaluationRun.objects.get()
-    assert run.status == "failed" and "disk full" in run.error
-    assert sessions(settle_to=before) == before
-
-
 def versions():
     """Each result and warning row's id and ``xmin`` (the transaction that wrote its version)."""
     with connection.cursor() as cursor:

@@ -195,33 +195,3 @@ def test_no_readers_reads_in_one_snapshot_on_the_callers_connection():
 def test_inside_atomic_the_readers_do_not_read_in_parallel():
     with transaction.atomic():
         assert not Readers(2).parallel
-
-
-@pytest.mark.django_db(transaction=True)
-def test_behind_writes_on_another_thread_one_at_a_time_in_order():
-    order = []
-
-    def write(code):
-        def run():
-            order.append(code)
-            CountyFactory(code=code)
-            return threading.get_ident(), backend_pid()
-
-        return run
-
-    with Readers(2) as readers:
-        futures = [readers.behind(write(code)) for code in ("339901", "339902", "339903")]
-        done = [f.result() for f in futures]
-    # then they ran on one thread other than the caller's, with a connection of its own, in order
-    assert len(set(done)) == 1 and done[0][0] != threading.get_ident() and done[0][1] != backend_pid()
-    assert order == ["339901", "339902", "339903"]
-    assert list(County.objects.order_by("pk").values_list("code", flat=True)) == order
-
-
-@pytest.mark.django_db
-def test_inside_a_transaction_behind_writes_at_once_in_the_callers_transaction():
-    with Readers(2) as readers:
-        future = readers.behind(lambda: (CountyFactory(code="339901"), backend_pid())[1])
-        # it has run already, here
-        assert future.done() and future.result() == backend_pid()
-    assert County.objects.filter(code="339901").exists()

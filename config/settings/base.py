@@ -190,10 +190,9 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # The nightly evaluation works through the counties in batches of about this many schools
 # (whole counties): each metric is one query per batch, and memory is bounded by the batch.
 EVALUATION_BATCH_SCHOOLS = env.int("EVALUATION_BATCH_SCHOOLS", default=20000)
-# It reads each batch on this many connections at once (in one snapshot), the next batch on
-# one more while the current one is scored, and writes the previous one on one more; 0 reads
-# and writes one step after another on the run's own connection. PostgreSQL only
-# (alliance.snapshots, docs/adr/0004).
+# It reads each batch on this many connections at once (in one snapshot), and the next batch
+# on one more while the current one is scored and written; 0 reads everything one query after
+# another on the run's own connection. PostgreSQL only (alliance.snapshots).
 EVALUATION_READ_CONNECTIONS = env.int("EVALUATION_READ_CONNECTIONS", default=2)
 DJANGO_CELERY_BEAT_TZ_AWARE = True
 
