@@ -58,7 +58,7 @@ class Snapshot:
 
     def map(self, reads: Mapping[K, Callable[[], V]]) -> dict[K, V]:
         """Each read's result, under its key. Every read has finished when this returns or
-        raises (the first failure, once the others are done)."""
+        raises (a failed read's error, the first in the order given, once all are done)."""
         if self.readers is None or self.id is None:
             return {key: read() for key, read in reads.items()}
         submit, in_snapshot = self.readers._pool.submit, self.readers._in_snapshot
