@@ -76,7 +76,6 @@ class Window:
     school_year_ids: list[int]
     keys: frozenset[str] = frozenset()  # the metrics to be computed on the window, when known
     cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
-    _guards: dict[str, threading.Lock] = field(default_factory=dict, repr=False, compare=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     @classmethod
@@ -98,12 +97,10 @@ class Window:
 
     def shared(self, key: str, read: Callable[[], Any]) -> Any:
         """``read()`` once per window: what several metrics share is read in one query. Safe
-        when metrics of the window run in several threads (the second waits for the first's
+        when metrics of the window run in several threads (a second thread waits for the
         read); the metrics that share a read name it in ``shares`` so that the nightly run
         computes them in one thread and nobody waits."""
         with self._lock:
-            guard = self._guards.setdefault(key, threading.Lock())
-        with guard:
             if key not in self.cache:
                 self.cache[key] = read()
             return self.cache[key]

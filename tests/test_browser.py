@@ -186,6 +186,14 @@ def test_the_api_docs_page_works_without_any_outside_host(live_server, open_page
     assert failed == []
 
 
+def approve_the_first_row(page: Page) -> None:
+    """On an admin change list: tick the first row and run the "approve" action."""
+    page.check("#result_list input.action-select")
+    page.select_option("select[name=action]", "approve")
+    page.click("button[name=index]")
+    page.wait_for_load_state()
+
+
 def test_four_eyes_on_a_correction_in_the_admin(live_server, open_page, published, eval_schools):  # noqa: F811
     """Four eyes on a correction, as the bureau does it: one user fills in the admin form, the
     same user's approval is refused with the reason, a second user's publishes revision 2."""
@@ -204,10 +212,7 @@ def test_four_eyes_on_a_correction_in_the_admin(live_server, open_page, publishe
     # then it waits for approval
     assert "待审核" in page.locator("#result_list").inner_text()
     # and the same user's approval is refused, with the reason, in Chinese
-    page.check("#result_list input.action-select")
-    page.select_option("select[name=action]", "approve")
-    page.click("button[name=index]")
-    page.wait_for_load_state()
+    approve_the_first_row(page)
     assert "须由另一位教育局人员审核" in page.locator(".messagelist").inner_text()
     assert Publication.objects.filter(period=published).count() == 1
 
@@ -215,10 +220,7 @@ def test_four_eyes_on_a_correction_in_the_admin(live_server, open_page, publishe
     second = open_page("zh-CN")
     log_in(second, live_server.url, "bureau2")
     second.goto(f"{live_server.url}/evaluation/correction/")
-    second.check("#result_list input.action-select")
-    second.select_option("select[name=action]", "approve")
-    second.click("button[name=index]")
-    second.wait_for_load_state()
+    approve_the_first_row(second)
     # then revision 2 is published with the corrected value
     assert "已更正并作为新修订版发布" in second.locator(".messagelist").inner_text()
     assert Publication.objects.filter(period=published).count() == 2
