@@ -575,6 +575,42 @@ class QueryClock:
         return [{"seconds": round(t, 3), "calls": c, "sql": sql[:600]} for sql, (c, t) in rows]
 
 
+class ThreadProfiles:
+    """cProfile of the run's own thread and, merged, of the threads it starts while profiling
+    (the readers of ``alliance.snapshots``): ``threading.setprofile`` hooks every new thread,
+    which then enables a profiler of its own at its first call."""
+
+    def __init__(self) -> None:
+        self.main = cProfile.Profile()
+        self.others: list[cProfile.Profile] = []
+        self._lock = threading.Lock()
+
+    def _start_in_thread(self, *_args: object) -> None:
+        profiler = cProfile.Profile()
+        with self._lock:
+            self.others.append(profiler)
+        profiler.enable()  # replaces this hook in the thread
+
+    def __enter__(self) -> ThreadProfiles:
+        threading.setprofile(self._start_in_thread)
+        self.main.enable()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.main.disable()
+        threading.setprofile(None)  # the readers' threads have ended with the run
+
+    def write(self, out_dir: Path, stem: str) -> None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        parts = [("", [self.main])] + ([("-readers", self.others)] if self.others else [])
+        for suffix, profilers in parts:
+            buf = io.StringIO()
+            pstats.Stats(*profilers, stream=buf).sort_stats("cumulative").print_stats(45)
+            buf.write("\n\n--- by own time ---\n")
+            pstats.Stats(*profilers, stream=buf).sort_stats("tottime").print_stats(30)
+            (out_dir / f"{stem}{suffix}.txt").write_text(buf.getvalue())
+
+
 def child(args: argparse.Namespace) -> None:
     os.environ["DATABASE_URL"] = args.database_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
@@ -632,14 +668,10 @@ def child(args: argparse.Namespace) -> None:
             if label == "first" and attempt:
                 forget_results(untouched)  # each first run starts from a database without results
             clock = QueryClock()
-            profiler = cProfile.Profile() if args.profile and not attempt else None
+            profiler = ThreadProfiles() if args.profile and not attempt else None
             t0 = time.perf_counter()
-            with clock.watch():
-                if profiler:
-                    profiler.enable()
+            with clock.watch(), profiler or contextlib.nullcontext():
                 run = services.evaluation_run(trigger="bench")
-                if profiler:
-                    profiler.disable()
             seconds = time.perf_counter() - t0
             assert run.status == "succeeded" and run.schools_count == n, (run.status, run.schools_count, run.error)
             timings.append(seconds)
@@ -650,12 +682,7 @@ def child(args: argparse.Namespace) -> None:
                 f" {clock.count} queries, {clock.seconds:.2f} s in DB"
             )
             if profiler:
-                buf = io.StringIO()
-                pstats.Stats(profiler, stream=buf).sort_stats("cumulative").print_stats(45)
-                buf.write("\n\n--- by own time ---\n")
-                pstats.Stats(profiler, stream=buf).sort_stats("tottime").print_stats(30)
-                OUT_DIR.mkdir(parents=True, exist_ok=True)
-                (OUT_DIR / f"profile-{n}-{label}.txt").write_text(buf.getvalue())
+                profiler.write(OUT_DIR, f"profile-{n}-{label}")
         seconds, clock = best
         result[f"eval_{label}_seconds"] = round(seconds, 3)
         result[f"eval_{label}_seconds_all"] = [round(t, 3) for t in timings]
@@ -834,7 +861,11 @@ def main(argv: list[str] | None = None) -> int:
         default=3,
         help="timed runs of each kind: bare passes, first and later evaluation runs (the best of each counts)",
     )
-    parser.add_argument("--profile", action="store_true", help="cProfile both runs into bench/out/")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="cProfile the first run of each kind into bench/out/ (the readers' threads merged apart)",
+    )
     parser.add_argument("--tracemalloc", action="store_true", help="one more run under tracemalloc (its peak)")
     parser.add_argument("--keep", action="store_true", help="keep the bench_<n> databases")
     parser.add_argument(
