@@ -665,7 +665,8 @@ def child(args: argparse.Namespace) -> None:
         timings = []
         best = None
         # With --profile, one more run comes first, profiled and not timed (cProfile slows it).
-        for attempt in range(args.repeat + args.profile):
+        profiled_runs = 1 if args.profile else 0
+        for attempt in range(profiled_runs + args.repeat):
             if label == "first" and attempt:
                 forget_results(untouched)  # each first run starts from a database without results
             clock = QueryClock()

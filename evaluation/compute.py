@@ -256,11 +256,10 @@ def _read_funding(periods: list[EvaluationPeriod]) -> tuple[dict[int, Funding], 
 
     school_years = {p.school_year_id for p in periods}
     years = dict(FundingYear.objects.filter(school_year_id__in=school_years).values_list("pk", "school_year_id"))
+    year_ids = list(years)
     quotas: dict[int, dict[int, Decimal]] = defaultdict(dict)
     for fy, school, quota in tuples(
-        FundingQuota.objects.filter(funding_year_id__in=list(years)).values_list(
-            "funding_year_id", "school_id", "quota"
-        )
+        FundingQuota.objects.filter(funding_year_id__in=year_ids).values_list("funding_year_id", "school_id", "quota")
     ):
         quotas[fy][school] = quota
     shares: dict[int, dict[int, Decimal]] = defaultdict(dict)
@@ -269,9 +268,9 @@ def _read_funding(periods: list[EvaluationPeriod]) -> tuple[dict[int, Funding], 
     # years as well lets PostgreSQL start from those few accounts and their lines' index
     # instead of every ledger line of the country.
     pool_lines = LedgerLine.objects.filter(
-        entry__funding_year_id__in=list(years),
+        entry__funding_year_id__in=year_ids,
         entry__kind=LedgerEntry.Kind.ALLOCATION,
-        account__funding_year_id__in=list(years),
+        account__funding_year_id__in=year_ids,
         account__kind=Account.Kind.POOL,
     ).order_by()
     for fy, school, total in tuples(
