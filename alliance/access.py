@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
@@ -39,6 +40,9 @@ class Role(models.TextChoices):
 
 PRINCIPALS = frozenset({Role.LEAD_PRINCIPAL, Role.MEMBER_PRINCIPAL})
 COUNTY_READERS = frozenset({Role.BUREAU, Role.AUDITOR})
+# Declarative role sets for API actions (``action_roles``); ``may_act`` applies them.
+BUREAU_ONLY = frozenset({Role.BUREAU})
+LEAD_ONLY = frozenset({Role.LEAD_PRINCIPAL})
 
 
 @dataclass(frozen=True)
@@ -86,6 +90,155 @@ def role_of(user: Any) -> Role | None:
     return user._portal_role
 
 
+def is_superuser(user: Any) -> bool:
+    return bool(getattr(user, "is_superuser", False) and getattr(user, "is_active", False))
+
+
+def has_role(user: Any) -> bool:
+    """Signed in, active, and either a superuser or holding one of the portal's roles."""
+    return is_superuser(user) or role_of(user) is not None
+
+
+def may_act(user: Any, roles: frozenset[Role]) -> bool:
+    """Whether the user's role is among ``roles`` (superusers always)."""
+    return is_superuser(user) or role_of(user) in roles
+
+
+def is_bureau(user: Any) -> bool:
+    """Bureau staff of some county, or a superuser: may set the fields and run the actions only
+    the bureau may (which rows is still ``changeable``'s business)."""
+    return may_act(user, BUREAU_ONLY)
+
+
+def is_bureau_of(user: Any, county_id: int | None) -> bool:
+    if is_superuser(user):
+        return True
+    return role_of(user) == Role.BUREAU and county_id is not None and user.county_id == county_id
+
+
+def require_bureau_of(user: Any, county_id: int | None, message: Any = None) -> None:
+    """Raise ``PermissionDenied`` unless the user is bureau staff of that county (or a superuser)."""
+    if not is_bureau_of(user, county_id):
+        raise PermissionDenied(message or _("Only the bureau staff of this county may do this."))
+
+
+def require_superuser(user: Any, message: Any = None) -> None:
+    if not is_superuser(user):
+        raise PermissionDenied(message or _("Only an administrator may do this."))
+
+
+def is_county_reader(user: Any, county_id: int | None = None) -> bool:
+    """Bureau staff and auditors read every row of their county (``county_id``: of that county)."""
+    if is_superuser(user):
+        return True
+    if role_of(user) not in COUNTY_READERS:
+        return False
+    return county_id is None or user.county_id == county_id
+
+
+def is_principal_of(user: Any, *school_ids: int | None) -> bool:
+    """A principal (lead or member) of one of these schools, or a superuser."""
+    if is_superuser(user):
+        return True
+    return role_of(user) in PRINCIPALS and user.school_id is not None and user.school_id in school_ids
+
+
+def require_principal_of(user: Any, *school_ids: int | None, message: Any = None) -> None:
+    if not is_principal_of(user, *school_ids):
+        raise PermissionDenied(message or _("Only the school's principal may do this."))
+
+
+def require_principal(user: Any, message: Any = None) -> None:
+    """A principal of some school (which school is the caller's next check)."""
+    if not (role_of(user) in PRINCIPALS and user.school_id):
+        raise PermissionDenied(message or _("Only a school's principal may do this."))
+
+
+def is_lead_of(user: Any, school_id: int | None) -> bool:
+    """The principal of this lead school (or a superuser)."""
+    if is_superuser(user):
+        return True
+    return role_of(user) == Role.LEAD_PRINCIPAL and school_id is not None and user.school_id == school_id
+
+
+def require_lead_of(user: Any, school_id: int | None, message: Any = None) -> None:
+    if not is_lead_of(user, school_id):
+        raise PermissionDenied(message or _("Only the principal of the alliance's lead school may do this."))
+
+
+def require_assessor_of(user: Any, school: School, county_id: int, *, code: str = "not_assigned") -> None:
+    """Who may enter a score for ``school`` in a period of ``county_id``: bureau staff of that
+    county, or an assessor of that county to whom the school is assigned. Another role is
+    refused outright (``PermissionDenied``); an assessor naming a school outside its assignment
+    gets a ``ValidationError`` on ``school`` that says which rule refused it, without revealing
+    whether a school of another county exists."""
+    if is_bureau_of(user, county_id):
+        return
+    if role_of(user) != Role.ASSESSOR or user.county_id != county_id:
+        raise PermissionDenied(_("Only assessors and bureau staff enter indicator values."))
+    if school.county_id != county_id or not user.assessed_schools.filter(pk=school.pk).exists():
+        raise ValidationError(
+            {"school": ValidationError(_("This school is not among the schools assigned to you."), code=code)}
+        )
+
+
+def sees_working_results(user: Any) -> bool:
+    """Results before they are proposed are the bureau's working figures: the county's readers
+    see them; schools see their result only once proposed."""
+    return is_county_reader(user)
+
+
+# Reports and who may export them: every school's figures are the county readers'.
+COUNTY_REPORTS = frozenset({"award_sheet", "execution", "ledger"})
+
+
+def can_export(user: Any, report: str, county_id: int | None = None) -> bool:
+    """Whether the user may export ``report`` (of ``county_id``, where given)."""
+    if report in COUNTY_REPORTS:
+        return is_county_reader(user, county_id)
+    return False
+
+
+def require_export(user: Any, report: str, county_id: int | None = None) -> None:
+    if not can_export(user, report, county_id):
+        raise PermissionDenied(_("Your role may not export this report."))
+
+
+def visible_runs(qs: QuerySet, user: Any) -> QuerySet:
+    """Evaluation runs: a county's runs to that county's readers; a run of every county (no
+    county) to every county's readers; none to schools or assessors."""
+    if is_superuser(user):
+        return qs
+    if role_of(user) in COUNTY_READERS:
+        return qs.filter(Q(county_id=user.county_id) | Q(county__isnull=True))
+    return qs.none()
+
+
+def visible_users(qs: QuerySet, user: Any) -> QuerySet:
+    """User rows: superusers all; bureau staff the non-superusers of their county; nobody else."""
+    if is_superuser(user):
+        return qs
+    if role_of(user) == Role.BUREAU:
+        return qs.filter(county_id=user.county_id, is_superuser=False)
+    return qs.none()
+
+
+def narrow_related(qs: QuerySet, user: Any, *, kind: str = "read") -> QuerySet:
+    """The choices a form or serializer offers for a related field, the same in the admin, the
+    API and the pages. ``kind``: ``"write"`` rows the user may change (for schools: the schools
+    whose rows it may create), ``"county"`` rows of the user's county, ``"read"`` rows it may
+    read. Models without a scope are left as they are."""
+    if not hasattr(qs.model, "scope") or is_superuser(user):
+        return qs
+    if kind == "write":
+        if qs.model._meta.label == "alliance.School":
+            return qs.filter(pk__in=writable_schools(user).values("pk"))
+        return changeable(qs, user)
+    if kind == "county":
+        return qs.filter(**{qs.model.scope.county: getattr(user, "county_id", None)})
+    return visible(qs, user)
+
+
 def _all_schools() -> QuerySet[School]:
     from .models import School
 
@@ -103,7 +256,7 @@ def led_school_ids(user: Any) -> QuerySet:
 def readable_schools(user: Any) -> QuerySet[School]:
     schools = _all_schools()
     role = role_of(user)
-    if getattr(user, "is_superuser", False) and user.is_active:
+    if is_superuser(user):
         return schools
     if role in COUNTY_READERS:
         return schools.filter(county_id=user.county_id)
@@ -120,7 +273,7 @@ def writable_schools(user: Any) -> QuerySet[School]:
     """Schools whose rows the user may create or change."""
     schools = _all_schools()
     role = role_of(user)
-    if getattr(user, "is_superuser", False) and user.is_active:
+    if is_superuser(user):
         return schools
     if role == Role.BUREAU:
         return schools.filter(county_id=user.county_id)
@@ -152,7 +305,7 @@ def visible(qs: QuerySet, user: Any) -> QuerySet:
     """Rows of ``qs`` the user may read."""
     scope: Scope = qs.model.scope
     role = role_of(user)
-    if getattr(user, "is_superuser", False) and user.is_active:
+    if is_superuser(user):
         return qs
     if role is None:
         return qs.none()
@@ -167,7 +320,7 @@ def changeable(qs: QuerySet, user: Any) -> QuerySet:
     """Rows of ``qs`` the user may change or delete."""
     scope: Scope = qs.model.scope
     role = role_of(user)
-    if getattr(user, "is_superuser", False) and user.is_active:
+    if is_superuser(user):
         return qs
     if role == Role.BUREAU:
         return qs.filter(**{scope.county: user.county_id})
@@ -186,7 +339,7 @@ def can_write_model(user: Any, model: type[models.Model]) -> bool:
     """Whether the user may create rows of this model at all (which rows is the serializer's or
     form's business, through ``writable_schools``)."""
     role = role_of(user)
-    if getattr(user, "is_superuser", False) and user.is_active:
+    if is_superuser(user):
         return True
     if role == Role.BUREAU:
         return True

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
+from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
 from . import access
@@ -21,13 +22,13 @@ class CountyAdmin(ScopedAdmin):
     search_fields = ["code", "name"]
 
     def has_add_permission(self, request) -> bool:
-        return request.user.is_superuser
+        return access.is_superuser(request.user)
 
     def has_change_permission(self, request, obj=None) -> bool:
-        return request.user.is_superuser
+        return access.is_superuser(request.user)
 
     def has_delete_permission(self, request, obj=None) -> bool:
-        return request.user.is_superuser
+        return access.is_superuser(request.user)
 
 
 @admin.register(School)
@@ -130,29 +131,26 @@ class UserAdmin(BaseUserAdmin):
     fieldsets = (*BaseUserAdmin.fieldsets, (_("Portal"), {"fields": ("county", "school", "assessed_schools")}))
 
     def get_queryset(self, request):
-        qs = super().get_queryset(request).prefetch_related("groups")
-        if request.user.is_superuser:
-            return qs
-        if access.role_of(request.user) == access.Role.BUREAU:
-            return qs.filter(county_id=request.user.county_id, is_superuser=False)
-        return qs.none()
+        return access.visible_users(super().get_queryset(request).prefetch_related("groups"), request.user)
 
     def get_readonly_fields(self, request, obj=None):
-        if request.user.is_superuser:
+        if access.is_superuser(request.user):
             return super().get_readonly_fields(request, obj)
         return ("is_superuser", "user_permissions", "last_login", "date_joined")
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         field = super().formfield_for_foreignkey(db_field, request, **kwargs)
-        if not request.user.is_superuser and db_field.name in ("county", "school"):
-            field.queryset = field.queryset.filter(
-                **({"pk": request.user.county_id} if db_field.name == "county" else {"county": request.user.county_id})
-            )
+        if db_field.name in ("county", "school"):
+            field.queryset = access.narrow_related(field.queryset, request.user, kind="county")
+        return field
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        field = super().formfield_for_manytomany(db_field, request, **kwargs)
+        if db_field.name == "assessed_schools":
+            field.queryset = access.narrow_related(field.queryset, request.user, kind="county")
         return field
 
     def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
-        from django.http import Http404
-
         raise Http404
 
     @admin.display(description=_("role"))

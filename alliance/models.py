@@ -390,12 +390,6 @@ class User(AbstractUser):
         verbose_name = _("user")
         verbose_name_plural = _("users")
 
-    @property
-    def role(self):
-        from .access import role_of
-
-        return role_of(self)
-
     def clean(self) -> None:
         super().clean()
         if self.school_id and self.county_id and self.school.county_id != self.county_id:

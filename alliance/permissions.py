@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from . import access
-from .access import Role, role_of
+from .access import Role
 
 
 class RolePermission(BasePermission):
@@ -18,16 +18,11 @@ class RolePermission(BasePermission):
 
     def has_permission(self, request, view) -> bool:
         user = request.user
-        if not (user and user.is_authenticated and user.is_active):
-            return False
-        if user.is_superuser:
-            return True
-        role = role_of(user)
-        if role is None:
+        if not access.has_role(user):
             return False
         allowed = _action_roles(view)
         if allowed is not None:
-            return role in allowed
+            return access.may_act(user, allowed)
         if request.method in SAFE_METHODS:
             return True
         model = view.get_queryset().model

@@ -76,22 +76,16 @@ class ScopedModelSerializer(serializers.ModelSerializer):
         for name, field in fields.items():
             target = getattr(field, "child_relation", field)
             qs = getattr(target, "queryset", None)
-            if qs is None or field.read_only or not hasattr(qs.model, "scope"):
+            if qs is None or field.read_only:
                 continue
             if name in getattr(meta, "write_scoped", ()):
-                target.queryset = self._writable(qs, user)
+                kind = "write"
             elif name in getattr(meta, "county_scoped", ()):
-                county_id = getattr(user, "county_id", None)  # None for anonymous (schema generation)
-                target.queryset = qs if user.is_superuser else qs.filter(**{qs.model.scope.county: county_id})
+                kind = "county"
             else:
-                target.queryset = qs.visible_to(user)
+                kind = "read"
+            target.queryset = access.narrow_related(qs, user, kind=kind)
         return fields
-
-    @staticmethod
-    def _writable(qs: models.QuerySet, user: Any) -> models.QuerySet:
-        if qs.model._meta.label == "alliance.School":
-            return qs.filter(pk__in=access.writable_schools(user).values("pk"))
-        return qs.changeable_by(user)
 
     def get_validators(self) -> list:
         # Uniqueness and constraints are checked by the model's full_clean() in validate(), with

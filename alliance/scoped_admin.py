@@ -13,17 +13,8 @@ from . import access
 
 
 def _restrict(db_field: Any, qs: Any, user: Any, write_scoped: tuple[str, ...], county_scoped: tuple[str, ...]):
-    if not hasattr(qs.model, "scope"):
-        return qs
-    if user.is_superuser:
-        return qs
-    if db_field.name in write_scoped:
-        if qs.model._meta.label == "alliance.School":
-            return qs.filter(pk__in=access.writable_schools(user).values("pk"))
-        return qs.changeable_by(user)
-    if db_field.name in county_scoped:
-        return qs.filter(**{qs.model.scope.county: user.county_id})
-    return qs.visible_to(user)
+    kind = "write" if db_field.name in write_scoped else "county" if db_field.name in county_scoped else "read"
+    return access.narrow_related(qs, user, kind=kind)
 
 
 class ScopedFieldsMixin:
@@ -65,9 +56,14 @@ class ScopedAdmin(ScopedFieldsMixin, admin.ModelAdmin):
             return False
         return obj is None or access.can_change(request.user, obj)
 
+    def has_bureau_permission(self, request) -> bool:
+        """For admin actions only the bureau may run: ``@admin.action(permissions=["bureau"])``
+        hides them from every other role."""
+        return access.is_bureau(request.user)
+
     def get_readonly_fields(self, request, obj=None):
         fields = tuple(super().get_readonly_fields(request, obj))
-        if request.user.is_superuser or access.role_of(request.user) == access.Role.BUREAU:
+        if access.is_bureau(request.user):
             return fields
         return fields + tuple(f for f in self.bureau_fields if f not in fields)
 

@@ -254,8 +254,7 @@ class EvaluationPeriodAdmin(KeptForTheRecord, ScopedAdmin):
 
     def has_award_sheet_permission(self, request) -> bool:
         # Every school's score and award: the bureau's and the auditors', never a school's.
-        user = request.user
-        return user.is_superuser or access.role_of(user) in access.COUNTY_READERS
+        return access.can_export(request.user, "award_sheet")
 
     @admin.action(description=_("Download the award sheet (CSV)"), permissions=["award_sheet"])
     def export_awards(self, request, queryset):

@@ -11,7 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import BaseRouter
 
-from alliance.access import Role
+from alliance import access
 from alliance.models import School, SchoolYear, Term
 from alliance.rest import ScopedModelViewSet, ScopedReadOnlyViewSet, ScopedViewSetMixin
 
@@ -54,8 +54,8 @@ from .serializers import (
     SchoolYearRefSerializer,
 )
 
-BUREAU = frozenset({Role.BUREAU})
-PRINCIPALS = frozenset({Role.LEAD_PRINCIPAL, Role.MEMBER_PRINCIPAL})
+BUREAU = access.BUREAU_ONLY
+PRINCIPALS = access.PRINCIPALS
 
 
 def _valid(serializer_class: type, request: Request) -> dict[str, Any]:

@@ -2,8 +2,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q
-
 from alliance import access
 from alliance.querysets import ScopedQuerySet
 
@@ -14,8 +12,7 @@ class SchoolResultQuerySet(ScopedQuerySet):
 
     def visible_to(self, user: Any) -> SchoolResultQuerySet:
         qs = access.visible(self, user)
-        role = access.role_of(user)
-        if user.is_superuser or role in access.COUNTY_READERS:
+        if access.sees_working_results(user):
             return qs
         return qs.filter(period__status__in=("proposed", "published"))
 
@@ -27,9 +24,4 @@ class EvaluationRunQuerySet(ScopedQuerySet):
     """A run without a county (all counties) is shown to every county's bureau and auditors."""
 
     def visible_to(self, user: Any) -> EvaluationRunQuerySet:
-        role = access.role_of(user)
-        if getattr(user, "is_superuser", False) and user.is_active:
-            return self
-        if role in access.COUNTY_READERS:
-            return self.filter(Q(county_id=user.county_id) | Q(county__isnull=True))
-        return self.none()
+        return access.visible_runs(self, user)

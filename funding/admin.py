@@ -151,7 +151,7 @@ class LedgerEntryAdmin(ReadOnlyMixin, ScopedAdmin):
 
     def get_actions(self, request):
         actions = super().get_actions(request)
-        if access.role_of(request.user) != access.Role.BUREAU and not request.user.is_superuser:
+        if not access.is_bureau(request.user):
             actions.pop("reverse_entries", None)
         return actions
 

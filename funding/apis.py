@@ -10,7 +10,6 @@ from rest_framework.routers import BaseRouter
 from rest_framework.viewsets import GenericViewSet
 
 from alliance import access
-from alliance.access import Role
 from alliance.rest import ScopedModelViewSet, ScopedReadOnlyViewSet, ScopedViewSetMixin
 
 from . import metrics, services
@@ -26,8 +25,8 @@ from .serializers import (
     SpendingRecordSerializer,
 )
 
-BUREAU = frozenset({Role.BUREAU})
-LEAD = frozenset({Role.LEAD_PRINCIPAL})
+BUREAU = access.BUREAU_ONLY
+LEAD = access.LEAD_ONLY
 
 
 class FundingYearApi(ScopedModelViewSet):

@@ -19,14 +19,14 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.files.base import File
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from alliance.access import Role, role_of
+from alliance import access
 from alliance.models import Alliance, Membership, School
 
 from .models import (
@@ -81,19 +81,11 @@ def _error(message: str, code: FundingError, field: str | None = None) -> Valida
 
 
 def _require_bureau(actor: Any, county_id: int) -> None:
-    if getattr(actor, "is_superuser", False) and actor.is_active:
-        return
-    if role_of(actor) == Role.BUREAU and actor.county_id == county_id:
-        return
-    raise PermissionDenied(_("Only the bureau staff of this county may do this."))
+    access.require_bureau_of(actor, county_id)
 
 
 def _require_lead(actor: Any, plan_lead_school_id: int) -> None:
-    if getattr(actor, "is_superuser", False) and actor.is_active:
-        return
-    if role_of(actor) == Role.LEAD_PRINCIPAL and actor.school_id == plan_lead_school_id:
-        return
-    raise PermissionDenied(_("Only the principal of the alliance's lead school may do this."))
+    access.require_lead_of(actor, plan_lead_school_id)
 
 
 # --- money checks ------------------------------------------------------------------------
@@ -518,11 +510,7 @@ def spending_record_create(
             .get(pk=plan_line.pk)
         )
         plan, year = line.plan, line.plan.funding_year
-        is_superuser = getattr(actor, "is_superuser", False) and actor.is_active
-        if not is_superuser and not (
-            role_of(actor) in (Role.LEAD_PRINCIPAL, Role.MEMBER_PRINCIPAL)
-            and actor.school_id in (line.school_id, plan.lead_school_id)
-        ):
+        if not access.is_principal_of(actor, line.school_id, plan.lead_school_id):
             raise _error(
                 _("This plan line belongs to another school or alliance."), FundingError.NOT_YOUR_LINE, "plan_line"
             )

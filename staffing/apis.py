@@ -7,7 +7,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import BaseRouter
 
-from alliance.access import Role
+from alliance import access
 from alliance.rest import ScopedModelViewSet
 
 from . import services
@@ -96,7 +96,7 @@ class ExchangeApi(ScopedModelViewSet):
     filterset_class = ExchangeFilter
     search_fields = ["teacher__name", "origin_school__name", "classes"]
     ordering_fields = ["start_date", "end_date", "status"]
-    action_roles = {"approve": frozenset({Role.BUREAU})}
+    action_roles = {"approve": access.BUREAU_ONLY}
 
     def _respond(self, exchange: Exchange) -> Response:
         exchange = self.get_queryset().get(pk=exchange.pk)

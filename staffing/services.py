@@ -14,7 +14,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from alliance import access
-from alliance.access import Role
 from alliance.models import Membership, School, SchoolYear
 
 from .models import Exchange, ExchangeHost, Teacher
@@ -218,8 +217,7 @@ def _transition(*, actor: Any, exchange: Exchange, to: str, **changes: Any) -> E
 
 def exchange_approve(*, actor: Any, exchange: Exchange) -> Exchange:
     """Bureau staff approve a planned exchange of their county."""
-    if not (actor.is_superuser or access.role_of(actor) == Role.BUREAU):
-        raise PermissionDenied(_("Only bureau staff approve exchanges."))
+    access.require_bureau_of(actor, exchange.origin_school.county_id, _("Only bureau staff approve exchanges."))
     return _transition(actor=actor, exchange=exchange, to=S.APPROVED, approved_by=actor, approved_at=timezone.now())
 
 
