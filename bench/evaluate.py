@@ -577,7 +577,7 @@ class QueryClock:
 
 class ThreadProfiles:
     """cProfile of the run's own thread and, merged, of the threads it starts while profiling
-    (the readers of ``alliance.snapshots``): ``threading.setprofile`` hooks every new thread,
+    (the readers of ``pgtools.snapshots``): ``threading.setprofile`` hooks every new thread,
     which then enables a profiler of its own at its first call."""
 
     def __init__(self) -> None:

@@ -6,7 +6,7 @@ schools nor the periods: the rubrics, the alliances, the entered values, the ear
 the funding years and the award policies of the whole batch are each one query, and each
 metric is one computation per ``Window`` — the periods of the batch that share their dates,
 whatever their county. These reads are independent of each other: given a snapshot
-(``alliance.snapshots``), they run on several connections at once. ``score_batch`` then
+(``pgtools.snapshots``), they run on several connections at once. ``score_batch`` then
 computes a ``PeriodOutcome`` per period, in memory; the services write them in one
 transaction (``services.outcomes_write``) or show one as a what-if preview
 (``compute_period``). ``compute_periods`` is both steps on one connection.
@@ -29,8 +29,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import Sum
 from django.utils.translation import gettext as _
 
-from alliance.querysets import tuples
-from alliance.snapshots import Snapshot
+from pgtools.querysets import tuples
+from pgtools.snapshots import Snapshot
 
 from . import scoring
 from .awards import AwardInput, AwardSheet, PolicyParams, compute_awards
@@ -342,7 +342,7 @@ def read_batch(
 ) -> BatchReads:
     """Read what ``score_batch`` needs for some periods. ``rubrics`` maps period id → rubric
     (default: the current ones; a period without one is refused). The reads are independent
-    queries; ``snapshot`` (``alliance.snapshots``) runs them on several connections in one
+    queries; ``snapshot`` (``pgtools.snapshots``) runs them on several connections in one
     snapshot; without it they run one after another on this thread's connection."""
     periods = sorted(periods, key=lambda p: (p.county_id, p.start_date, p.pk))
     rubrics = dict(rubrics) if rubrics is not None else current_rubrics(periods)

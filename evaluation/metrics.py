@@ -10,7 +10,7 @@ few queries for all the window's schools, never a query per school (the overnigh
 query count is tested not to grow with the number of schools). A school missing from the
 result has no value (0 points by a target or bands rule, left out of a ranking). The nightly
 run computes a window's metrics at the same time on several connections (in one snapshot,
-``alliance.snapshots``): a metric only reads, and keeps nothing between calls but what it
+``pgtools.snapshots``): a metric only reads, and keeps nothing between calls but what it
 puts in ``window.shared``; metrics that share such a read say so with ``shares`` (the
 activity metrics do), and are then computed one after another in one thread.
 
@@ -38,7 +38,7 @@ from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Sum,
 from django.db.models.functions import Greatest, Least
 from django.utils.translation import gettext_lazy as _
 
-from alliance.querysets import AnyOf, tuples
+from pgtools.querysets import AnyOf, tuples
 
 MetricFn = Callable[["Window"], dict[int, Decimal]]
 

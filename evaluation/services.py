@@ -23,9 +23,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from alliance.access import Role, role_of
-from alliance.bulk import sync_rows
 from alliance.models import County, School, SchoolYear, Term
-from alliance.snapshots import Readers
+from pgtools.bulk import sync_rows
+from pgtools.snapshots import Readers
 
 from .awards import PolicyParams
 from .compute import (
@@ -757,7 +757,7 @@ def evaluation_run(
     Refuses (``RunRefused``) while another run is running. Works through the counties in
     batches of about ``EVALUATION_BATCH_SCHOOLS`` schools: a batch's periods are read
     together (each metric once per batch and date window, ``compute.read_batch``), in one
-    snapshot, on ``EVALUATION_READ_CONNECTIONS`` connections at once (``alliance.snapshots``),
+    snapshot, on ``EVALUATION_READ_CONNECTIONS`` connections at once (``pgtools.snapshots``),
     then scored and written in one transaction while the next batch is read; so a failure
     keeps the last good results of every county not yet written (a county is never
     half-written) and memory is bounded by two batches. Never touches proposed or published

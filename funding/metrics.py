@@ -13,7 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db.models import DecimalField, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 
-from alliance.querysets import AnyOf, tuples
+from pgtools.querysets import AnyOf, tuples
 
 from .models import Account, FundingYear, LedgerEntry, LedgerLine, PlanLine, SpendingRecord
 from .querysets import ZERO, money_sum
