@@ -110,7 +110,7 @@ class RubricAdmin(LockedUnlessDraft, ScopedAdmin):
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
-        services._rehash(form.instance)
+        services.rubric_rehash(form.instance)
 
 
 class IndicatorInline(ScopedTabularInline):
@@ -133,7 +133,7 @@ class DimensionAdmin(LockedUnlessDraft, ScopedAdmin):
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
-        services._rehash(form.instance.rubric)
+        services.rubric_rehash(form.instance.rubric)
 
 
 @admin.register(IndicatorValue)

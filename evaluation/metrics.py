@@ -10,7 +10,7 @@ few queries for all the window's schools, never a query per school (the overnigh
 query count is tested not to grow with the number of schools). A school missing from the
 result has no value (0 points by a target or bands rule, left out of a ranking). The nightly
 run computes a window's metrics at the same time on several connections (in one snapshot,
-``alliance.snapshots``): a metric only reads, and keeps nothing between calls but what it
+``pgtools.snapshots``): a metric only reads, and keeps nothing between calls but what it
 puts in ``window.shared``; metrics that share such a read say so with ``shares`` (the
 activity metrics do), and are then computed one after another in one thread.
 
@@ -19,9 +19,6 @@ To add one::
     @metric("books_donated", _("Books donated"), unit=_("books"))
     def books_donated(window):
         rows = Donation.objects.filter(window.any_of("school_id"), date__range=window.dates) ...
-
-The staffing and funding apps are imported inside the functions: the registry must be
-importable (for the rubric form's choices) whatever state their data is in.
 """
 
 from __future__ import annotations
@@ -34,11 +31,14 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Sum, Value
+from django.db.models import Count, DurationField, Exists, ExpressionWrapper, F, OuterRef, Q, Sum, Value
 from django.db.models.functions import Greatest, Least
 from django.utils.translation import gettext_lazy as _
 
-from alliance.querysets import AnyOf, tuples
+from alliance.models import Membership, PairingTask, School
+from funding import metrics as funding_metrics
+from pgtools.querysets import AnyOf, tuples
+from staffing.models import Activity, Exchange, ExchangeHost, MentorMeeting, Teacher
 
 MetricFn = Callable[["Window"], dict[int, Decimal]]
 
@@ -82,8 +82,6 @@ class Window:
     def of(cls, period: Any, school_ids: Iterable[int] | None = None) -> Window:
         """A period's window: every school of its county (active or not), or ``school_ids``."""
         if school_ids is None:
-            from alliance.models import School
-
             school_ids = School.objects.filter(county_id=period.county_id).order_by("pk").values_list("pk", flat=True)
         return cls(list(school_ids), period.start_date, period.end_date, [period.school_year_id])
 
@@ -148,8 +146,6 @@ def _pct(part: Any, whole: Any) -> Decimal:
 
 
 def _exchanges(window: Window):
-    from staffing.models import Exchange
-
     return Exchange.objects.filter(
         status__in=COUNTED_EXCHANGE_STATUSES,
         start_date__lte=window.end_date,
@@ -182,8 +178,6 @@ def exchange_days_hosted(window: Window) -> dict[int, Decimal]:
     """Each host school of an exchange counts its whole clipped length (a 走教 teacher serving
     two schools in turn gives each the full teacher-days: the exchange does not say how the
     days were divided)."""
-    from staffing.models import ExchangeHost
-
     qs = ExchangeHost.objects.filter(
         window.any_of("school_id"),
         exchange__status__in=COUNTED_EXCHANGE_STATUSES,
@@ -208,8 +202,6 @@ def dispatched_teachers(window: Window) -> dict[int, Decimal]:
 
 @metric("rotation_ratio", _("Rotation ratio (% of eligible teachers who took part in an exchange)"), unit="%")
 def rotation_ratio(window: Window) -> dict[int, Decimal]:
-    from staffing.models import Teacher
-
     took_part = Q(
         exchanges__status__in=COUNTED_EXCHANGE_STATUSES,
         exchanges__kind__in=ROTATION_KINDS,
@@ -244,10 +236,6 @@ def _activities_by_kind_and_school(window: Window, kinds: list[str]) -> dict[str
     activity whoever organised it, another county's school included (跨区域 activities are
     the school's too; only a county's own staff can name its schools as involved); an
     organiser counts it once more only when it is not among the schools involved."""
-    from django.db.models import Exists, OuterRef
-
-    from staffing.models import Activity
-
     involved_in = Activity.schools.through.objects
     involved = tuples(
         involved_in.filter(window.any_of("school_id"), activity__date__range=window.dates, activity__kind__in=kinds)
@@ -285,8 +273,6 @@ _register_activity_metrics()
 
 @metric("training_person_times", _("Training person-times (人次) organised"), unit=_("person-times"))
 def training_person_times(window: Window) -> dict[int, Decimal]:
-    from staffing.models import Activity
-
     rows = tuples(
         Activity.objects.filter(window.any_of("host_school_id"), date__range=window.dates, kind="training")
         .values("host_school_id")
@@ -301,9 +287,6 @@ def training_person_times(window: Window) -> dict[int, Decimal]:
 def lead_visit_share(window: Window) -> dict[int, Decimal]:
     """Per lead school of an alliance of the window's school years: the share of its member
     schools that took part in a visit it organised."""
-    from alliance.models import Membership
-    from staffing.models import Activity
-
     ids = set(window.school_ids)
     rows = tuples(
         Membership.objects.filter(alliance__school_year_id__in=window.school_year_ids)
@@ -343,8 +326,6 @@ def lead_visit_share(window: Window) -> dict[int, Decimal]:
 @metric("pairing_tasks_on_time", _("Pairing tasks done on time (%)"), unit="%")
 def pairing_tasks_on_time(window: Window) -> dict[int, Decimal]:
     """Tasks due in the window, per school on either side of a pairing of the school years."""
-    from alliance.models import PairingTask
-
     qs = PairingTask.objects.filter(
         pairing__alliance__school_year_id__in=window.school_year_ids,
         due_date__range=window.dates,
@@ -365,8 +346,6 @@ def pairing_tasks_on_time(window: Window) -> dict[int, Decimal]:
 def mentoring_meetings(window: Window) -> dict[int, Decimal]:
     """Meetings in the window, for the mentor's school and (once more) the mentee's when it is
     another school, whichever county the other side is in."""
-    from staffing.models import MentorMeeting
-
     meetings = MentorMeeting.objects.filter(date__range=window.dates)
     out: dict[int, int] = defaultdict(int)
     mentors = meetings.filter(window.any_of("pair__mentor__school_id"))
@@ -389,8 +368,6 @@ def mentoring_meetings(window: Window) -> dict[int, Decimal]:
 def plan_execution_rate(window: Window) -> dict[int, Decimal]:
     """Spent ÷ planned of the funding year of the school's school year (the year's approved
     plan, whichever dates the period has)."""
-    from funding import metrics as funding_metrics
-
     # From the sums, rounded once: a rate already rounded to 4 decimals of the ratio would lose
     # the percentage's last two decimals (33.3300 instead of 33.3333).
     rows = funding_metrics.planned_and_spent_by_school(window.school_year_ids, window.school_ids)

@@ -345,7 +345,7 @@ class SchoolResult(models.Model):
     rubric_version = models.PositiveSmallIntegerField(_("rubric version"))
     rubric_hash = models.CharField(_("rubric hash"), max_length=64)
     trace = JSONTextField(_("trace"), default=dict)
-    # What the nightly job last wrote, as a digest (alliance.bulk.sync_rows): an unchanged
+    # What the nightly job last wrote, as a digest (pgtools.bulk.sync_rows): an unchanged
     # result is not sent to the database again.
     row_digest = models.CharField(_("row digest"), max_length=32, blank=True, db_default="", editable=False)
 
@@ -381,7 +381,7 @@ class AllianceResult(models.Model):
     rubric_version = models.PositiveSmallIntegerField(_("rubric version"))
     rubric_hash = models.CharField(_("rubric hash"), max_length=64)
     trace = JSONTextField(_("trace"), default=dict)
-    # What the nightly job last wrote, as a digest (alliance.bulk.sync_rows): an unchanged
+    # What the nightly job last wrote, as a digest (pgtools.bulk.sync_rows): an unchanged
     # result is not sent to the database again.
     row_digest = models.CharField(_("row digest"), max_length=32, blank=True, db_default="", editable=False)
 

@@ -11,6 +11,10 @@ import logging
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
+from alliance.models import County
+
+from . import services
+
 logger = logging.getLogger(__name__)
 
 
@@ -24,10 +28,6 @@ logger = logging.getLogger(__name__)
     acks_late=True,
 )
 def nightly_evaluation(county_code: str | None = None, start_year: int | None = None) -> dict:
-    from alliance.models import County
-
-    from . import services
-
     county = County.objects.get(code=county_code) if county_code else None
     try:
         run = services.evaluation_run(county=county, start_year=start_year, trigger="celery")

@@ -7,13 +7,14 @@ spending record of the alliance's plan, whichever revision's line it was recorde
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import DecimalField, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 
-from alliance.querysets import AnyOf, tuples
+from pgtools.querysets import AnyOf, tuples
 
 from .models import Account, FundingYear, LedgerEntry, LedgerLine, PlanLine, SpendingRecord
 from .querysets import ZERO, money_sum
@@ -164,3 +165,28 @@ def year_summary(funding_year: FundingYear) -> dict[str, Decimal]:
     totals["quotas"] = -totals["quotas"]
     # SQLite returns sums without their scale; the summary prints fen everywhere.
     return {key: Decimal(value).quantize(FEN) for key, value in totals.items()}
+
+
+def pool_allocations(funding_year_ids: Iterable[int]) -> tuple[dict[int, Decimal], dict[int, dict[int, Decimal]]]:
+    """What was allocated to the pool accounts of some funding years, in one grouped query:
+    funding year → its pool (to the fen), and funding year → school → the school's share of
+    it (allocations that name a school)."""
+    year_ids = list(funding_year_ids)
+    pools: dict[int, Decimal] = defaultdict(lambda: Decimal(0))
+    shares: dict[int, dict[int, Decimal]] = defaultdict(dict)
+    # Naming the accounts' years as well lets PostgreSQL start from those few accounts and
+    # their lines' index instead of every ledger line of the country.
+    pool_lines = LedgerLine.objects.filter(
+        entry__funding_year_id__in=year_ids,
+        entry__kind=LedgerEntry.Kind.ALLOCATION,
+        account__funding_year_id__in=year_ids,
+        account__kind=Account.Kind.POOL,
+    ).order_by()
+    for fy, school, total in tuples(
+        pool_lines.values_list("entry__funding_year_id", "entry__school_id").annotate(total=Sum("amount"))
+    ):
+        total = Decimal(total).quantize(FEN)
+        pools[fy] += total
+        if school is not None:
+            shares[fy][school] = total
+    return pools, shares

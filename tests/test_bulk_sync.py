@@ -1,7 +1,6 @@
-"""alliance.bulk.sync_rows on PostgreSQL: a model's rows within a scope become exactly the rows
+"""pgtools.bulk.sync_rows on PostgreSQL: a model's rows within a scope become exactly the rows
 given (new ones inserted, changed ones updated, unchanged ones left alone, the scope's other
-rows deleted), through COPY, whatever the text; and the portable path (bulk_create, used on
-SQLite) leaves the same rows.
+rows deleted), through COPY, whatever the text.
 
 The rows are DeclineWarning and SchoolResult rows of three periods of county X: the two term
 periods are the scope of each sync, the year period is another scope value whose rows must
@@ -17,10 +16,10 @@ from decimal import Decimal as D
 import pytest
 from django.db import connection, transaction
 
-from alliance.bulk import _sync_portable, sync_rows
 from evaluation import services
 from evaluation.models import DeclineWarning, SchoolResult
 from evaluation.services import SCHOOL_RESULT_FIELDS
+from pgtools.bulk import sync_rows
 
 from .factories import TermFactory
 
@@ -86,15 +85,12 @@ def result(period, school, rubric, *, total="80.00", grade="good", rubric_hash="
     }
 
 
-def sync(model, rows, scope, *, portable=False, digest=None):
+def sync(model, rows, scope, *, digest=None):
     """One sync of ``model``'s rows within the periods ``scope``, in its own savepoint."""
     update = WARNING_FIELDS if model is DeclineWarning else RESULT_FIELDS
     within = ("period_id", [p.pk for p in scope])
     with transaction.atomic():
-        if portable:
-            _sync_portable(model, rows, keys=KEYS, update=update, scope=within, digest=digest)
-        else:
-            sync_rows(model, rows, keys=KEYS, update=update, within=within, digest=digest)
+        sync_rows(model, rows, keys=KEYS, update=update, within=within, digest=digest)
 
 
 @pytest.fixture(params=[None, "row_digest"], ids=["compared-in-postgresql", "by-digest"])
@@ -213,71 +209,6 @@ def test_text_with_copy_specials_quotes_and_chinese_round_trips(periods, simple_
     sync(SchoolResult, [{**rows[0], "trace": {**trace, "note": NASTY + "\n"}}, rows[1]], [t1], digest=digest)
     assert SchoolResult.objects.get(pk=lead).trace["note"] == NASTY + "\n"
     assert xmin(SchoolResult, lead) != version
-
-
-@pytest.fixture
-def results(periods, simple_rubric, eval_schools, warnings):
-    """School results next to the warnings: t1 lead and A, t2 B, year lead."""
-    s = eval_schools
-    rows = [
-        result(periods["t1"], s["lead"], simple_rubric, total="80.00"),
-        result(periods["t1"], s["a"], simple_rubric, total="60.00", grade="pass"),
-        result(periods["t2"], s["b"], simple_rubric, total="40.00", grade="fail"),
-        result(periods["year"], s["lead"], simple_rubric, total="70.00", grade="pass"),
-    ]
-    with transaction.atomic():
-        for row in rows:
-            SchoolResult.objects.create(**row)
-
-
-def everything(initial_ids):
-    """Every warning and school result by natural key, with the id of a row that was there
-    before (``initial_ids``) but not of a new one (each path draws its own from the sequence)."""
-    return {
-        model.__name__: {
-            (r["period_id"], r["school_id"]): {
-                **{k: v for k, v in r.items() if k != "id"},
-                "kept_id": r["id"] if r["id"] in initial_ids[model] else None,
-            }
-            for r in model.objects.values()
-        }
-        for model in (DeclineWarning, SchoolResult)
-    }
-
-
-def test_the_portable_path_leaves_the_same_rows_as_postgresql(periods, simple_rubric, eval_schools, results, digest):
-    s, t1, t2 = eval_schools, periods["t1"], periods["t2"]
-    initial_ids = {m: set(m.objects.values_list("pk", flat=True)) for m in (DeclineWarning, SchoolResult)}
-    # given one input of each model: rows kept, changed, new and left out, nasty text included
-    warning_rows = [
-        warning(t1, s["lead"], 1, ["80.00", "70.00"]),
-        warning(t1, s["a"], 2, [NASTY, "55.00"]),
-        warning(t1, s["b"], 1, ["45.00", "30.00"]),
-        warning(t2, s["other_lead"], 1, ["55.00", "50.00"]),
-    ]
-    result_rows = [
-        result(t1, s["lead"], simple_rubric, total="80.00"),
-        result(t1, s["b"], simple_rubric, total="45.00", rubric_hash=NASTY, trace={"note": NASTY, "n": [1, "2"]}),
-        result(t2, s["b"], simple_rubric, total="41.00", grade="fail", trace={"format": 2, "grade": "fail"}),
-    ]
-
-    def outcome(portable):
-        with transaction.atomic():
-            sync(DeclineWarning, warning_rows, [t1, t2], portable=portable)
-            sync(SchoolResult, result_rows, [t1, t2], portable=portable, digest=digest)
-            rows = everything(initial_ids)
-            transaction.set_rollback(True)
-        return rows
-
-    # when each path syncs the same input from the same rows
-    on_postgresql = outcome(portable=False)
-    portable = outcome(portable=True)
-    # then they leave the same rows (a check that the paths did something: the input's rows)
-    assert portable == on_postgresql
-    assert len(on_postgresql["DeclineWarning"]) == 4 + 2  # the input and the year period's
-    assert on_postgresql["SchoolResult"][(t1.pk, s["b"].pk)]["rubric_hash"] == NASTY
-    assert on_postgresql["SchoolResult"][(t2.pk, s["b"].pk)]["final_score"] == D("41.00")
-    assert (t1.pk, s["a"].pk) not in on_postgresql["SchoolResult"]
 
 
 def test_traces_are_stored_as_the_text_written(periods, simple_rubric, eval_schools):

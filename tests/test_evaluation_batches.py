@@ -27,6 +27,7 @@ from alliance.access import Role
 from alliance.models import School
 from evaluation import metrics, services, trace
 from evaluation.models import AllianceResult, DeclineWarning, EvaluationRun, Indicator, SchoolResult
+from evaluation.services import nightly
 from funding import services as funding
 from funding.models import Category, PlanLine
 
@@ -172,18 +173,18 @@ def run_in_batches(monkeypatch, settings, limit, *, readers=0, parallel=False):
     for model in (SchoolResult, AllianceResult, DeclineWarning):
         model.objects.all().delete()
     batches = []
-    read = services.read_batch
+    read = nightly.read_batch
 
     def spy(periods, rubrics, snapshot):
         assert (snapshot.id is not None) == parallel
         batches.append(sorted({p.county.code for p in periods}))
         return read(periods, rubrics, snapshot)
 
-    monkeypatch.setattr(services, "read_batch", spy)
+    monkeypatch.setattr(nightly, "read_batch", spy)
     settings.EVALUATION_BATCH_SCHOOLS = limit
     settings.EVALUATION_READ_CONNECTIONS = readers
     run = services.evaluation_run()
-    monkeypatch.setattr(services, "read_batch", read)
+    monkeypatch.setattr(nightly, "read_batch", read)
     assert run.status == "succeeded"
     return stored_rows(), batches
 

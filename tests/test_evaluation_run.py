@@ -162,7 +162,7 @@ def test_a_request_that_rolls_back_queues_no_job(scored, bureau_staff, django_ca
 def failing_metric():
     @metrics.metric("test_fails_midway", "fails")
     def fails(period):
-        # the batch is computed without the cyclic garbage collector (services._without_cycle_collection)
+        # the batch is computed without the cyclic garbage collector (services.nightly._without_cycle_collection)
         assert not gc.isenabled()
         raise RuntimeError("disk on fire")
 

@@ -1,4 +1,4 @@
-"""alliance.querysets: ``AnyOf`` (a filter on thousands of ids) and ``tuples`` (rows fetched at
+"""pgtools.querysets: ``AnyOf`` (a filter on thousands of ids) and ``tuples`` (rows fetched at
 once, straight from the driver on PostgreSQL) give what the ordinary ORM gives."""
 
 import datetime as dt
@@ -9,8 +9,8 @@ from django.db.models import Avg, BigIntegerField, Count, DecimalField, Duration
 from django.db.models.functions import Cast
 
 from alliance.models import School
-from alliance.querysets import AnyOf, tuples
 from evaluation.models import Rubric
+from pgtools.querysets import AnyOf, tuples
 
 from .factories import SchoolFactory
 

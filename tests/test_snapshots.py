@@ -1,4 +1,4 @@
-"""Reading in parallel from one snapshot (``alliance.snapshots.Readers``).
+"""Reading in parallel from one snapshot (``pgtools.snapshots.Readers``).
 
 The parallel cases commit their data (``transaction=True``): the readers' connections are
 other sessions of the test database, and see only what is committed. Inside a transaction
@@ -15,7 +15,7 @@ from django.db import connection, connections, transaction
 from django.db.utils import InternalError
 
 from alliance.models import County
-from alliance.snapshots import Readers
+from pgtools.snapshots import Readers
 
 from .factories import CountyFactory
 

@@ -15,10 +15,10 @@ COMMITTED`` does not give: there each statement sees the data as of its own star
         ...
         later.result()
 
-Parallel reading needs PostgreSQL and a calling connection that holds no transaction: other
-connections cannot see a transaction's uncommitted writes. Otherwise (SQLite, inside
-``atomic``, a test's transaction, ``Readers(0)``) ``snapshot()`` reads one after another on the
-caller's connection (in one ``REPEATABLE READ`` transaction where it can open one) and
+Parallel reading needs a calling connection that holds no transaction: other connections
+cannot see a transaction's uncommitted writes. Otherwise (inside ``atomic``, a test's
+transaction, ``Readers(0)``) ``snapshot()`` reads one after another on the caller's
+connection (in one ``REPEATABLE READ`` transaction where it can open one) and
 ``ahead`` runs in the caller's thread when its result is asked for. The results are the same
 either way; only the time differs.
 
@@ -44,8 +44,7 @@ REPEATABLE_READ_ONLY = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ON
 
 def can_read_in_parallel(using: str = DEFAULT_DB_ALIAS) -> bool:
     """Whether other connections would see what this thread's connection sees."""
-    conn = connections[using]
-    return conn.vendor == "postgresql" and not conn.in_atomic_block
+    return not connections[using].in_atomic_block
 
 
 class Snapshot:
@@ -124,7 +123,7 @@ class Readers:
         block; the ``Snapshot`` yielded runs reads in it."""
         conn = connections[self.using]
         if not can_read_in_parallel(self.using):
-            yield Snapshot(None, None)  # inside a transaction (or not PostgreSQL): as it stands
+            yield Snapshot(None, None)  # inside a transaction: as it stands
             return
         with transaction.atomic(using=self.using):
             snapshot_id = None

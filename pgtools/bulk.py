@@ -2,11 +2,10 @@
 the given ones — inserts the new, updates only the changed, deletes the rest.
 
 The nightly evaluation writes a result per school of a province; through the ORM that is
-mostly Django preparing and PostgreSQL parsing one huge statement. On PostgreSQL the rows go
+mostly Django preparing and PostgreSQL parsing one huge statement. Here the rows go
 through ``COPY`` into a temporary table and one ``INSERT … ON CONFLICT DO UPDATE … WHERE
 IS DISTINCT FROM``, so a row whose figures did not change is not rewritten (a night with
-no new data writes next to nothing). Elsewhere (SQLite, the demo) ``bulk_create`` with
-``update_conflicts`` does the same. Caller's transaction.
+no new data writes next to nothing). Caller's transaction.
 """
 
 from __future__ import annotations
@@ -14,13 +13,11 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import orjson
 from django.db import connection, models, transaction
-from django.db.models import Q
 
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 _NULL = b"\\N"
@@ -109,7 +106,7 @@ def sync_rows(
     inserted, rows whose ``update`` fields differ are updated, and rows not given are deleted.
 
     ``digest`` names a text field (32 characters) that keeps a digest of each row as written
-    (its key and ``update`` fields). With it, on PostgreSQL, only new rows and rows whose
+    (its key and ``update`` fields). With it, only new rows and rows whose
     digest changed are sent at all (PostgreSQL's parsing of a province's JSON traces costs
     more than computing them), and new rows go straight into the table. The digest stands
     for what this function wrote: a row altered behind its back is corrected the next time
@@ -117,9 +114,7 @@ def sync_rows(
     scope_field, scope_values = within[0], list(within[1])
     if not scope_values:
         return
-    if connection.vendor != "postgresql":
-        _sync_portable(model, rows, keys=keys, update=update, scope=(scope_field, scope_values), digest=digest)
-    elif digest is not None:
+    if digest is not None:
         _sync_postgresql_digest(model, rows, keys=keys, update=update, scope=(scope_field, scope_values), digest=digest)
     else:
         _sync_postgresql(model, rows, keys=keys, update=update, scope=(scope_field, scope_values))
@@ -215,34 +210,3 @@ def _sync_postgresql_digest(model, rows, *, keys, update, scope, digest) -> None
             # Straight into the table: the caller keeps others from writing the scope meanwhile
             # (a row inserted behind its back fails the unique key, and the caller's transaction).
             cursor.copy_expert(f"COPY {table} ({cols}) FROM STDIN", _Lines(iter(new)))
-
-
-def _sync_portable(model, rows, *, keys, update, scope, digest=None) -> None:
-    if rows:
-        if digest is not None:  # the same digest as on PostgreSQL
-            fields = [*keys, *[f for f in update if f not in keys]]
-            rows = [
-                {**row, digest: row_digest(line)}
-                for row, line in zip(rows, _copy_lines(model, fields, rows), strict=True)
-            ]
-            update = [*update, digest]
-        model.objects.bulk_create(
-            [model(**row) for row in rows],
-            update_conflicts=True,
-            unique_fields=[model._meta.get_field(k).name for k in keys],
-            update_fields=[model._meta.get_field(f).name for f in update],
-        )
-    # What is kept, by the scope's value: delete the scope's other rows.
-    scope_field = scope[0]
-    rest = [k for k in keys if k != scope_field]
-    kept: dict[Any, list[tuple]] = defaultdict(list)
-    for row in rows:
-        kept[row[scope_field]].append(tuple(row[k] for k in rest))
-    for value in scope[1]:
-        stale = model.objects.filter(**{scope_field: value})
-        if len(rest) == 1:
-            stale = stale.exclude(**{f"{rest[0]}__in": [k[0] for k in kept.get(value, [])]})
-        else:
-            for k in kept.get(value, []):
-                stale = stale.exclude(Q(**dict(zip(rest, k, strict=True))))
-        stale.delete()

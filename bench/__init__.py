@@ -1,0 +1,1 @@
+"""The benchmarks (``make bench``: bench/evaluate.py). See bench/README.md."""

@@ -1,0 +1,68 @@
+"""Every write of the evaluation app: rubrics, values, the evaluation run, appeals and
+publishing. Keyword-only, inside ``transaction.atomic``; bad input raises a ValidationError
+with a message for the user and writes nothing.
+
+A module per job: ``errors`` (the error codes), ``permissions`` (who may), ``default_rubric``,
+``rubrics``, ``values`` (periods and indicator values), ``results`` (writing outcomes),
+``nightly`` (the evaluation run), ``preview`` (the what-if preview) and ``publishing``
+(proposal, appeals, approval, corrections). Callers use the names below
+(``from evaluation import services; services.rubric_create(...)``).
+"""
+
+from ..compute import current_rubric
+from .default_rubric import default_rubric_structure
+from .errors import EvaluationError
+from .nightly import ADVISORY_LOCK_KEY, RunRefused, evaluation_queue, evaluation_run
+from .preview import awards_preview
+from .publishing import (
+    appeal_accept,
+    appeal_file,
+    appeal_reject,
+    correction_approve,
+    correction_propose,
+    correction_reject,
+    publication_approve,
+    publication_propose,
+)
+from .results import SCHOOL_RESULT_FIELDS, outcome_write, outcomes_write
+from .rubrics import (
+    RUBRIC_SETTINGS,
+    rubric_copy,
+    rubric_create,
+    rubric_create_default,
+    rubric_rehash,
+    rubric_revise,
+    rubric_update,
+)
+from .values import indicator_value_set, period_create
+
+__all__ = [
+    "ADVISORY_LOCK_KEY",
+    "RUBRIC_SETTINGS",
+    "SCHOOL_RESULT_FIELDS",
+    "EvaluationError",
+    "RunRefused",
+    "appeal_accept",
+    "appeal_file",
+    "appeal_reject",
+    "awards_preview",
+    "correction_approve",
+    "correction_propose",
+    "correction_reject",
+    "current_rubric",
+    "default_rubric_structure",
+    "evaluation_queue",
+    "evaluation_run",
+    "indicator_value_set",
+    "outcome_write",
+    "outcomes_write",
+    "period_create",
+    "publication_approve",
+    "publication_propose",
+    "rubric_copy",
+    "rubric_create",
+    "rubric_create_default",
+    "rubric_rehash",
+    "rubric_revise",
+    "rubric_update",
+]

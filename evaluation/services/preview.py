@@ -1,0 +1,68 @@
+"""The what-if preview: scores and awards under changed β or policy parameters. Saves nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from alliance.models import School
+
+from ..awards import PolicyParams
+from ..compute import compute_period
+from ..models import EvaluationPeriod
+from .errors import EvaluationError, _error
+from .permissions import _require_bureau
+
+
+def awards_preview(
+    *,
+    actor: Any,
+    period: EvaluationPeriod,
+    beta: Decimal | None = None,
+    kind: str | None = None,
+    coefficients: Mapping[str, Any] | None = None,
+    pass_threshold: Decimal | None = None,
+    fill_pool: bool | None = None,
+) -> dict[str, Any]:
+    """Scores and awards under changed β or policy parameters beside the current ones. Saves nothing."""
+    _require_bureau(actor, period.county_id)
+    if beta is not None and not (Decimal(0) <= beta <= Decimal(1)):
+        raise _error(_("β must be between 0 and 1."), EvaluationError.OUT_OF_RANGE, "beta")
+    current = compute_period(period)
+    base = current.awards.policy if current.awards else PolicyParams()
+    policy = base.with_overrides(
+        kind=kind, coefficients=coefficients, pass_threshold=pass_threshold, fill_pool=fill_pool
+    )
+    try:
+        policy.validate()
+    except ValidationError as exc:
+        raise ValidationError({"policy": exc.messages}) from exc
+    new = compute_period(period, beta=beta, policy=policy)
+    names = dict(School.objects.filter(pk__in=list(current.schools)).values_list("pk", "name"))
+    rows = []
+    for s in sorted(current.schools, key=lambda s: (-new.schools[s].final_score, s)):
+        cur, nxt = current.schools[s], new.schools[s]
+        rows.append(
+            {
+                "school": s,
+                "school_name": names.get(s, ""),
+                "current_score": cur.final_score,
+                "new_score": nxt.final_score,
+                "current_grade": cur.grade,
+                "new_grade": nxt.grade,
+                "current_award": cur.award_preview,
+                "new_award": nxt.award_preview,
+            }
+        )
+    return {
+        "beta": str(current.rubric.beta if beta is None else beta),
+        "policy": policy.as_trace(),
+        "pool": str(current.awards.pool) if current.awards else None,
+        "current_remainder": str(current.awards.remainder) if current.awards else None,
+        "new_remainder": str(new.awards.remainder) if new.awards else None,
+        "rows": rows,
+    }

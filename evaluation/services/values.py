@@ -1,0 +1,132 @@
+"""Evaluation periods and the values entered for their indicators (manual and survey
+indicators; computed ones change only through appeals)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from alliance.access import Role, role_of
+from alliance.models import School, SchoolYear, Term
+
+from ..compute import current_rubric
+from ..models import EvaluationPeriod, Indicator, IndicatorValue, Rubric
+from .errors import EvaluationError, _error
+from .permissions import _is_bureau_of, _require_bureau
+
+
+def period_create(
+    *, actor: Any, school_year: SchoolYear, term: Term | None = None, notice_days: int = 7
+) -> EvaluationPeriod:
+    _require_bureau(actor, school_year.county_id)
+    with transaction.atomic():
+        period = EvaluationPeriod(
+            county_id=school_year.county_id,
+            school_year=school_year,
+            kind=EvaluationPeriod.Kind.TERM if term else EvaluationPeriod.Kind.YEAR,
+            term=term,
+            start_date=(term or school_year).start_date,
+            end_date=(term or school_year).end_date,
+            notice_days=notice_days,
+        )
+        period.full_clean()
+        period.save()
+        return period
+
+
+def _check_value(indicator: Indicator, value: Any) -> Decimal:
+    try:
+        value = Decimal(str(value))
+    except ArithmeticError:
+        raise _error(_("Enter a number."), EvaluationError.OUT_OF_RANGE, "value") from None
+    if not value.is_finite() or not (indicator.value_min <= value <= indicator.value_max):
+        raise _error(
+            _("%(indicator)s takes values from %(low)s to %(high)s.")
+            % {
+                "indicator": indicator.name,
+                "low": format(indicator.value_min.normalize(), "f"),
+                "high": format(indicator.value_max.normalize(), "f"),
+            },
+            EvaluationError.OUT_OF_RANGE,
+            "value",
+        )
+    return value
+
+
+def _indicator_of_period(period: EvaluationPeriod, indicator: Indicator) -> Rubric:
+    rubric = current_rubric(period.county_id, period.school_year_id)
+    if rubric is None or not Indicator.objects.filter(pk=indicator.pk, dimension__rubric=rubric).exists():
+        raise _error(
+            _("This indicator is not part of the current rubric of %(period)s.") % {"period": period},
+            EvaluationError.NOT_IN_RUBRIC,
+            "indicator",
+        )
+    return rubric
+
+
+def _require_period_open(period: EvaluationPeriod) -> None:
+    if period.status == EvaluationPeriod.Status.PUBLISHED:
+        raise _error(
+            _("%(period)s is published; its values can no longer change.") % {"period": period},
+            EvaluationError.PERIOD_PUBLISHED,
+        )
+    if period.status != EvaluationPeriod.Status.OPEN:
+        raise _error(
+            _("%(period)s is under public notice; values change only through appeals.") % {"period": period},
+            EvaluationError.PERIOD_NOT_OPEN,
+        )
+
+
+def indicator_value_set(
+    *,
+    actor: Any,
+    period: EvaluationPeriod,
+    indicator: Indicator,
+    school: School,
+    value: Any,
+    comment: str = "",
+    evidence: Any = None,
+) -> IndicatorValue:
+    """Enter (or change) a manual or survey value. Assessors only for their assigned schools;
+    bureau staff for any school of the county. Locks the rubric."""
+    with transaction.atomic():
+        period = EvaluationPeriod.objects.select_for_update().get(pk=period.pk)
+        role = role_of(actor)
+        if not _is_bureau_of(actor, period.county_id):
+            if role != Role.ASSESSOR or actor.county_id != period.county_id:
+                raise PermissionDenied(_("Only assessors and bureau staff enter indicator values."))
+            if not actor.assessed_schools.filter(pk=school.pk).exists():
+                raise _error(
+                    _("%(school)s is not among the schools assigned to you.") % {"school": school},
+                    EvaluationError.NOT_ASSESSOR_OF_SCHOOL,
+                    "school",
+                )
+        if school.county_id != period.county_id:
+            raise _error(_("The school belongs to another county."), EvaluationError.NOT_ASSESSOR_OF_SCHOOL, "school")
+        _require_period_open(period)
+        rubric = _indicator_of_period(period, indicator)
+        if indicator.method == Indicator.Method.COMPUTED:
+            raise _error(
+                _("%(indicator)s is computed from logged data; correct it through an appeal.")
+                % {"indicator": indicator.name},
+                EvaluationError.NOT_IN_RUBRIC,
+                "indicator",
+            )
+        value = _check_value(indicator, value)
+        row, _created = IndicatorValue.objects.update_or_create(
+            period=period,
+            indicator=indicator,
+            school=school,
+            defaults={
+                "value": value,
+                "comment": comment,
+                "entered_by": actor,
+                **({"evidence": evidence} if evidence else {}),
+            },
+        )
+        Rubric.objects.filter(pk=rubric.pk, locked=False).update(locked=True)
+        return row
