@@ -398,5 +398,5 @@ class User(AbstractUser):
 
     def clean(self) -> None:
         super().clean()
-        if self.school_id and self.county_id and self.school.county_id != self.county_id:
+        if self.school_id and self.county_id and self.school.county_id != self.county_id:  # type: ignore[union-attr]
             raise ValidationError({"school": _("The school belongs to another county.")})

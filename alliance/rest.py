@@ -6,7 +6,7 @@ The permission class lives in ``alliance.permissions`` (DRF's settings import it
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, models
@@ -18,6 +18,9 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from . import access
 from .access import Role
+
+if TYPE_CHECKING:
+    from .querysets import ScopedQuerySet
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +77,7 @@ class ScopedModelSerializer(serializers.ModelSerializer):
             return fields
         meta = self.Meta
         for name, field in fields.items():
-            target = getattr(field, "child_relation", field)
+            target: Any = getattr(field, "child_relation", field)
             qs = getattr(target, "queryset", None)
             if qs is None or field.read_only or not hasattr(qs.model, "scope"):
                 continue
@@ -88,7 +91,7 @@ class ScopedModelSerializer(serializers.ModelSerializer):
         return fields
 
     @staticmethod
-    def _writable(qs: models.QuerySet, user: Any) -> models.QuerySet:
+    def _writable(qs: ScopedQuerySet, user: Any) -> models.QuerySet:
         if qs.model._meta.label == "alliance.School":
             return qs.filter(pk__in=access.writable_schools(user).values("pk"))
         return qs.changeable_by(user)
@@ -108,7 +111,7 @@ class ScopedModelSerializer(serializers.ModelSerializer):
 
     def validate(self, attrs: dict) -> dict:
         attrs = super().validate(attrs)
-        model = self.Meta.model
+        model: type[models.Model] = self.Meta.model
         many = {f.name for f in model._meta.many_to_many}
         # Like a ModelForm: fields the client never edits are derived, not validated here.
         derived = {f.name for f in model._meta.concrete_fields if not f.editable}

@@ -84,13 +84,13 @@ class ScopedInlineMixin(ScopedFieldsMixin):
         return obj is None or access.can_change(request.user, obj)
 
     def has_add_permission(self, request, obj=None) -> bool:
-        return super().has_add_permission(request, obj) and self._parent_changeable(request, obj)
+        return super().has_add_permission(request, obj) and self._parent_changeable(request, obj)  # type: ignore[misc]
 
     def has_change_permission(self, request, obj=None) -> bool:
-        return super().has_change_permission(request, obj) and self._parent_changeable(request, obj)
+        return super().has_change_permission(request, obj) and self._parent_changeable(request, obj)  # type: ignore[misc]
 
     def has_delete_permission(self, request, obj=None) -> bool:
-        return super().has_delete_permission(request, obj) and self._parent_changeable(request, obj)
+        return super().has_delete_permission(request, obj) and self._parent_changeable(request, obj)  # type: ignore[misc]
 
 
 class ScopedTabularInline(ScopedInlineMixin, admin.TabularInline):

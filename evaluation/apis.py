@@ -65,7 +65,7 @@ def _valid(serializer_class: type, request: Request) -> dict[str, Any]:
 
 
 def _visible(model: type, user: Any, pk: Any):
-    return get_object_or_404(model.objects.visible_to(user), pk=pk)
+    return get_object_or_404(model.objects.visible_to(user), pk=pk)  # type: ignore[attr-defined]
 
 
 def _structure(data: dict) -> list[dict] | None:
@@ -87,7 +87,7 @@ class RubricApi(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelM
 
     def create(self, request: Request) -> Response:
         data = _valid(RubricWriteSerializer, request)
-        year = _visible(SchoolYear, request.user, request.data.get("school_year"))
+        year = _visible(SchoolYear, request.user, request.data.get("school_year"))  # type: ignore[union-attr]
         structure = _structure(data)
         settings = {k: v for k, v in data.items() if k != "dimensions"}
         rubric = services.rubric_create(
@@ -265,7 +265,7 @@ class EvaluationRunApi(ScopedReadOnlyViewSet):
     @action(detail=False, methods=["post"])
     def start(self, request: Request) -> Response:
         data = _valid(RunStartSerializer, request)
-        services.evaluation_queue(actor=request.user, county=request.user.county, start_year=data.get("start_year"))
+        services.evaluation_queue(actor=request.user, county=request.user.county, start_year=data.get("start_year"))  # type: ignore[union-attr]
         return Response({"queued": True}, status=status.HTTP_202_ACCEPTED)
 
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import Q
 
@@ -13,7 +13,7 @@ class SchoolResultQuerySet(ScopedQuerySet):
     before that they are the bureau's working figures."""
 
     def visible_to(self, user: Any) -> SchoolResultQuerySet:
-        qs = access.visible(self, user)
+        qs = cast(SchoolResultQuerySet, access.visible(self, user))
         role = access.role_of(user)
         if user.is_superuser or role in access.COUNTY_READERS:
             return qs

@@ -33,7 +33,7 @@ if REDIS_URL and _xdist_worker.startswith("gw"):
     if not _db.isdigit():
         _base, _db = REDIS_URL.rstrip("/"), "0"
     REDIS_URL = f"{_base}/{(int(_db) + 1 + int(_xdist_worker[2:])) % 16}"
-    if CELERY_BROKER_URL == _configured:
+    if _configured == CELERY_BROKER_URL:
         CELERY_BROKER_URL = REDIS_URL
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 
