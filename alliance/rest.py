@@ -20,6 +20,7 @@ from . import access
 from .access import Role
 
 if TYPE_CHECKING:
+    from .models import AnyUser
     from .querysets import ScopedQuerySet
 
 logger = logging.getLogger(__name__)
@@ -91,7 +92,7 @@ class ScopedModelSerializer(serializers.ModelSerializer):
         return fields
 
     @staticmethod
-    def _writable(qs: ScopedQuerySet, user: Any) -> models.QuerySet:
+    def _writable(qs: ScopedQuerySet, user: AnyUser) -> models.QuerySet:
         if qs.model._meta.label == "alliance.School":
             return qs.filter(pk__in=access.writable_schools(user).values("pk"))
         return qs.changeable_by(user)
