@@ -32,6 +32,16 @@ pick_bindir() {
   fi
 }
 
+# As root, pg_owner_setup runs the cluster as postgres; a cluster that a normal user created
+# (make demo without root, then with it) runs as that user instead.
+own_cluster() {
+  if [ "$(id -u)" -eq 0 ] && [ -d "$DATA" ] && [ "$(stat -c %U "$DATA")" != postgres ]; then
+    PG_RUNAS=(runuser -u "$(stat -c %U "$DATA")" --)
+  else
+    pg_owner_setup "$DIR"
+  fi
+}
+
 running() { [ -f "$DATA/postmaster.pid" ] && "${PG_RUNAS[@]}" "$PGBIN/pg_ctl" -D "$DATA" status >/dev/null 2>&1; }
 
 port_taken() { python3 -c 'import socket, sys; s = socket.socket(); sys.exit(s.connect_ex(("127.0.0.1", int(sys.argv[1]))) != 0)' "$1"; }
@@ -41,7 +51,7 @@ start() {
   if [ -e "$DIR" ] && [ "$(id -u)" -ne 0 ] && [ ! -O "$DIR" ]; then
     die "$DIR belongs to another user; choose another folder with PORTAL_DEMO_PGDATA (make demo DEMO_PGDATA=...)"
   fi
-  pg_owner_setup "$DIR"
+  own_cluster
   log "demo database folder: $DIR (kept between runs; make demo-clean removes it)"
   if [ ! -f "$DATA/PG_VERSION" ]; then
     log "creating a new PostgreSQL cluster ($PGBIN) in $DATA"
@@ -62,7 +72,7 @@ start() {
 stop() {
   [ -f "$DATA/PG_VERSION" ] || return 0
   pick_bindir
-  pg_owner_setup "$DIR"
+  own_cluster
   if running; then
     log "stopping PostgreSQL (the data stays in $DIR)"
     pg_stop "$DATA" fast
@@ -86,7 +96,7 @@ case "${1:-}" in
   status)
     if [ -f "$DATA/PG_VERSION" ]; then
       pick_bindir
-      pg_owner_setup "$DIR"
+      own_cluster
       if running; then echo "running on 127.0.0.1:$PORT, data in $DIR"; else echo "stopped, data in $DIR"; exit 3; fi
     else
       echo "no demo database in $DIR"
