@@ -4,15 +4,18 @@ rows the API would."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
 from django.http import Http404
 
 from . import access
 
+if TYPE_CHECKING:
+    from .models import User
 
-def _restrict(db_field: Any, qs: Any, user: Any, write_scoped: tuple[str, ...], county_scoped: tuple[str, ...]):
+
+def _restrict(db_field: Any, qs: Any, user: User, write_scoped: tuple[str, ...], county_scoped: tuple[str, ...]):
     if not hasattr(qs.model, "scope"):
         return qs
     if user.is_superuser:

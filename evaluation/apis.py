@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.routers import BaseRouter
 
 from alliance.access import Role
-from alliance.models import School, SchoolYear, Term
+from alliance.models import AnyUser, School, SchoolYear, Term
 from alliance.rest import ScopedModelViewSet, ScopedReadOnlyViewSet, ScopedViewSetMixin
 
 from . import services
@@ -64,7 +64,7 @@ def _valid(serializer_class: type, request: Request) -> dict[str, Any]:
     return s.validated_data
 
 
-def _visible(model: type, user: Any, pk: Any):
+def _visible(model: type, user: AnyUser, pk: Any):
     return get_object_or_404(model.objects.visible_to(user), pk=pk)  # type: ignore[attr-defined]
 
 
