@@ -3,8 +3,15 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8000
+# The demo's PostgreSQL cluster (scripts/demo-db.sh): kept in this folder between runs, on this
+# loopback port (5433 is the portal's default DATABASE_URL).
+DEMO_PGDATA ?= /var/tmp/portal-demo-pg
+DEMO_PGPORT ?= 5433
+DEMO_DB := PORTAL_DEMO_PGDATA=$(DEMO_PGDATA) PORTAL_DEMO_PGPORT=$(DEMO_PGPORT) scripts/demo-db.sh
+# pytest-xdist workers for `make test` (each gets its own test database and Redis database).
+TEST_WORKERS ?= 2
 
-.PHONY: setup setup-dev demo test test-inside lint bench messages clean
+.PHONY: setup setup-dev demo demo-inside demo-stop demo-clean test test-inside lint typecheck bench messages clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,16 +29,28 @@ setup: $(VENV)/.runtime
 
 setup-dev: $(VENV)/.dev
 
-## demo: install, migrate, load the demo county and serve it on 127.0.0.1:$(PORT) (SQLite, in-process Celery)
+## demo: install, start the demo PostgreSQL (kept in $(DEMO_PGDATA)), migrate, load the demo county,
+## serve it on 127.0.0.1:$(PORT); the cluster stops with the server (Celery in-process unless REDIS_URL)
 demo: setup
-	DEBUG=true $(PY) manage.py migrate --no-input
-	DEBUG=true $(PY) manage.py load_demo
+	DEBUG=true $(DEMO_DB) run $(MAKE) --no-print-directory demo-inside
+
+demo-inside:
+	$(PY) manage.py migrate --no-input
+	$(PY) manage.py load_demo
 	@echo
 	@echo "  Portal (admin):  http://127.0.0.1:$(PORT)/"
 	@echo "  API docs:        http://127.0.0.1:$(PORT)/api/docs/"
-	@DEBUG=true $(PY) manage.py load_demo --logins
+	@$(PY) manage.py load_demo --logins
 	@echo
-	DEBUG=true $(PY) manage.py runserver 127.0.0.1:$(PORT)
+	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+## demo-stop: stop the demo PostgreSQL if a killed `make demo` left it running (the data stays)
+demo-stop:
+	$(DEMO_DB) stop
+
+## demo-clean: stop the demo PostgreSQL and delete its folder; the next `make demo` starts afresh
+demo-clean:
+	$(DEMO_DB) clean
 
 ## test: start a throwaway PostgreSQL and Redis on loopback and run every test against them
 test: setup-dev
@@ -39,11 +58,18 @@ test: setup-dev
 
 test-inside:
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py makemigrations --check --dry-run
-	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) -m pytest $(PYTEST_ARGS)
+	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
+## lint: ruff check and ruff format --check
 lint: setup-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+## typecheck: mypy with the django-stubs and djangorestframework-stubs plugins (config in pyproject.toml)
+# mypy only imports the test settings (no database is opened): CI's guard, which wants the test
+# run's PostgreSQL and Redis, is off for it.
+typecheck: setup-dev
+	CI=false $(VENV)/bin/mypy
 
 ## bench: the evaluation benchmark on a throwaway PostgreSQL (bench/evaluate.py)
 bench: setup-dev
@@ -54,4 +80,4 @@ messages: setup-dev
 	$(PY) manage.py compilemessages --ignore=.venv
 
 clean:
-	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache
+	rm -rf $(VENV) staticfiles .pytest_cache .mypy_cache

@@ -128,7 +128,7 @@ class UserAdmin(BaseUserAdmin):
     list_filter = ["is_active", "groups", "county"]
     list_select_related = ["county", "school"]
     autocomplete_fields = ["school", "assessed_schools"]
-    fieldsets = (*BaseUserAdmin.fieldsets, (_("Portal"), {"fields": ("county", "school", "assessed_schools")}))
+    fieldsets = (*BaseUserAdmin.fieldsets, (_("Portal"), {"fields": ("county", "school", "assessed_schools")}))  # type: ignore[misc]
 
     def get_queryset(self, request):
         return access.visible_users(super().get_queryset(request).prefetch_related("groups"), request.user)

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractUser
+from typing import TypeAlias
+
+from django.contrib.auth.models import AbstractUser, AnonymousUser
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -392,5 +394,10 @@ class User(AbstractUser):
 
     def clean(self) -> None:
         super().clean()
-        if self.school_id and self.county_id and self.school.county_id != self.county_id:
+        if self.school_id and self.county_id and self.school.county_id != self.county_id:  # type: ignore[union-attr]
             raise ValidationError({"school": _("The school belongs to another county.")})
+
+
+# For type annotations. Services that write take a logged-in ``User`` (``actor: User``); reads
+# that may also serve a request nobody logged in to (the API schema, the login page) take either.
+AnyUser: TypeAlias = User | AnonymousUser

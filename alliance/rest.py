@@ -6,7 +6,7 @@ The permission class lives in ``alliance.permissions`` (DRF's settings import it
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, models
@@ -18,6 +18,9 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from . import access
 from .access import Role
+
+if TYPE_CHECKING:
+    pass
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +77,7 @@ class ScopedModelSerializer(serializers.ModelSerializer):
             return fields
         meta = self.Meta
         for name, field in fields.items():
-            target = getattr(field, "child_relation", field)
+            target: Any = getattr(field, "child_relation", field)
             qs = getattr(target, "queryset", None)
             if qs is None or field.read_only:
                 continue
@@ -102,7 +105,7 @@ class ScopedModelSerializer(serializers.ModelSerializer):
 
     def validate(self, attrs: dict) -> dict:
         attrs = super().validate(attrs)
-        model = self.Meta.model
+        model: type[models.Model] = self.Meta.model
         many = {f.name for f in model._meta.many_to_many}
         # Like a ModelForm: fields the client never edits are derived, not validated here.
         derived = {f.name for f in model._meta.concrete_fields if not f.editable}

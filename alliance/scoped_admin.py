@@ -4,15 +4,18 @@ rows the API would."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
 from django.http import Http404
 
 from . import access
 
+if TYPE_CHECKING:
+    from .models import User
 
-def _restrict(db_field: Any, qs: Any, user: Any, write_scoped: tuple[str, ...], county_scoped: tuple[str, ...]):
+
+def _restrict(db_field: Any, qs: Any, user: User, write_scoped: tuple[str, ...], county_scoped: tuple[str, ...]):
     kind = "write" if db_field.name in write_scoped else "county" if db_field.name in county_scoped else "read"
     return access.narrow_related(qs, user, kind=kind)
 
@@ -80,13 +83,13 @@ class ScopedInlineMixin(ScopedFieldsMixin):
         return obj is None or access.can_change(request.user, obj)
 
     def has_add_permission(self, request, obj=None) -> bool:
-        return super().has_add_permission(request, obj) and self._parent_changeable(request, obj)
+        return super().has_add_permission(request, obj) and self._parent_changeable(request, obj)  # type: ignore[misc]
 
     def has_change_permission(self, request, obj=None) -> bool:
-        return super().has_change_permission(request, obj) and self._parent_changeable(request, obj)
+        return super().has_change_permission(request, obj) and self._parent_changeable(request, obj)  # type: ignore[misc]
 
     def has_delete_permission(self, request, obj=None) -> bool:
-        return super().has_delete_permission(request, obj) and self._parent_changeable(request, obj)
+        return super().has_delete_permission(request, obj) and self._parent_changeable(request, obj)  # type: ignore[misc]
 
 
 class ScopedTabularInline(ScopedInlineMixin, admin.TabularInline):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
@@ -70,7 +70,10 @@ def validate(row: models.Model) -> None:
     row.clean()
 
 
-def ensure(ctx: Context, model: type[models.Model], lookup: dict, defaults: dict | None = None) -> models.Model:
+M = TypeVar("M", bound=models.Model)
+
+
+def ensure(ctx: Context, model: type[M], lookup: dict, defaults: dict | None = None) -> M:
     """Find a row by its natural key or create it after validation."""
     row = model._default_manager.filter(**lookup).first()
     if row is not None:
@@ -82,7 +85,7 @@ def ensure(ctx: Context, model: type[models.Model], lookup: dict, defaults: dict
     return row
 
 
-def add_new(ctx: Context, model: type[models.Model], rows: list[models.Model]) -> list[models.Model]:
+def add_new(ctx: Context, model: type[M], rows: list[M]) -> list[M]:
     """Validate and insert in one statement the rows the caller found missing."""
     for row in rows:
         validate(row)

@@ -335,7 +335,7 @@ class ResultAdminMixin:
 
 
 @admin.register(SchoolResult)
-class SchoolResultAdmin(ResultAdminMixin, ScopedAdmin):
+class SchoolResultAdmin(ResultAdminMixin, ScopedAdmin):  # type: ignore[misc]
     list_display = ["school", "period", "own_total", "final_score", "grade", "award_preview", "award", "rubric_version"]
     list_filter = ["period", "grade"]
     list_select_related = ["school", "period__term", "period__school_year"]
@@ -345,7 +345,7 @@ class SchoolResultAdmin(ResultAdminMixin, ScopedAdmin):
 
 
 @admin.register(AllianceResult)
-class AllianceResultAdmin(ResultAdminMixin, ScopedAdmin):
+class AllianceResultAdmin(ResultAdminMixin, ScopedAdmin):  # type: ignore[misc]
     list_display = ["alliance", "period", "score", "grade", "rubric_version"]
     list_filter = ["period", "grade"]
     list_select_related = ["alliance", "period__term", "period__school_year"]
@@ -357,7 +357,7 @@ class DeclineWarningAdmin(ResultAdminMixin, ScopedAdmin):
     list_display = ["school", "period", "falls", "scores"]
     list_filter = ["period"]
     list_select_related = ["school", "period__term", "period__school_year"]
-    readonly_fields = []
+    readonly_fields = []  # type: ignore[misc]
 
 
 @admin.register(EvaluationRun)

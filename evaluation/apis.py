@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.routers import BaseRouter
 
 from alliance import access
-from alliance.models import School, SchoolYear, Term
+from alliance.models import AnyUser, School, SchoolYear, Term
 from alliance.rest import ScopedModelViewSet, ScopedReadOnlyViewSet, ScopedViewSetMixin
 
 from . import services
@@ -64,8 +64,8 @@ def _valid(serializer_class: type, request: Request) -> dict[str, Any]:
     return s.validated_data
 
 
-def _visible(model: type, user: Any, pk: Any):
-    return get_object_or_404(model.objects.visible_to(user), pk=pk)
+def _visible(model: type, user: AnyUser, pk: Any):
+    return get_object_or_404(model.objects.visible_to(user), pk=pk)  # type: ignore[attr-defined]
 
 
 def _structure(data: dict) -> list[dict] | None:
@@ -87,7 +87,7 @@ class RubricApi(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelM
 
     def create(self, request: Request) -> Response:
         data = _valid(RubricWriteSerializer, request)
-        year = _visible(SchoolYear, request.user, request.data.get("school_year"))
+        year = _visible(SchoolYear, request.user, request.data.get("school_year"))  # type: ignore[union-attr]
         structure = _structure(data)
         settings = {k: v for k, v in data.items() if k != "dimensions"}
         rubric = services.rubric_create(
@@ -265,7 +265,7 @@ class EvaluationRunApi(ScopedReadOnlyViewSet):
     @action(detail=False, methods=["post"])
     def start(self, request: Request) -> Response:
         data = _valid(RunStartSerializer, request)
-        services.evaluation_queue(actor=request.user, county=request.user.county, start_year=data.get("start_year"))
+        services.evaluation_queue(actor=request.user, county=request.user.county, start_year=data.get("start_year"))  # type: ignore[union-attr]
         return Response({"queued": True}, status=status.HTTP_202_ACCEPTED)
 
 

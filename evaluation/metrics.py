@@ -238,7 +238,7 @@ def _activities_by_kind_and_school(window: Window, kinds: list[str]) -> dict[str
     organiser counts it once more only when it is not among the schools involved."""
     involved_in = Activity.schools.through.objects
     involved = tuples(
-        involved_in.filter(window.any_of("school_id"), activity__date__range=window.dates, activity__kind__in=kinds)
+        involved_in.filter(window.any_of("school_id"), activity__date__range=window.dates, activity__kind__in=kinds)  # type: ignore[misc]
         .values("activity__kind", "school_id")
         .annotate(n=Count("activity_id"))
         .order_by()
@@ -264,7 +264,7 @@ def _activities_by_kind_and_school(window: Window, kinds: list[str]) -> dict[str
 def _register_activity_metrics() -> None:
     for kind, label in ACTIVITY_KINDS.items():
         metric(f"activities_{kind}", label, unit=_("activities"), shares="activities")(
-            lambda window, kind=kind: _activities_by_school(window, kind)
+            lambda window, kind=kind: _activities_by_school(window, kind)  # type: ignore[misc]
         )
 
 

@@ -4,6 +4,7 @@ publications of the evaluation (评价) and its differential awards (差额奖�
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -20,8 +21,8 @@ from alliance.querysets import ScopedQuerySet
 from .fields import JSONTextField
 from .querysets import EvaluationRunQuerySet, SchoolResultQuerySet
 
-SCORE = {"max_digits": 6, "decimal_places": 2}
-MONEY = {"max_digits": 14, "decimal_places": 2}
+SCORE: dict[str, Any] = {"max_digits": 6, "decimal_places": 2}
+MONEY: dict[str, Any] = {"max_digits": 14, "decimal_places": 2}
 
 
 class Grade(models.TextChoices):
@@ -271,7 +272,7 @@ class EvaluationPeriod(models.Model):
             errors["term"] = [_("A term period names its term.")]
         if self.kind == self.Kind.YEAR and self.term_id:
             errors["term"] = [_("A school-year period does not name a term.")]
-        if self.term_id and self.school_year_id and self.term.school_year_id != self.school_year_id:
+        if self.term_id and self.school_year_id and self.term.school_year_id != self.school_year_id:  # type: ignore[union-attr]
             errors["term"] = [_("The term belongs to another school year.")]
         if self.school_year_id and self.county_id and self.school_year.county_id != self.county_id:
             errors["school_year"] = [_("The school year belongs to another county.")]

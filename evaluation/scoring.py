@@ -120,7 +120,7 @@ def rank_points(values: Mapping[Any, Decimal], max_points: Decimal, direction: s
     if n == 1:
         return {k: q2(max_points) for k in values}
     ordered = sorted(values.values(), reverse=(direction != "lower"))
-    first_rank = {}
+    first_rank: dict[Decimal, int] = {}
     for i, v in enumerate(ordered):
         first_rank.setdefault(v, i)
     return {k: q2(max_points * Decimal(n - 1 - first_rank[v]) / Decimal(n - 1)) for k, v in values.items()}

@@ -49,8 +49,8 @@ class IndicatorSpecSerializer(serializers.Serializer):
     rule = serializers.ChoiceField(choices=Indicator.Rule.choices, default="target")
     rule_params = serializers.JSONField(required=False, default=dict)
     direction = serializers.ChoiceField(choices=Indicator.Direction.choices, default="higher")
-    value_min = serializers.DecimalField(max_digits=14, decimal_places=4, required=False, default=0)
-    value_max = serializers.DecimalField(max_digits=14, decimal_places=4, required=False, default=100)
+    value_min = serializers.DecimalField(max_digits=14, decimal_places=4, required=False, default=0)  # type: ignore[arg-type]
+    value_max = serializers.DecimalField(max_digits=14, decimal_places=4, required=False, default=100)  # type: ignore[arg-type]
 
 
 class DimensionSpecSerializer(serializers.Serializer):

@@ -6,11 +6,19 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from alliance.models import User
+
 from .models import Appeal, SchoolResult
 
 
+class AuthenticatedHttpRequest(HttpRequest):
+    """The request of a view behind ``login_required``: its user is a portal user, never anonymous."""
+
+    user: User
+
+
 @login_required
-def my_result(request: HttpRequest) -> HttpResponse:
+def my_result(request: AuthenticatedHttpRequest) -> HttpResponse:
     results = (
         SchoolResult.objects.visible_to(request.user)
         .filter(school_id=request.user.school_id, period__status__in=("proposed", "published"))

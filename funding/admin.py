@@ -127,13 +127,13 @@ class AccountAdmin(ReadOnlyMixin, ScopedAdmin):
 
     @admin.display(description=_("balance"), ordering="balance")
     def balance(self, obj: Account):
-        return obj.balance
+        return obj.balance  # type: ignore[attr-defined]
 
 
 class LedgerLineInline(ReadOnlyMixin, ScopedTabularInline):
     model = LedgerLine
     fields = ["account", "amount"]
-    readonly_fields = fields
+    readonly_fields = fields  # type: ignore[assignment]
 
     def get_queryset(self, request):
         # Every line of a visible entry, so the entry is seen whole.

@@ -28,7 +28,7 @@ def _rate(spent: Decimal, planned: Decimal) -> Decimal:
     return (spent / planned).quantize(RATE, rounding=ROUND_HALF_UP) if planned else Decimal("0.0000")
 
 
-def _spent_by(funding_year: FundingYear, *keys: str) -> Subquery:
+def _spent_by(funding_year: FundingYear, *keys: str) -> Coalesce:
     """Booked spending of the year matching the outer plan line on ``keys``."""
     match = {f"plan_line__{k}": OuterRef(k) for k in keys}
     spent = (

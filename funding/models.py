@@ -10,6 +10,7 @@ negative; the lines of an entry add up to zero). Every write that books money go
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -33,8 +34,8 @@ from .querysets import (
 )
 from .rounding import FEN
 
-MONEY = {"max_digits": 14, "decimal_places": 2}
-SHARE = {"max_digits": 5, "decimal_places": 4}
+MONEY: dict[str, Any] = {"max_digits": 14, "decimal_places": 2}
+SHARE: dict[str, Any] = {"max_digits": 5, "decimal_places": 4}
 
 
 def fen_places(value: Decimal) -> None:
@@ -181,9 +182,9 @@ class FundingQuota(models.Model):
         if year is not None and self.school_id and self.school.county_id != year.county_id:
             errors.setdefault("school", []).append(_("The school belongs to another county."))
         if year is not None and self.alliance_id:
-            if self.alliance.school_year_id != year.school_year_id:
+            if self.alliance.school_year_id != year.school_year_id:  # type: ignore[union-attr]
                 errors.setdefault("alliance", []).append(_("The alliance belongs to another school year."))
-            elif self.school_id and not self.alliance.memberships.filter(school_id=self.school_id).exists():
+            elif self.school_id and not self.alliance.memberships.filter(school_id=self.school_id).exists():  # type: ignore[union-attr, misc]
                 errors.setdefault("alliance", []).append(_("The school is not a member of this alliance."))
         if errors:
             raise ValidationError(errors)

@@ -37,7 +37,7 @@ def split(total: Decimal, weights: Sequence[Decimal | int | Fraction]) -> list[D
     """
     fen_total = to_fen(total)
     if all(type(w) is int for w in weights):
-        integers = list(weights)  # already whole numbers (the awards' weights)
+        integers = [int(w) for w in weights]  # already whole numbers (the awards' weights)
     else:
         exact = [Fraction(w) for w in weights]
         # Over a common denominator each weight is a whole number.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -14,7 +16,7 @@ from alliance.querysets import ScopedQuerySet
 
 from .querysets import ActivityQuerySet, ExchangeQuerySet, TeacherQuerySet
 
-MONEY = {"max_digits": 14, "decimal_places": 2}
+MONEY: dict[str, Any] = {"max_digits": 14, "decimal_places": 2}
 
 
 class Subject(models.TextChoices):
@@ -401,4 +403,4 @@ class ActivityAttachment(models.Model):
         ordering = ["activity", "pk"]
 
     def __str__(self) -> str:
-        return self.caption or self.file.name
+        return self.caption or self.file.name or ""

@@ -43,7 +43,7 @@ class ExchangeSerializer(ScopedModelSerializer):
         write_scoped = ("teacher", "origin_school")
         county_scoped = ("hosts",)
 
-    def prepare_instance(self, instance: Exchange, attrs: dict) -> None:
+    def prepare_instance(self, instance: Exchange, attrs: dict) -> None:  # type: ignore[override]
         if not instance.logged_by_id:
             instance.logged_by = self.context["request"].user
 
@@ -57,7 +57,7 @@ class ExchangeSerializer(ScopedModelSerializer):
         else:
             hosts = list(current.host_schools.all()) if current else []
         try:
-            services.exchange_hosts_check(kind=kind, origin_school=origin, host_schools=hosts)
+            services.exchange_hosts_check(kind=kind, origin_school=origin, host_schools=hosts)  # type: ignore[arg-type]
         except DjangoValidationError as exc:
             raise serializers.ValidationError(as_serializer_error(exc)) from exc
         return attrs

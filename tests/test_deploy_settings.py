@@ -29,7 +29,8 @@ LEAKY = (
 
 
 def production_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
-    """The example production environment, secrets filled in, SQLite instead of the db host."""
+    """The example production environment with its secrets filled in (its DATABASE_URL names the
+    compose file's db host; override it where a test needs a database that answers)."""
     env = {k: v for k, v in os.environ.items() if k not in LEAKY and not k.startswith(("SECURE_", "SESSION_", "CSRF_"))}
     for line in (ROOT / "deploy/production.env.example").read_text().splitlines():
         if line.strip() and not line.lstrip().startswith("#"):
@@ -147,10 +148,13 @@ def get(port: int, path: str, **headers: str) -> http.client.HTTPResponse:
 
 @pytest.fixture(scope="module")
 def gunicorn(tmp_path_factory):
-    """The web container's command, on loopback, with the example production environment."""
+    """The web container's command, on loopback, with the example production environment and the
+    PostgreSQL of the test run (``make test`` exports its DATABASE_URL; nothing is written)."""
+    if not os.environ.get("DATABASE_URL"):
+        pytest.fail("DATABASE_URL is not set: run the tests through `make test` or scripts/services.sh")
     tmp = tmp_path_factory.mktemp("prod")
     port = free_port()
-    env = production_env(tmp, DATABASE_URL=f"sqlite:///{tmp / 'db.sqlite3'}", PORT=str(port), WEB_CONCURRENCY="1")
+    env = production_env(tmp, DATABASE_URL=os.environ["DATABASE_URL"], PORT=str(port), WEB_CONCURRENCY="1")
     collected = manage(env, "collectstatic", "--no-input")
     assert collected.returncode == 0, collected.stderr
     cmd = [sys.executable, "-m", "gunicorn", "--config", "deploy/gunicorn.conf.py", "--bind", f"127.0.0.1:{port}"]

@@ -14,11 +14,10 @@ from funding.models import Account, FundingQuota, LedgerEntry, LedgerLine, PlanL
 
 @pytest.fixture
 def unguarded(db):
-    """Break the books like SQLite could: drop PostgreSQL's balance trigger for this test's
-    transaction only (DDL is transactional; the rollback at teardown restores it)."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("ALTER TABLE funding_ledgerline DISABLE TRIGGER funding_ledgerline_balanced")
+    """Break the books as only a bug or a manual fix could: disable the balance trigger for this
+    test's transaction only (DDL is transactional; the rollback at teardown restores it)."""
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE funding_ledgerline DISABLE TRIGGER funding_ledgerline_balanced")
 
 
 def run(*args):

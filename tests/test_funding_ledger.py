@@ -208,8 +208,6 @@ def test_balances_equal_the_sums_of_the_entries(
 
 # --- the database's own guards (PostgreSQL) ------------------------------------------------
 
-pg_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="triggers are PostgreSQL-only")
-
 
 def _raw_entry(cursor, year, user, kind="award"):
     cursor.execute(
@@ -220,7 +218,6 @@ def _raw_entry(cursor, year, user, kind="award"):
     return cursor.fetchone()[0]
 
 
-@pg_only
 @pytest.mark.django_db(transaction=True)
 def test_raw_sql_unbalanced_insert_fails_at_commit(open_year, bureau_staff):
     # given the pool account
@@ -237,7 +234,6 @@ def test_raw_sql_unbalanced_insert_fails_at_commit(open_year, bureau_staff):
     assert LedgerLine.objects.count() == before
 
 
-@pg_only
 @pytest.mark.django_db(transaction=True)
 def test_raw_sql_balanced_insert_commits(open_year, bureau_staff, member_school):
     pool = Account.objects.get(funding_year=open_year, kind=Account.Kind.POOL)
@@ -251,7 +247,6 @@ def test_raw_sql_balanced_insert_commits(open_year, bureau_staff, member_school)
     assert LedgerLine.objects.filter(entry_id=entry_id).count() == 2
 
 
-@pg_only
 def test_raw_sql_update_of_a_posted_line_is_refused(open_year):
     line = LedgerLine.objects.filter(entry__funding_year=open_year).first()
     with pytest.raises(IntegrityError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
@@ -259,7 +254,6 @@ def test_raw_sql_update_of_a_posted_line_is_refused(open_year):
     assert LedgerLine.objects.get(pk=line.pk).amount == line.amount
 
 
-@pg_only
 def test_raw_sql_delete_of_lines_and_entries_is_refused(open_year):
     line = LedgerLine.objects.filter(entry__funding_year=open_year).first()
     with pytest.raises(IntegrityError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
@@ -271,7 +265,6 @@ def test_raw_sql_delete_of_lines_and_entries_is_refused(open_year):
     assert LedgerLine.objects.filter(pk=line.pk).exists()
 
 
-@pg_only
 def test_unbalanced_entry_is_refused_when_constraints_are_checked(open_year, bureau_staff):
     # SET CONSTRAINTS ... IMMEDIATE runs the deferred check now, inside the test's transaction.
     pool = Account.objects.get(funding_year=open_year, kind=Account.Kind.POOL)

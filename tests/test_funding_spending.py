@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, connections
+from django.db import connections
 
 from funding import metrics, services
 from funding.models import Category, LedgerEntry, PlanLine, SpendingPlan, SpendingRecord
@@ -199,7 +199,6 @@ def test_reversed_spending_frees_the_line(research_line, principal, bureau_staff
     books_ok()
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks are PostgreSQL's")
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_overspending_lets_exactly_one_through(research_line, principal, lead_principal, books_ok):
     # given a line of 100,000.00 with 40,000.00 left

@@ -1,13 +1,14 @@
 """Settings, read from the environment.
 
 Production differs from development only by environment variables (see README,
-"Configuration"). With nothing set the portal runs on its embedded default: a SQLite file
-in the project folder and Celery tasks executed in-process.
+"Configuration"). With nothing set the portal runs on the local demo PostgreSQL cluster that
+``make demo`` starts (scripts/demo-db.sh) and executes Celery tasks in-process.
 """
 
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -74,9 +75,19 @@ TEMPLATES = [
     },
 ]
 
+# The demo cluster of scripts/demo-db.sh (its default port); PostgreSQL only, always: the
+# ledger's triggers, the exchanges' exclusion constraint and the evaluation's locks and
+# snapshots are PostgreSQL's.
+DEMO_DATABASE_URL = "postgres://postgres@127.0.0.1:5433/portal"
+DATABASE_URL_IS_DEMO = "DATABASE_URL" not in env.ENVIRON
 DATABASES = {
-    "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+    "default": env.db("DATABASE_URL", default=DEMO_DATABASE_URL),
 }
+if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    raise ImproperlyConfigured(
+        f"DATABASE_URL must point at PostgreSQL (postgres://user:password@host:5432/name); "
+        f"it names the engine {DATABASES['default']['ENGINE']!r}. Other databases are not supported."
+    )
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

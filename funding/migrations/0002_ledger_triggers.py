@@ -4,9 +4,6 @@
   every entry touched by the transaction add up to zero (as django-hordak does);
 - triggers refuse UPDATE and DELETE of ledger lines and entries (TRUNCATE, used by test
   teardown, is not row-level and stays possible for the database owner).
-
-SQLite (the embedded demo database) gets no triggers; there the services keep the books
-balanced and ``manage.py ledger_check`` verifies them.
 """
 
 from django.db import migrations
@@ -57,13 +54,11 @@ DROP FUNCTION IF EXISTS funding_check_entry_balanced();
 
 
 def install(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(INSTALL, params=None)
+    schema_editor.execute(INSTALL, params=None)
 
 
 def uninstall(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(UNINSTALL, params=None)
+    schema_editor.execute(UNINSTALL, params=None)
 
 
 class Migration(migrations.Migration):

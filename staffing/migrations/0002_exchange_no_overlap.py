@@ -1,10 +1,9 @@
-"""No overlapping postings of one teacher, held by the database (PostgreSQL only).
+"""No overlapping postings of one teacher, held by the database.
 
-An exclusion constraint needs PostgreSQL and the btree_gist extension (for ``teacher =``
-inside a GiST index). SQLite, the embedded default of ``make demo``, skips both; there the
-rule is held by ``Exchange.clean()`` and the services alone. The constraint is kept out of
-the model's Meta on purpose, so the migration state (and ``makemigrations --check``) is the
-same on every database.
+An exclusion constraint needs the btree_gist extension (for ``teacher =`` inside a GiST
+index); ``Exchange.clean()`` and the services explain the rule to the user. The constraint is
+kept out of the model's Meta, so the migration state (and ``makemigrations --check``) stays as
+it was when SQLite was still supported.
 """
 
 from django.contrib.postgres.constraints import ExclusionConstraint
@@ -35,14 +34,10 @@ def no_overlap_constraint() -> ExclusionConstraint:
 
 
 def add_constraint(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
     schema_editor.add_constraint(apps.get_model("staffing", "Exchange"), no_overlap_constraint())
 
 
 def remove_constraint(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
     schema_editor.remove_constraint(apps.get_model("staffing", "Exchange"), no_overlap_constraint())
 
 

@@ -14,7 +14,7 @@ from demo.core import logins
 
 
 class Command(BaseCommand):
-    help = gettext_lazy(
+    help = gettext_lazy(  # type: ignore[assignment]
         "Load the demo county (schools, alliances, teachers, exchanges, funding, evaluation). Running it again "
         "changes nothing."
     )
