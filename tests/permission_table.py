@@ -52,9 +52,9 @@ class Rule:
     patch: Callable[[Any], dict] = field(default=lambda w: {})
     multipart: bool = False  # the create payload carries a file
     # roles that pass the model-level write gate (their kind writes such rows somewhere, e.g. of
-    # their own school) without rights on the rows at hand: refused with 400/403/404, not 403 alone
+    # their own school) without rights on the rows at hand: a create is a 400, a write 403 or 404
     elsewhere: frozenset[str] = frozenset()
-    readonly: bool = False  # no create/update/delete at all (405)
+    readonly: bool = False  # no create/update/delete at all (405 past the model-level gate, else 403)
     unsupported: frozenset[str] = frozenset()  # methods the endpoint does not offer: "patch", "delete"
     # The admin's change form where it differs from the API (e.g. a plan's notes are editable there).
     admin_change: frozenset[str] | None = None

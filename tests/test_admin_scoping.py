@@ -72,6 +72,12 @@ def test_every_model_admin_is_covered():
     assert missing == set(), "model admins without a row here or in tests/permission_table.py"
 
 
+def test_admin_exceptions_name_real_cases():
+    for label, rule in ADMIN_ROWS.items():
+        for role, page in rule.admin_expect:
+            assert role in ROLES and page in PAGES, (label, role, page)
+
+
 def _admin_url(model, view: str, pk=None) -> str:
     meta = model._meta
     name = f"admin:{meta.app_label}_{meta.model_name}_{view}"

@@ -34,6 +34,14 @@ def test_every_writable_endpoint_has_create_payloads():
     assert missing == [], "writable endpoints without a create payload for both sides"
 
 
+def test_exceptions_name_real_cases():
+    # a typo in a row's ``expect`` or ``wrong`` would silently leave the default in force
+    for basename, rule in TABLE.items():
+        for role, op in [*rule.expect, *rule.wrong]:
+            assert role in ROLES and op in OPS, (basename, role, op)
+        assert set(rule.expect).isdisjoint(rule.wrong), basename
+
+
 def _client(w, role: str) -> APIClient:
     client = APIClient()
     if role != "anonymous":
