@@ -13,7 +13,12 @@ from alliance.access import Role
 from .factories import CountyFactory, SchoolFactory, SchoolYearFactory, UserFactory, make_alliance
 
 # Each app keeps its own fixtures in its own module.
-pytest_plugins = ["tests.fixtures_staffing", "tests.fixtures_funding", "tests.fixtures_evaluation"]
+pytest_plugins = [
+    "tests.fixtures_staffing",
+    "tests.fixtures_funding",
+    "tests.fixtures_evaluation",
+    "tests.fixtures_matrix",  # the permission matrix's world, built once per module
+]
 
 
 @pytest.fixture

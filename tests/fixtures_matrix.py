@@ -1,18 +1,40 @@
-"""Rows of the later apps for the permission matrix's world (tests/test_permission_matrix.py)."""
+"""The permission matrix's world (tests/test_permission_matrix.py, tests/test_admin_scoping.py).
+
+The world is the conftest's county (the same names, codes and users) with an A-side and a B-side
+row of every endpoint's model. It is built once per test module, inside a transaction that is
+rolled back when the module is done; each test runs in a savepoint of that transaction (its
+``db`` fixture), so what one test writes, the next does not see.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 
+import pytest
 from django.core.files.base import ContentFile
+from django.db import transaction
 
+from alliance.access import Role
+from alliance.models import Alliance
 from funding import services as funding
 from funding.models import Account, Category, PlanLine
 from staffing.models import ActivityAttachment
 
-from .factories import SchoolYearFactory
+from .factories import (
+    AllianceFactory,
+    CountyFactory,
+    PairingFactory,
+    PairingTaskFactory,
+    SchoolFactory,
+    SchoolYearFactory,
+    TermFactory,
+    UserFactory,
+    make_alliance,
+)
 from .factories_funding import FundingQuotaFactory, FundingYearFactory
 from .factories_staffing import (
     ActivityFactory,
@@ -23,11 +45,76 @@ from .factories_staffing import (
 )
 
 
-def extend(w: Any) -> None:
-    """Adds each app's A-side and B-side rows to the world."""
+@pytest.fixture(scope="module")
+def world(django_db_setup: None, django_db_blocker: Any) -> Iterator[SimpleNamespace]:
+    """The world, once per module; a test using it also needs the ``db`` fixture (or mark)."""
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            w = build()
+        except BaseException:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+            raise
+    yield w
+    with django_db_blocker.unblock():
+        transaction.set_rollback(True)
+        outer.__exit__(None, None, None)
+
+
+def build() -> SimpleNamespace:
+    w = SimpleNamespace()
+    _alliance(w)
     _staffing(w)
     _funding(w)
     _evaluation(w)
+    return w
+
+
+def _alliance(w: Any) -> None:
+    # as in tests/conftest.py
+    w.county = CountyFactory(code="330100", name="示范县")
+    w.other_county = CountyFactory(code="330200", name="邻县")
+    w.school_year = SchoolYearFactory(county=w.county, start_year=2025)
+    w.lead_school = SchoolFactory(county=w.county, code="L001", name="实验小学", location="urban", strength="strong")
+    w.member_school = SchoolFactory(county=w.county, code="M001", name="东山小学")
+    w.other_lead_school = SchoolFactory(
+        county=w.county, code="L002", name="城南小学", location="urban", strength="strong"
+    )
+    w.other_school = SchoolFactory(county=w.county, code="M002", name="西岭小学")
+    w.alliance = make_alliance(w.county, w.lead_school, [w.member_school], school_year=w.school_year, name="实验校联体")
+    w.other_alliance = make_alliance(
+        w.county, w.other_lead_school, [w.other_school], school_year=w.school_year, name="城南校联体"
+    )
+    w.bureau_staff = UserFactory(username="bureau", county=w.county, role=Role.BUREAU)
+    w.other_bureau_staff = UserFactory(username="bureau_y", county=w.other_county, role=Role.BUREAU)
+    w.lead_principal = UserFactory(username="lead", county=w.county, school=w.lead_school, role=Role.LEAD_PRINCIPAL)
+    w.principal = UserFactory(username="principal", county=w.county, school=w.member_school, role=Role.MEMBER_PRINCIPAL)
+    w.assessor = UserFactory(username="assessor", county=w.county, role=Role.ASSESSOR)
+    w.assessor.assessed_schools.add(w.member_school)
+    w.auditor = UserFactory(username="auditor", county=w.county, role=Role.AUDITOR)
+    w.users = {
+        "bureau": w.bureau_staff,
+        "bureau_y": w.other_bureau_staff,
+        "lead": w.lead_principal,
+        "principal": w.principal,
+        "assessor": w.assessor,
+        "auditor": w.auditor,
+    }
+    # the rows of the alliance app
+    w.other_school_year = SchoolYearFactory(county=w.other_county, start_year=2025)
+    w.term = TermFactory(school_year=w.school_year, number=1)
+    w.other_term = TermFactory(school_year=w.other_school_year, number=1)
+    w.membership = w.alliance.memberships.get(school=w.member_school)
+    w.other_membership = w.other_alliance.memberships.get(school=w.other_school)
+    w.spare_alliance = AllianceFactory(school_year=w.school_year, kind=Alliance.Kind.AREA, name="片区联盟")
+    w.pairing = PairingFactory(alliance=w.alliance, helper_school=w.lead_school, helped_school=w.member_school)
+    w.other_pairing = PairingFactory(
+        alliance=w.other_alliance, helper_school=w.other_lead_school, helped_school=w.other_school
+    )
+    w.task = PairingTaskFactory(pairing=w.pairing, due_date=dt.date(2025, 12, 1))
+    w.other_task = PairingTaskFactory(pairing=w.other_pairing, due_date=dt.date(2025, 12, 1))
 
 
 def _staffing(w: Any) -> None:
@@ -91,10 +178,6 @@ def _funding(w: Any) -> None:
 
 
 def _user(w: Any, username: str, school: Any) -> Any:
-    from alliance.access import Role
-
-    from .factories import UserFactory
-
     return UserFactory(username=username, county=w.county, school=school, role=Role.LEAD_PRINCIPAL)
 
 
@@ -108,11 +191,9 @@ def _approved_plan(w: Any, alliance: Any, lead: Any, member: Any) -> Any:
 def _evaluation(w: Any) -> None:
     from django.utils import timezone
 
-    from alliance.access import Role
     from evaluation import services as evaluation
     from evaluation.models import AwardPolicy, DeclineWarning, Indicator, Publication
 
-    from .factories import TermFactory, UserFactory
     from .factories_evaluation import enter, make_rubric
 
     bureau, bureau_y = w.users["bureau"], w.users["bureau_y"]

@@ -6,10 +6,15 @@ and delete the A-side/B-side row, ``create`` those that may create a row naming 
 (default ``change``), ``create_b`` those that may create one naming the B side. Anything not
 listed is denied. For county-level rows (school years, terms) the B side is county Y's row.
 
-A refused write is a 403 when the role may not write this kind of row at all, a 404 when the
-row is outside what the role can see (never a 403: that would reveal that it exists), a 403
-when the role sees but may not change it, and a 400 or 403 (nothing written) when the role
-may create such rows but names one that is not its own.
+Every (role, operation) expects exactly one status (``Rule.expected``; the operations are
+``OPS``: the list, and retrieve, create, update (PATCH) and delete on each side). By default an
+anonymous request is a 403, a list a 200, a read 200 or 404. A refused write is a 403 when the
+role may not write this kind of row at all, a 404 when the row is outside what the role can see
+(never a 403: that would reveal that it exists), a 403 when the role sees but may not change it,
+and a 400 (nothing written) when the role may create such rows but names one that is not its
+own. A method the endpoint does not offer is a 405 for a role past the model-level gate, a 403
+for the others. A row answers differently only where it says so: ``expect`` with the status and
+the reason, or ``wrong`` for the right status that today's code does not give (an xfail).
 
 The world: county X with alliance A1 (lead_school + member_school "A") and alliance A2
 (other_lead_school + other_school "B"); county Y. Roles: ``bureau`` (county X), ``bureau_y``
@@ -23,6 +28,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+OPS = ("list", "retrieve", "retrieve_b", "create", "create_b", "update", "update_b", "delete", "delete_b")
+METHODS = {"create": "post", "update": "patch", "delete": "delete"}
 ROLES = ("anonymous", "bureau", "bureau_y", "lead", "principal", "assessor", "auditor")
 COUNTY_X = frozenset({"bureau", "lead", "principal", "assessor", "auditor"})
 A_READERS = COUNTY_X  # every county-X role sees the A side (the assessor is assigned to A)
@@ -43,10 +50,11 @@ class Rule:
     payload: Callable[[Any], dict] | None = None  # a valid create payload naming the A side
     payload_b: Callable[[Any], dict] | None = None  # the same, naming the B side
     patch: Callable[[Any], dict] = field(default=lambda w: {})
+    multipart: bool = False  # the create payload carries a file
     # roles that pass the model-level write gate (their kind writes such rows somewhere, e.g. of
-    # their own school) without rights on the rows at hand: refused with 400/403/404, not 403 alone
+    # their own school) without rights on the rows at hand: a create is a 400, a write 403 or 404
     elsewhere: frozenset[str] = frozenset()
-    readonly: bool = False  # no create/update/delete at all (405)
+    readonly: bool = False  # no create/update/delete at all (405 past the model-level gate, else 403)
     unsupported: frozenset[str] = frozenset()  # methods the endpoint does not offer: "patch", "delete"
     # The admin's change form where it differs from the API (e.g. a plan's notes are editable there).
     admin_change: frozenset[str] | None = None
@@ -54,7 +62,47 @@ class Rule:
     # deletions the admin offers where the API has none
     admin_delete: frozenset[str] = frozenset()
     admin_delete_b: frozenset[str] = frozenset()
-    deletable: bool = True
+    # (role, op) -> (status, why): the cases whose answer is not the default (``expected``)
+    expect: dict[tuple[str, str], tuple[int, str]] = field(default_factory=dict)
+    # (role, op) -> (status, why): the right answer, which today's code does not give (the case
+    # is an xfail(strict=True) until the code is fixed; then the entry moves to ``expect`` or goes)
+    wrong: dict[tuple[str, str], tuple[int, str]] = field(default_factory=dict)
+    # (role, page) -> (status, why): the admin pages whose answer is not the default
+    # (tests/test_admin_scoping.py's ``expected``)
+    admin_expect: dict[tuple[str, str], tuple[int, str]] = field(default_factory=dict)
+
+    def expected(self, role: str, op: str) -> tuple[int, str]:
+        """The one status ``role`` gets for ``op`` (one of ``OPS``), and why."""
+        if (role, op) in self.wrong:
+            return self.wrong[(role, op)]
+        if (role, op) in self.expect:
+            return self.expect[(role, op)]
+        if role == "anonymous":
+            return 403, "not logged in (session authentication first: 403, not 401)"
+        kind, side_b = op.removesuffix("_b"), op.endswith("_b")
+        if kind == "list":
+            return 200, "every role lists; the rows are scoped"
+        readers = self.read_b if side_b else self.read
+        if kind == "retrieve":
+            return (200, "the role reads the row") if role in readers else (404, "the row is outside what it sees")
+        if self.readonly or METHODS[kind] in self.unsupported:
+            if role in self.writers:
+                return 405, "the endpoint does not offer the method (after the role's model-level gate)"
+            return 403, "the role may not write this kind of row at all"
+        allowed = {
+            "create": self.create_b if side_b else self.creators,
+            "update": self.change_b if side_b else self.change,
+            "delete": self.change_b if side_b else self.change,
+        }[kind]
+        if role in allowed:
+            return {"create": 201, "update": 200, "delete": 204}[kind], "allowed"
+        if role not in self.writers:
+            return 403, "the role may not write this kind of row at all"
+        if kind == "create":
+            return 400, "the role creates such rows, but names one that is not its own"
+        if role not in readers:
+            return 404, "the row is outside what the role sees"
+        return 403, "the role sees the row but may not change it"
 
     @property
     def creators(self) -> frozenset[str]:
@@ -69,6 +117,30 @@ class Rule:
 
 
 TABLE: dict[str, Rule] = {}
+PROTECTED_PAGE = "the admin's delete page lists what PROTECTs the row and deletes nothing"
+# Rows that only services create (plans, spending, appeals): the admin has no add page for anyone.
+NO_ADMIN_ADD = {
+    (role, "add"): (403, "created through the API's service only: the admin adds none")
+    for role in ("bureau", "bureau_y", "lead", "principal")
+}
+
+
+def _upload(name: str) -> Any:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, b"content", content_type="text/plain")
+
+
+def _rubric_payload(school_year: Any) -> dict:
+    indicator = {
+        "name": "教学质量", "max_points": "100", "method": "manual", "rule": "target",
+        "rule_params": {"target": "100"}, "direction": "higher", "value_min": "0", "value_max": "100",
+    }  # fmt: skip
+    return {
+        "school_year": school_year.pk,
+        "name": "新方案",
+        "dimensions": [{"code": "main", "name": "主维度", "indicators": [{"code": "quality", **indicator}]}],
+    }
 
 
 def rule(basename: str, **kwargs: Any) -> None:
@@ -111,7 +183,14 @@ rule(
     },
     create_b=frozenset({"bureau_y"}),
     patch=lambda w: {"students": 321},
-    deletable=False,  # PROTECTed by memberships: deleting a school with history is refused
+    expect={
+        ("bureau", "delete"): (400, "PROTECTed by its memberships: a school with history is not deleted"),
+        ("bureau", "delete_b"): (400, "PROTECTed by its memberships: a school with history is not deleted"),
+    },
+    admin_expect={
+        ("bureau", "delete"): (200, PROTECTED_PAGE),
+        ("bureau", "delete_b"): (200, PROTECTED_PAGE),
+    },
 )
 rule(
     "schoolyear",
@@ -128,7 +207,14 @@ rule(
         "end_date": "2032-07-15",
     },
     patch=lambda w: {"end_date": "2026-07-10"},
-    deletable=False,
+    expect={
+        ("bureau", "delete"): (400, "PROTECTed by its terms, alliances and funding years"),
+        ("bureau_y", "delete_b"): (400, "PROTECTed by its terms, rubric and periods"),
+    },
+    admin_expect={
+        ("bureau", "delete"): (200, PROTECTED_PAGE),
+        ("bureau_y", "delete_b"): (200, PROTECTED_PAGE),
+    },
 )
 rule(
     "term",
@@ -150,7 +236,8 @@ rule(
         "end_date": "2026-07-10",
     },
     patch=lambda w: {"end_date": "2026-01-25"},
-    deletable=False,  # the evaluation periods of its terms PROTECT it
+    # the evaluation period of county X's first term PROTECTs it; county Y's term has none
+    expect={("bureau", "delete"): (400, "PROTECTed by the evaluation period of the term")},
 )
 rule(
     "alliance",
@@ -160,7 +247,14 @@ rule(
     payload_b=lambda w: {"school_year": w.other_school_year.pk, "kind": "group", "name": "邻县集团"},
     create_b=frozenset({"bureau_y"}),
     patch=lambda w: {"description": "更新"},
-    deletable=False,  # funded alliances are PROTECTed by the ledger (a clear 400: tests/test_api_errors.py)
+    expect={
+        ("bureau", "delete"): (400, "a funded alliance is PROTECTed by the ledger (tests/test_api_errors.py)"),
+        ("bureau", "delete_b"): (400, "a funded alliance is PROTECTed by the ledger (tests/test_api_errors.py)"),
+    },
+    admin_expect={
+        ("bureau", "delete"): (200, PROTECTED_PAGE),
+        ("bureau", "delete_b"): (200, PROTECTED_PAGE),
+    },
 )
 rule(
     "membership",
@@ -223,7 +317,16 @@ rule(
     payload=lambda w: {"school": w.member_school.pk, "name": "新教师", "subject": "math", "years_of_service": 1},
     payload_b=lambda w: {"school": w.other_school.pk, "name": "他校教师", "subject": "math", "years_of_service": 1},
     patch=lambda w: {"years_of_service": 12},
-    deletable=False,  # the world's teachers have exchanges: tests/test_api_errors.py covers that refusal
+    expect={  # the world's teachers have exchanges (tests/test_api_errors.py covers that refusal)
+        ("bureau", "delete"): (400, "PROTECTed by the teacher's exchanges"),
+        ("principal", "delete"): (400, "PROTECTed by the teacher's exchanges"),
+        ("bureau", "delete_b"): (400, "PROTECTed by the teacher's exchanges"),
+    },
+    admin_expect={
+        ("bureau", "delete"): (200, PROTECTED_PAGE),
+        ("principal", "delete"): (200, PROTECTED_PAGE),
+        ("bureau", "delete_b"): (200, PROTECTED_PAGE),
+    },
 )
 rule(
     "exchange",
@@ -286,6 +389,9 @@ rule(
     b_row=lambda w: w.other_attachment,
     change=OWN_SCHOOL,
     elsewhere=frozenset({"lead"}),
+    multipart=True,
+    payload=lambda w: {"activity": w.activity.pk, "file": _upload("agenda.txt"), "caption": "议程"},
+    payload_b=lambda w: {"activity": w.other_activity.pk, "file": _upload("photo.txt"), "caption": "照片"},
     patch=lambda w: {"caption": "签到表"},
 )
 
@@ -303,6 +409,10 @@ rule(
     unsupported=frozenset({"delete"}),
     admin_delete=BUREAU,  # a draft year, nothing booked yet
     admin_delete_b=frozenset({"bureau_y"}),
+    admin_expect={
+        ("bureau", "delete_b"): (404, "the admin deletes draft years, but not another county's"),
+        ("bureau_y", "delete"): (404, "the admin deletes draft years, but not another county's"),
+    },
 )
 rule(
     "fundingquota",
@@ -344,9 +454,24 @@ rule(
     elsewhere=frozenset({"lead", "principal"}),
     admin_change=frozenset({"bureau", "lead"}),
     admin_change_b=frozenset({"bureau"}),
+    admin_expect=NO_ADMIN_ADD,
     payload=lambda w: {"funding_year": w.open_year.pk, "alliance": w.alliance.pk},
     payload_b=lambda w: {"funding_year": w.open_year.pk, "alliance": w.other_alliance.pk},
     unsupported=frozenset({"patch", "delete"}),
+    expect={
+        ("bureau", "create"): (403, "plans are the lead principal's (the service's role check)"),
+        ("bureau", "create_b"): (403, "plans are the lead principal's (the service's role check)"),
+        ("principal", "create"): (403, "plans are the lead principal's (the service's role check)"),
+    },
+    wrong={
+        ("principal", "create_b"): (
+            403,
+            "a member principal creates no plans; today the payload is validated "
+            "before the role check, so naming an alliance it cannot see is a 400",
+        ),
+        ("bureau_y", "create"): (403, "bureau staff create no plans; today validation runs first (400)"),
+        ("bureau_y", "create_b"): (403, "bureau staff create no plans; today validation runs first (400)"),
+    },
 )
 rule(
     "planline",
@@ -369,26 +494,51 @@ rule(
     create=frozenset({"lead", "principal"}),
     create_b=frozenset(),
     elsewhere=frozenset({"bureau"}),
+    admin_expect=NO_ADMIN_ADD,
     payload=lambda w: {"plan_line": w.line.pk, "date": "2025-11-02", "amount": "120.50", "payee": "新华书店"},
     payload_b=lambda w: {"plan_line": w.other_line.pk, "date": "2025-11-02", "amount": "1.00", "payee": "x"},
     unsupported=frozenset({"patch", "delete"}),
+    wrong={
+        (role, op): (
+            403,
+            "bureau staff record no spending anywhere; today the service answers "
+            "'this plan line belongs to another school' (400) as if it were a principal's slip",
+        )
+        for role in ("bureau", "bureau_y")
+        for op in ("create", "create_b")
+    },
 )
 
 # --- evaluation -------------------------------------------------------------------------
+# The evaluation's own create views look the named school year up themselves and answer 404.
+NAMED_ELSEWHERE = (
+    "names another county's school year: a 400 like every serializer-validated endpoint; today the view's "
+    "own look-up answers 404 for a row in the request body"
+)
 COUNTY_Y = {"read_b": frozenset({"bureau_y"}), "change_b": frozenset(), "create_b": frozenset()}
 rule(
     "rubric",
     a_row=lambda w: w.rubric,
     b_row=lambda w: w.other_rubric,
     change=frozenset(),  # the world's rubric is locked by its values: a PATCH is refused (400)
-    create=frozenset(),  # creation with a full structure: tests/test_evaluation_api.py
-    payload=lambda w: {"school_year": w.school_year_2027.pk},
+    create=BUREAU,
+    payload=lambda w: _rubric_payload(w.school_year_2027),
+    payload_b=lambda w: _rubric_payload(w.other_school_year_2026),
     patch=lambda w: {"beta": "0.30"},
     unsupported=frozenset({"delete"}),
     read_b=frozenset({"bureau_y"}),
     change_b=frozenset({"bureau_y"}),  # county Y's rubric has no values yet: still editable
-    create_b=frozenset(),
+    create_b=frozenset({"bureau_y"}),
     admin_delete_b=frozenset({"bureau_y"}),  # an unlocked draft may be thrown away in the admin
+    admin_expect={
+        ("bureau", "delete_b"): (404, "the admin deletes unlocked drafts, but not another county's"),
+        ("bureau_y", "delete"): (404, "the admin deletes unlocked drafts, but not another county's"),
+    },
+    expect={("bureau", "update"): (400, "the rubric is locked by its entered values: a rule, not scope")},
+    wrong={
+        ("bureau", "create_b"): (400, NAMED_ELSEWHERE),
+        ("bureau_y", "create"): (400, NAMED_ELSEWHERE),
+    },
 )
 rule(
     "indicator",
@@ -405,10 +555,17 @@ rule(
     change=frozenset(),
     create=BUREAU,
     payload=lambda w: {"school_year": w.school_year.pk, "term": w.term_2.pk},
+    payload_b=lambda w: {"school_year": w.other_school_year.pk, "term": w.other_term.pk},
     unsupported=frozenset({"patch", "delete"}),
     admin_change=BUREAU,  # the notice length, in the admin form
     admin_change_b=frozenset({"bureau_y"}),
-    **COUNTY_Y,
+    read_b=frozenset({"bureau_y"}),
+    change_b=frozenset(),
+    create_b=frozenset({"bureau_y"}),
+    wrong={
+        ("bureau", "create_b"): (400, NAMED_ELSEWHERE),
+        ("bureau_y", "create"): (400, NAMED_ELSEWHERE),
+    },
 )
 rule(
     "indicatorvalue",
@@ -458,8 +615,15 @@ rule(
     change_b=frozenset(),
     create=frozenset({"lead", "principal"}),  # each for its own school, during the notice period
     create_b=frozenset(),
+    admin_expect=NO_ADMIN_ADD,
     payload=lambda w: {"period": w.period.pk, "indicator": w.indicator_care.pk, "reason": "家长问卷样本过少"},
+    payload_b=lambda w: {"period": w.other_period.pk, "indicator": w.other_indicator.pk, "reason": "复核"},
     unsupported=frozenset({"patch", "delete"}),
+    expect={
+        (role, op): (403, "appeals are the schools' (the create action's roles)")
+        for role in ("bureau", "bureau_y")
+        for op in ("create", "create_b")
+    },
     admin_change=frozenset({"bureau", "principal"}),  # the filer amends, the bureau decides, in the admin
     admin_change_b=BUREAU,
 )

@@ -15,7 +15,6 @@ from playwright.sync_api import Page, sync_playwright
 from alliance.access import Role
 
 from .factories import SchoolFactory, UserFactory
-from .test_evaluation_corrections import published  # noqa: F401  (a published period)
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -194,7 +193,7 @@ def approve_the_first_row(page: Page) -> None:
     page.wait_for_load_state()
 
 
-def test_four_eyes_on_a_correction_in_the_admin(live_server, open_page, published, eval_schools):  # noqa: F811
+def test_four_eyes_on_a_correction_in_the_admin(live_server, open_page, published, eval_schools):
     """Four eyes on a correction, as the bureau does it: one user fills in the admin form, the
     same user's approval is refused with the reason, a second user's publishes revision 2."""
     from evaluation.models import Publication, SchoolResult

@@ -50,7 +50,7 @@ from .factories_staffing import (
     MentorPairFactory,
     TeacherFactory,
 )
-from .test_snapshots import sessions
+from .fixtures_connections import sessions
 
 T1 = (dt.date(2025, 9, 1), dt.date(2026, 1, 20))
 T2 = (dt.date(2026, 2, 20), dt.date(2026, 7, 10))

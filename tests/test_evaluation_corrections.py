@@ -3,38 +3,21 @@ and the corrected values, checked at once), nothing changes until a different bu
 approves, and the approval books a new published revision that reverses the last one's award
 entry. Through the services, the API and the admin."""
 
-import datetime as dt
 from decimal import Decimal as D
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
 
 from evaluation import services
-from evaluation.models import Correction, EvaluationPeriod, Indicator, IndicatorValue, Publication, SchoolResult
+from evaluation.models import Correction, Indicator, IndicatorValue, Publication, SchoolResult
 from funding.models import LedgerEntry
-
-from .factories_evaluation import enter
 
 
 @pytest.fixture(autouse=True)
 def english(settings):
     settings.LANGUAGE_CODE = "en"
-
-
-@pytest.fixture
-def published(bureau_staff, second_bureau_staff, year_period, simple_rubric, eval_schools, open_year):
-    """County X's year period, published (revision 1): school B's own total is 40.00."""
-    for key, (q, c) in {"lead": (100, 50), "a": (50, 75), "other_lead": (100, 75), "b": (50, 25)}.items():
-        enter(bureau_staff, year_period, simple_rubric, eval_schools[key], quality=q, care=c)
-    period = services.publication_propose(actor=bureau_staff, period=year_period)
-    EvaluationPeriod.objects.filter(pk=period.pk).update(notice_ends_at=timezone.now() - dt.timedelta(minutes=1))
-    period.refresh_from_db()
-    services.publication_approve(actor=second_bureau_staff, period=period)
-    period.refresh_from_db()
-    return period
 
 
 def quality(rubric):

@@ -3,25 +3,39 @@
 from decimal import Decimal
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from django.db import transaction
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from alliance.access import Role
 from funding import services
 from funding.models import Account, FundingQuota, FundingYear, LedgerLine
 from funding.rounding import from_fen, split, to_fen
 
-from .factories import SchoolFactory, make_alliance
+from .factories import CountyFactory, SchoolFactory, SchoolYearFactory, UserFactory, make_alliance
 from .factories_funding import FundingYearFactory
 
 fen_amounts = st.integers(min_value=-(10**12), max_value=10**12).map(from_fen)
-weights = st.lists(
-    st.one_of(st.integers(min_value=0, max_value=10**6), st.decimals(min_value=0, max_value=1, places=4)),
-    min_size=1,
-    max_size=12,
-).filter(lambda ws: any(w > 0 for w in ws))
+# Integer weights and four-place fractions; some may be zero, never all of them.
+weight = st.one_of(
+    st.integers(min_value=0, max_value=10**6),
+    st.integers(min_value=0, max_value=10**4).map(lambda n: Decimal(n).scaleb(-4)),
+)
+positive_weight = st.one_of(
+    st.integers(min_value=1, max_value=10**6),
+    st.integers(min_value=1, max_value=10**4).map(lambda n: Decimal(n).scaleb(-4)),
+)
 
 
-@given(total=fen_amounts, ws=weights)
+@st.composite
+def weights(draw: st.DrawFn) -> list:
+    """One to twelve weights: up to eleven of any kind with one positive weight put among them."""
+    ws = draw(st.lists(weight, max_size=11))
+    ws.insert(draw(st.integers(min_value=0, max_value=len(ws))), draw(positive_weight))
+    return ws
+
+
+@given(total=fen_amounts, ws=weights())
 def test_split_parts_add_up_to_the_whole_to_the_fen(total, ws):
     parts = split(total, ws)
     assert sum(parts, Decimal(0)) == total
@@ -59,14 +73,16 @@ quota_sets = st.lists(st.integers(min_value=1, max_value=10**9).map(from_fen), m
 
 
 @pytest.mark.django_db
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=25, deadline=None)
 @given(quotas=quota_sets, lead=lead_shares, alliance_count=st.integers(min_value=1, max_value=3))
-def test_allocation_sides_add_up_to_the_quotas(bureau_staff, school_year, quotas, lead, alliance_count):
-    # given random quotas for a random set of schools spread over a few alliances
-    from django.db import transaction
-
+def test_allocation_sides_add_up_to_the_quotas(quotas, lead, alliance_count):
+    # given random quotas for a random set of schools spread over a few alliances (each example
+    # builds its own county and rolls it back: no function-scoped fixture is shared between them)
     with transaction.atomic():
         sid = transaction.savepoint()
+        county = CountyFactory()
+        bureau_staff = UserFactory(county=county, role=Role.BUREAU)
+        school_year = SchoolYearFactory(county=county, start_year=2025)
         schools = [SchoolFactory(county=school_year.county) for _ in quotas]
         groups = [schools[i::alliance_count] for i in range(alliance_count)]
         for group in groups:

@@ -1,0 +1,325 @@
+"""Every list endpoint of the API answers in a fixed number of queries: listing 20 rows costs
+what listing 1 costs (no query per row), and no more than the bound recorded here.
+
+``ROWS`` has a builder for every endpoint of the router (``test_every_endpoint_has_a_builder``
+fails for a new endpoint until it gets one). A builder makes the ``i``-th row of the endpoint's
+model, each with related rows of its own (a school, a school year), so that a serializer reaching
+for a related row per row would show. Each list is read by bureau staff; the lists scoped by
+school are read by the member principal of school A too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from alliance.models import User
+from config.urls import router
+from evaluation import services as evaluation
+from evaluation.models import (
+    AllianceResult,
+    Appeal,
+    AwardPolicy,
+    DeclineWarning,
+    EvaluationRun,
+    Indicator,
+    IndicatorValue,
+    Publication,
+    SchoolResult,
+)
+from funding import services as funding
+from funding.models import Account, Category, PlanLine, SpendingPlan
+
+from .factories import (
+    AllianceFactory,
+    CountyFactory,
+    MembershipFactory,
+    PairingFactory,
+    PairingTaskFactory,
+    SchoolFactory,
+    SchoolYearFactory,
+    TermFactory,
+    make_alliance,
+)
+from .factories_evaluation import make_rubric
+from .factories_funding import FundingQuotaFactory, FundingYearFactory
+from .factories_staffing import (
+    ActivityAttachmentFactory,
+    ActivityFactory,
+    ExchangeFactory,
+    MentorMeetingFactory,
+    MentorPairFactory,
+    TeacherFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+SMALL, LARGE = 1, 20
+
+
+@dataclass(frozen=True)
+class Rows:
+    build: Callable[[Any, int], Any]  # (the county's fixtures, i) -> the i-th row
+    # the most queries the list may take, as measured (the role, the count, the page, and one
+    # per prefetched relation); the principal's list is held to it too
+    bound: int
+    principal: bool = False  # scoped by school: the member principal of school A lists the rows too
+    user: str = "bureau"  # who reads the list ("superuser" for the counties)
+
+
+def _year(c: Any, i: int) -> Any:
+    return SchoolYearFactory(county=c.county, start_year=2030 + i)
+
+
+def _school(c: Any, i: int) -> Any:
+    return SchoolFactory(county=c.county)
+
+
+def _pair(c: Any, i: int) -> Any:
+    return MentorPairFactory(mentor=TeacherFactory(school=c.lead_school), mentee=TeacherFactory(school=c.member_school))
+
+
+def _spending(c: Any, i: int) -> Any:
+    return funding.spending_record_create(
+        actor=c.principal, plan_line=c.research_line, date=c.in_year, amount=Decimal("1.00"), payee=f"书店{i}"
+    )
+
+
+def _indicator(c: Any, i: int) -> Any:
+    return Indicator.objects.create(
+        dimension=c.simple_rubric.dimensions.get(), code=f"extra{i}", name=f"指标{i}", max_points=Decimal(1),
+        method=Indicator.Method.MANUAL, rule_params={"target": "100"},
+    )  # fmt: skip
+
+
+def _quality(c: Any) -> Any:
+    return Indicator.objects.get(dimension__rubric=c.simple_rubric, code="quality")
+
+
+def _rubric_hash(c: Any) -> str:
+    return c.simple_rubric.content_hash
+
+
+ROWS: dict[str, Rows] = {
+    # --- alliance
+    "county": Rows(lambda c, i: CountyFactory(), bound=3, user="superuser"),
+    "school": Rows(_school, bound=3),
+    "schoolyear": Rows(_year, bound=4),
+    "term": Rows(lambda c, i: TermFactory(school_year=_year(c, i)), bound=3),
+    "alliance": Rows(
+        lambda c, i: make_alliance(c.county, _school(c, i), [_school(c, i)], school_year=c.school_year), bound=5
+    ),
+    "membership": Rows(lambda c, i: MembershipFactory(alliance=c.alliance, school=_school(c, i)), bound=3),
+    "pairing": Rows(
+        lambda c, i: PairingFactory(alliance=c.alliance, helper_school=c.lead_school, helped_school=_school(c, i)),
+        bound=3,
+    ),
+    "pairingtask": Rows(
+        lambda c, i: PairingTaskFactory(
+            pairing=PairingFactory(alliance=c.alliance, helper_school=c.member_school, helped_school=_school(c, i))
+        ),
+        bound=3,
+        principal=True,
+    ),
+    # --- staffing
+    "teacher": Rows(lambda c, i: TeacherFactory(school=c.member_school), bound=3, principal=True),
+    "exchange": Rows(
+        lambda c, i: ExchangeFactory(
+            teacher=TeacherFactory(school=c.member_school), hosts=[c.lead_school], logged_by=c.principal
+        ),
+        bound=4,
+        principal=True,
+    ),
+    "mentorpair": Rows(_pair, bound=4, principal=True),
+    "mentormeeting": Rows(lambda c, i: MentorMeetingFactory(pair=_pair(c, i)), bound=3, principal=True),
+    "activity": Rows(
+        lambda c, i: ActivityFactory(host_school=c.member_school, schools=[c.lead_school]), bound=5, principal=True
+    ),
+    "activityattachment": Rows(
+        lambda c, i: ActivityAttachmentFactory(activity=ActivityFactory(host_school=c.member_school)),
+        bound=3,
+        principal=True,
+    ),
+    # --- funding
+    "fundingyear": Rows(lambda c, i: FundingYearFactory(school_year=_year(c, i), county=c.county), bound=3),
+    "fundingquota": Rows(lambda c, i: FundingQuotaFactory(funding_year=c.draft_year, school=_school(c, i)), bound=3),
+    "account": Rows(
+        lambda c, i: Account.objects.create(
+            funding_year=c.open_year, kind=Account.Kind.SCHOOL_SPENDING, school=_school(c, i)
+        ),
+        bound=3,
+    ),
+    "ledgerentry": Rows(_spending, bound=4, principal=True),
+    "spendingplan": Rows(
+        lambda c, i: SpendingPlan.objects.create(
+            funding_year=c.open_year,
+            alliance=AllianceFactory(school_year=c.school_year),
+            lead_school=_school(c, i),
+            revision=1,
+            created_by=c.bureau_staff,
+        ),
+        bound=4,
+    ),
+    "planline": Rows(
+        lambda c, i: PlanLine.objects.create(
+            plan=c.approved_plan, school=_school(c, i), category=Category.CLUBS, amount=Decimal("1.00")
+        ),
+        bound=3,
+    ),
+    "spendingrecord": Rows(_spending, bound=5, principal=True),
+    # --- evaluation
+    "rubric": Rows(lambda c, i: make_rubric(c.bureau_staff, _year(c, i)), bound=5),
+    "indicator": Rows(_indicator, bound=3),
+    "evaluationperiod": Rows(
+        lambda c, i: evaluation.period_create(actor=c.bureau_staff, school_year=_year(c, i)), bound=3
+    ),
+    "indicatorvalue": Rows(
+        lambda c, i: IndicatorValue.objects.create(
+            period=c.year_period,
+            indicator=_quality(c),
+            school=_school(c, i),
+            value=Decimal(50),
+            entered_by=c.bureau_staff,
+        ),
+        bound=3,
+    ),
+    "schoolresult": Rows(
+        lambda c, i: SchoolResult.objects.create(
+            period=c.year_period,
+            school=_school(c, i),
+            alliance=c.alliance,
+            own_total=Decimal(50),
+            final_score=Decimal(50),
+            grade="fail",
+            rubric=c.simple_rubric,
+            rubric_version=1,
+            rubric_hash=_rubric_hash(c),
+        ),
+        bound=3,
+    ),
+    "allianceresult": Rows(
+        lambda c, i: AllianceResult.objects.create(
+            period=c.year_period,
+            alliance=AllianceFactory(school_year=c.school_year),
+            score=Decimal(50),
+            grade="fail",
+            rubric_version=1,
+            rubric_hash=_rubric_hash(c),
+        ),
+        bound=3,
+    ),
+    "declinewarning": Rows(
+        lambda c, i: DeclineWarning.objects.create(
+            period=c.year_period, school=_school(c, i), falls=2, scores=[90, 80, 70]
+        ),
+        bound=3,
+    ),
+    "evaluationrun": Rows(
+        lambda c, i: EvaluationRun.objects.create(
+            county=c.county, start_year=2025, started_at=timezone.now(), status=EvaluationRun.Status.SUCCEEDED
+        ),
+        bound=3,
+    ),
+    "appeal": Rows(
+        lambda c, i: Appeal.objects.create(
+            period=c.year_period,
+            school=c.member_school,
+            indicator=_quality(c),
+            reason=f"理由{i}",
+            filed_by=c.principal,
+        ),
+        bound=3,
+        principal=True,
+    ),
+    "awardpolicy": Rows(lambda c, i: AwardPolicy.objects.create(county=c.county, school_year=_year(c, i)), bound=3),
+    "publication": Rows(
+        lambda c, i: Publication.objects.create(
+            period=c.year_period,
+            revision=i + 1,
+            proposed_by=c.bureau_staff,
+            approved_by=c.bureau_staff,
+            approved_at=timezone.now(),
+        ),
+        bound=3,
+    ),
+}
+
+
+def test_every_endpoint_has_a_builder():
+    registered = {basename for _, _, basename in router.registry}
+    assert registered - set(ROWS) == set(), "list endpoints without a builder in tests/test_query_counts.py"
+    assert set(ROWS) - registered == set(), "builders for endpoints that no longer exist"
+
+
+class _Fixtures:
+    """The conftest's fixtures by name, each set up when a builder first asks for it (a list of
+    counties needs no funding year)."""
+
+    def __init__(self, request: pytest.FixtureRequest) -> None:
+        self._request = request
+
+    def __getattr__(self, name: str) -> Any:
+        value = self._request.getfixturevalue(name)
+        setattr(self, name, value)
+        return value
+
+
+@pytest.fixture
+def county_rows(request):
+    return _Fixtures(request)
+
+
+@pytest.fixture
+def draft_year(county):
+    return FundingYearFactory(school_year=SchoolYearFactory(county=county, start_year=2026), county=county)
+
+
+@pytest.fixture
+def superuser(db):
+    return User.objects.create_superuser("root", "root@example.com", "pw-for-tests-123")
+
+
+def _listed(user: Any, basename: str) -> tuple[int, int]:
+    """(queries, rows) of one list request, by a fresh copy of the user (the access checkpoint
+    caches on the user object, which would spare the second request a query)."""
+    client = APIClient()
+    client.force_authenticate(User.objects.get(pk=user.pk))
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse(f"{basename}-list"))
+    assert response.status_code == 200, response.content
+    return len(queries), response.json()["count"]
+
+
+CASES = [
+    pytest.param(basename, reader, id=f"{basename}-{reader}")
+    for basename, rows in sorted(ROWS.items())
+    for reader in ([rows.user, "principal"] if rows.principal else [rows.user])
+]
+
+
+@pytest.mark.parametrize(("basename", "reader"), CASES)
+def test_list_query_count_does_not_grow_with_the_rows(county_rows, basename, reader):
+    # given one row of the endpoint's model, then twenty
+    rows = ROWS[basename]
+    user = getattr(county_rows, {"bureau": "bureau_staff"}.get(reader, reader))
+    for i in range(SMALL):
+        rows.build(county_rows, i)  # (sets up the fixtures the builder needs, too)
+    _listed(user, basename)  # warm the process's caches (content types, translations)
+    small, count_small = _listed(user, basename)
+    for i in range(SMALL, LARGE):
+        rows.build(county_rows, i)
+    # when the reader lists them
+    large, count_large = _listed(user, basename)
+    # then the reader sees every new row, and twenty cost what one costs, within the bound
+    assert count_large - count_small == LARGE - SMALL, "the reader should see the new rows"
+    assert large == small, f"{basename}: {small} queries for {SMALL} row, {large} for {LARGE}"
+    assert large <= rows.bound, f"{basename}: {large} queries, more than the recorded {rows.bound}"
