@@ -12,6 +12,8 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, models
 from django.db.models import ProtectedError, RestrictedError
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.plumbing import build_serializer_context
 from rest_framework import exceptions, serializers, viewsets
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
@@ -55,6 +57,16 @@ class ScopedReadOnlyViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     pass
 
 
+class ServiceWritesSchema(AutoSchema):
+    """The OpenAPI request body of a create or update is the view's input serializer."""
+
+    def get_request_serializer(self) -> Any:
+        view = self.view
+        if getattr(view, "action", None) in ("create", "update", "partial_update"):
+            return view.input_serializer_class(context=build_serializer_context(view))
+        return super().get_request_serializer()
+
+
 class ServiceWritesMixin:
     """Every write is input serializer → service → output serializer (HackSoft's
     ``UserCreateApi``): ``input_serializer_class`` parses (a ``ScopedInputSerializer``), the
@@ -63,6 +75,7 @@ class ServiceWritesMixin:
     A service's ``ValidationError`` becomes a 400 with field errors (``exception_handler``)."""
 
     input_serializer_class: type[serializers.Serializer] | None = None
+    schema = ServiceWritesSchema()
 
     def get_input_serializer(self, *args: Any, **kwargs: Any) -> serializers.Serializer:
         kwargs.setdefault("context", self.get_serializer_context())

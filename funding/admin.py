@@ -88,6 +88,10 @@ class FundingQuotaInline(ScopedTabularInline):
     def _parent_changeable(self, request, obj) -> bool:
         return super()._parent_changeable(request, obj) and (obj is None or obj.is_draft)
 
+    def service_check(self, request, form):
+        if form.cleaned_data.get("quota") is not None:
+            services.check_amount(form.cleaned_data["quota"], "quota")
+
 
 @admin.register(FundingYear)
 class FundingYearAdmin(ScopedAdmin):
@@ -104,6 +108,10 @@ class FundingYearAdmin(ScopedAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return super().has_delete_permission(request, obj) and (obj is None or obj.is_draft)
+
+    def service_check(self, request, form):
+        if form.cleaned_data.get("base_quota") is not None:
+            services.check_amount(form.cleaned_data["base_quota"], "base_quota")
 
     def save_model(self, request, obj, form, change):
         if change:
@@ -217,6 +225,8 @@ class PlanLineInline(ScopedTabularInline):
     def service_check(self, request, form):
         if form.instance.plan_id:
             services.plan_line_check(actor=request.user, plan=form.instance.plan)
+        if form.cleaned_data.get("amount") is not None:
+            services.check_amount(form.cleaned_data["amount"])
 
 
 @admin.register(SpendingPlan)

@@ -129,6 +129,11 @@ class ExchangeAdmin(ScopedAdmin):
             fields += tuple(f for f in self.bureau_fields if f not in fields)
         return fields
 
+    def service_check(self, request, form):
+        terms = set(form.changed_data) - {"status", "cancel_reason"}
+        if form.instance.pk and terms:
+            services.exchange_terms_check(actor=request.user, exchange=Exchange.objects.get(pk=form.instance.pk))
+
     @admin.display(description=_("host schools"))
     def host_list(self, obj: Exchange) -> str:
         return "、".join(s.name for s in obj.host_schools.all())

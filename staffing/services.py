@@ -230,21 +230,27 @@ def exchange_delete(*, actor: Any, exchange: Exchange) -> None:
         locked.delete()
 
 
-def _reapprove_if_needed(actor: Any, exchange: Exchange) -> None:
-    """What the bureau approved is the bureau's: a change by the school sends an approved
-    exchange back to planned, for the bureau to approve again, and is refused on a running one
-    (the teacher is already at the host; cancel it and log the new posting). A change by the
-    bureau itself stands as approved by it."""
-    if exchange.status not in (S.APPROVED, S.ACTIVE):
-        return
-    if access.is_bureau_of(actor, exchange.origin_school.county_id):
-        exchange.approved_by, exchange.approved_at = actor, timezone.now()
-        return
-    if exchange.status == S.ACTIVE:
+def exchange_terms_check(*, actor: Any, exchange: Exchange) -> None:
+    """Whether the actor may change the terms of ``exchange`` (as stored): what the bureau
+    approved is the bureau's, so a school may not change a running exchange (the teacher is
+    already at the host: cancel it and log the new posting); an approved one goes back to
+    planned instead (``exchange_update``)."""
+    if exchange.status == S.ACTIVE and not access.is_bureau_of(actor, exchange.origin_school.county_id):
         raise ValidationError(
             _("A running exchange keeps the terms the bureau approved; cancel it and log the new one."),
             code=ExchangeError.ACTIVE_TERMS.value,
         )
+
+
+def _reapprove_if_needed(actor: Any, exchange: Exchange) -> None:
+    """A change by the school sends an approved exchange back to planned, for the bureau to
+    approve again; a change by the bureau itself stands as approved by it."""
+    if exchange.status not in (S.APPROVED, S.ACTIVE):
+        return
+    exchange_terms_check(actor=actor, exchange=exchange)
+    if access.is_bureau_of(actor, exchange.origin_school.county_id):
+        exchange.approved_by, exchange.approved_at = actor, timezone.now()
+        return
     exchange.status = S.PLANNED
     exchange.approved_by, exchange.approved_at = None, None
 

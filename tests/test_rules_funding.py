@@ -318,3 +318,19 @@ def test_a_refused_row_is_counted_out(admin_as, funding_year, open_year, bureau_
             "Done for %(done)s of %(count)s selected row.", "Done for %(done)s of %(count)s selected rows.", 2
         ) % {"done": 0, "count": 2}
     assert tally in said(res)
+
+
+def test_the_admin_refuses_a_base_quota_in_exponent_notation(admin_as, funding_year, bureau_staff):
+    url = reverse("admin:funding_fundingyear_change", args=[funding_year.pk])
+    res = admin_as(bureau_staff).post(
+        url,
+        {
+            "county": funding_year.county_id, "school_year": funding_year.school_year_id, "base_quota": "2e5",
+            "lead_share": "0.70", "pool_share": "0.30",
+            "quotas-TOTAL_FORMS": "0", "quotas-INITIAL_FORMS": "0", "quotas-MIN_NUM_FORMS": "0",
+            "quotas-MAX_NUM_FORMS": "1000",
+        },
+    )  # fmt: skip
+    assert res.status_code == 200
+    errors = res.context["adminform"].form.errors
+    assert [str(m) for m in errors["base_quota"]] == [zh("Enter the amount as a plain decimal number, e.g. 1000.00.")]

@@ -108,16 +108,32 @@ def test_a_running_exchanges_terms_are_refused_to_its_school(api_as, login, prin
     assert (approved.status, approved.weekly_periods) == ("active", 10)
 
 
-def test_the_admin_sends_an_approved_exchange_back_to_planned(login, principal, approved, lead_school):
-    # when the principal changes the weekly periods in the admin
+def _change_form(exchange, host, **over):
     data = {
-        "kind": approved.kind, "teacher": approved.teacher_id, "origin_school": approved.origin_school_id,
-        "subject": approved.subject, "class_count": "2", "classes": approved.classes, "weekly_periods": "3",
+        "kind": exchange.kind, "teacher": exchange.teacher_id, "origin_school": exchange.origin_school_id,
+        "subject": exchange.subject, "class_count": "2", "classes": exchange.classes, "weekly_periods": "10",
         "start_date": "2025-09-01", "end_date": "2026-01-20",
         "hosts-TOTAL_FORMS": "1", "hosts-INITIAL_FORMS": "1", "hosts-MIN_NUM_FORMS": "0", "hosts-MAX_NUM_FORMS": "1000",
-        "hosts-0-id": str(approved.hosts.get().pk), "hosts-0-exchange": str(approved.pk),
-        "hosts-0-school": str(lead_school.pk),
+        "hosts-0-id": str(exchange.hosts.get().pk), "hosts-0-exchange": str(exchange.pk),
+        "hosts-0-school": str(host.pk),
     }  # fmt: skip
+    return data | over
+
+
+def test_the_admin_refuses_a_running_exchanges_terms_alike(login, principal, bureau_staff, approved, lead_school):
+    services.exchange_start(actor=bureau_staff, exchange=approved)
+    url = reverse("admin:staffing_exchange_change", args=[approved.pk])
+    res = login(principal).post(url, _change_form(approved, lead_school, weekly_periods="1"))
+    assert res.status_code == 200
+    message = zh("A running exchange keeps the terms the bureau approved; cancel it and log the new one.")
+    assert message in str(res.context["adminform"].form.non_field_errors())
+    approved.refresh_from_db()
+    assert (approved.status, approved.weekly_periods) == ("active", 10)
+
+
+def test_the_admin_sends_an_approved_exchange_back_to_planned(login, principal, approved, lead_school):
+    # when the principal changes the weekly periods in the admin
+    data = _change_form(approved, lead_school, weekly_periods="3")
     res = login(principal).post(reverse("admin:staffing_exchange_change", args=[approved.pk]), data)
     # then it is saved and planned again
     assert res.status_code == 302, _form_errors(res)
