@@ -490,9 +490,11 @@ def _lock_plan_for_lines(plan_id: int) -> SpendingPlan:
 
 
 def plan_line_check(*, actor: Any, plan: SpendingPlan) -> None:
-    """Who may change a plan's lines and when: the lead principal of the plan's lead school,
-    while the plan is a draft or returned (submitting locks it with its lines)."""
-    _require_lead(actor, plan.lead_school_id)
+    """Who may change a plan's lines and when: the lead principal of the plan's lead school (or
+    the bureau of its county), while the plan is a draft or returned (submitting locks it with
+    its lines)."""
+    if not access.is_bureau_of(actor, plan.funding_year.county_id):
+        _require_lead(actor, plan.lead_school_id)
     if not plan.is_editable:
         raise _error(_("Only a draft or returned plan can be changed."), FundingError.PLAN_LOCKED, "plan")
 
