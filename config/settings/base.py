@@ -225,6 +225,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Choice sets shared by a row's input and output serializers (the API's writes): one name each.
+    "ENUM_NAME_OVERRIDES": {
+        "ExchangeKindEnum": "staffing.models.Exchange.Kind",
+        "ActivityKindEnum": "staffing.models.Activity.Kind",
+        "MentorMeetingKindEnum": "staffing.models.MentorMeeting.Kind",
+        "PairingTaskStatusEnum": "alliance.models.PairingTask.Status",
+    },
 }
 
 LOGGING = {
