@@ -5,9 +5,9 @@ from django.forms.models import BaseInlineFormSet
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
-from . import access
+from . import access, services
 from .models import Alliance, County, Membership, Pairing, PairingTask, School, SchoolYear, Term, User
-from .scoped_admin import ScopedAdmin, ScopedTabularInline
+from .scoped_admin import ScopedAdmin, ScopedTabularInline, adopt, form_values, save_formset_via
 
 admin.site.site_header = _("County school-alliance portal")
 admin.site.site_title = _("School-alliance portal")
@@ -109,6 +109,15 @@ class PairingAdmin(ScopedAdmin):
     autocomplete_fields = ["helper_school", "helped_school", "alliance"]
     inlines = [PairingTaskInline]
 
+    def save_formset(self, request, form, formset, change):
+        pairing = form.instance
+        save_formset_via(
+            formset,
+            create=lambda values: services.pairing_task_create(actor=request.user, pairing=pairing, **values),
+            update=lambda task, values: services.pairing_task_update(actor=request.user, task=task, **values),
+            delete=lambda task: services.pairing_task_delete(actor=request.user, task=task),
+        )
+
 
 @admin.register(PairingTask)
 class PairingTaskAdmin(ScopedAdmin):
@@ -118,6 +127,24 @@ class PairingTaskAdmin(ScopedAdmin):
     list_select_related = ["pairing__helper_school", "pairing__helped_school"]
     raw_id_fields = ["pairing"]
     write_scoped = ("pairing",)
+    # The task list is the bureau's: a school sees its pairing, and the service refuses a change
+    # to anything but the task's progress beside the field.
+    bureau_fields = ("pairing",)
+
+    def service_check(self, request, form):
+        if form.instance.pk:
+            stored = PairingTask.objects.select_related("pairing__alliance__school_year").get(pk=form.instance.pk)
+            services.pairing_task_check(actor=request.user, task=stored, fields=form_values(form, changed_only=True))
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            saved = services.pairing_task_update(actor=request.user, task=obj, **form_values(form, changed_only=True))
+        else:
+            saved = services.pairing_task_create(actor=request.user, **form_values(form, changed_only=False))
+        adopt(obj, saved)
+
+    def delete_model(self, request, obj):
+        services.pairing_task_delete(actor=request.user, task=obj)
 
 
 @admin.register(User)

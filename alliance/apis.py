@@ -1,12 +1,14 @@
 from rest_framework.routers import BaseRouter
 
+from . import services
 from .models import Alliance, County, Membership, Pairing, PairingTask, School, SchoolYear, Term
-from .rest import ScopedModelViewSet, ScopedReadOnlyViewSet
+from .rest import ScopedModelViewSet, ScopedReadOnlyViewSet, ServiceWritesMixin
 from .serializers import (
     AllianceSerializer,
     CountySerializer,
     MembershipSerializer,
     PairingSerializer,
+    PairingTaskInputSerializer,
     PairingTaskSerializer,
     SchoolSerializer,
     SchoolYearSerializer,
@@ -58,10 +60,23 @@ class PairingApi(ScopedModelViewSet):
     filterset_fields = ["alliance", "helper_school", "helped_school"]
 
 
-class PairingTaskApi(ScopedModelViewSet):
+class PairingTaskApi(ServiceWritesMixin, ScopedModelViewSet):
+    """The bureau's task lists; a pairing's schools (and its alliance's lead school) report the
+    status, completion date and progress (``services.pairing_task_update``)."""
+
     queryset = PairingTask.objects.select_related("pairing")
     serializer_class = PairingTaskSerializer
+    input_serializer_class = PairingTaskInputSerializer
     filterset_fields = ["pairing", "status"]
+
+    def service_create(self, *, actor, data):
+        return services.pairing_task_create(actor=actor, **data)
+
+    def service_update(self, *, actor, instance, data):
+        return services.pairing_task_update(actor=actor, task=instance, **data)
+
+    def service_delete(self, *, actor, instance):
+        services.pairing_task_delete(actor=actor, task=instance)
 
 
 def register(router: BaseRouter) -> None:

@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from .access import Scope
+from .access import Scope, Via
 from .querysets import AllianceQuerySet, SchoolQuerySet, ScopedQuerySet
 
 
@@ -353,7 +353,13 @@ class PairingTask(models.Model):
     scope = Scope(
         county="pairing__alliance__school_year__county",
         schools=("pairing__helper_school", "pairing__helped_school"),
-        owners=("pairing__helper_school", "pairing__helped_school"),
+        # The pairing's two schools and the lead school of its alliance report on the task
+        # (only its progress: ``services.pairing_task_update``).
+        owners=(
+            "pairing__helper_school",
+            "pairing__helped_school",
+            Via("pairing__alliance__memberships__school", pairing__alliance__memberships__role="lead"),
+        ),
     )
 
     class Meta:

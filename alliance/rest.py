@@ -12,7 +12,10 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, models
 from django.db.models import ProtectedError, RestrictedError
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.plumbing import build_serializer_context
 from rest_framework import exceptions, serializers, viewsets
+from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -57,17 +60,72 @@ class ScopedReadOnlyViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     pass
 
 
-class ScopedModelSerializer(serializers.ModelSerializer):
-    """A model serializer that
+class ServiceWritesSchema(AutoSchema):
+    """The OpenAPI request body of a create or update is the view's input serializer."""
+
+    def get_request_serializer(self) -> Any:
+        view = self.view
+        if getattr(view, "action", None) in ("create", "update", "partial_update"):
+            return view.input_serializer_class(context=build_serializer_context(view))
+        return super().get_request_serializer()
+
+
+class ServiceWritesMixin:
+    """Every write is input serializer → service → output serializer (HackSoft's
+    ``UserCreateApi``): ``input_serializer_class`` parses (a ``ScopedInputSerializer``), the
+    view's ``service_create`` / ``service_update`` / ``service_delete`` call the service with
+    the acting user, and ``serializer_class`` shows the row as read back through the checkpoint.
+    A service's ``ValidationError`` becomes a 400 with field errors (``exception_handler``)."""
+
+    input_serializer_class: type[serializers.Serializer] | None = None
+    schema = ServiceWritesSchema()
+
+    def get_input_serializer(self, *args: Any, **kwargs: Any) -> serializers.Serializer:
+        kwargs.setdefault("context", self.get_serializer_context())
+        return self.input_serializer_class(*args, **kwargs)
+
+    def respond(self, obj: models.Model, status: int = 200) -> Response:
+        obj = self.get_queryset().get(pk=obj.pk)
+        # The view's output serializer, also from an action that parses its own input.
+        output = type(self).serializer_class(obj, context=self.get_serializer_context())
+        return Response(output.data, status=status)
+
+    def create(self, request: Any, *args: Any, **kwargs: Any) -> Response:
+        data = self.get_input_serializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return self.respond(self.service_create(actor=request.user, data=data.validated_data), 201)
+
+    def update(self, request: Any, *args: Any, **kwargs: Any) -> Response:
+        instance = self.get_object()
+        data = self.get_input_serializer(instance, data=request.data, partial=kwargs.get("partial", False))
+        data.is_valid(raise_exception=True)
+        return self.respond(self.service_update(actor=request.user, instance=instance, data=data.validated_data))
+
+    def perform_destroy(self, instance: models.Model) -> None:
+        self.service_delete(actor=self.request.user, instance=instance)
+
+    def service_create(self, *, actor: Any, data: dict) -> models.Model:
+        raise NotImplementedError
+
+    def service_update(self, *, actor: Any, instance: models.Model, data: dict) -> models.Model:
+        raise NotImplementedError
+
+    def service_delete(self, *, actor: Any, instance: models.Model) -> None:
+        raise NotImplementedError
+
+
+class ScopedInputSerializer(serializers.ModelSerializer):
+    """The input side of a write (input serializer → service → output serializer): it parses
+    the request and
 
     - narrows every related field's choices through the access checkpoint: ``Meta.write_scoped``
       names fields whose rows the user must be able to change (a principal may only name its
       own school), ``Meta.county_scoped`` fields whose rows must be in the user's county,
-      every other related field lists what the user may read;
-    - refuses input for fields the user may not set, instead of silently ignoring it;
-    - runs the model's own validation (``full_clean``: clean(), constraints, uniqueness), so
-      the API and the admin give the same message.
-    """
+      every other related field lists what the user may read; a row outside that is refused
+      with the same message whether it exists or not;
+    - refuses input for fields the user may not set, instead of silently ignoring it.
+
+    The rules (the model's ``clean()``, the service's checks) are the service's to run."""
 
     def get_fields(self) -> dict[str, serializers.Field]:
         fields = super().get_fields()
@@ -88,20 +146,38 @@ class ScopedModelSerializer(serializers.ModelSerializer):
             else:
                 kind = "read"
             target.queryset = access.narrow_related(qs, user, kind=kind)
+            if kind == "read":
+                # Which rule refused it, the same for a row that does not exist and one the user
+                # may not read (never "exists but is not yours").
+                message = _("Name a %(model)s you may see; this one is not among them.") % {
+                    "model": qs.model._meta.verbose_name
+                }
+                target.error_messages = {**target.error_messages, "does_not_exist": message}
         return fields
 
     def get_validators(self) -> list:
-        # Uniqueness and constraints are checked by the model's full_clean() in validate(), with
-        # the model's own messages; DRF's generated validators would repeat them less clearly.
+        # Uniqueness and constraints are checked by the model's full_clean() (the service's, or
+        # validate() below), with the model's own messages; DRF's generated validators would
+        # repeat them less clearly.
         return list(getattr(self.Meta, "validators", []))
 
     def to_internal_value(self, data: Any) -> Any:
         if hasattr(data, "keys"):
             writable = {n for n, f in self.fields.items() if not f.read_only}
-            refused = sorted(k for k in data if k in self.fields and k not in writable)
+            # A field of the row the client may not set here (the status, the approval, the id)
+            # is refused, whether or not this serializer lists it.
+            opts = self.Meta.model._meta
+            known = set(self.fields) | {f.name for f in (*opts.concrete_fields, *opts.many_to_many)}
+            refused = sorted(k for k in data if k in known and k not in writable)
             if refused:
                 raise serializers.ValidationError({k: [_("This field cannot be set here.")] for k in refused})
         return super().to_internal_value(data)
+
+
+class ScopedModelSerializer(ScopedInputSerializer):
+    """A scoped serializer for rows with no rule beyond the model's, written by the
+    ModelSerializer's own ``save()``: it also runs the model's validation (``full_clean``:
+    clean(), constraints, uniqueness), so the API and the admin give the same message."""
 
     def validate(self, attrs: dict) -> dict:
         attrs = super().validate(attrs)

@@ -7,7 +7,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 
 from . import access
 
@@ -15,9 +17,43 @@ if TYPE_CHECKING:
     from .models import User
 
 
-def _restrict(db_field: Any, qs: Any, user: User, write_scoped: tuple[str, ...], county_scoped: tuple[str, ...]):
+def _restrict(field: Any, db_field: Any, user: User, write_scoped: tuple[str, ...], county_scoped: tuple[str, ...]):
     kind = "write" if db_field.name in write_scoped else "county" if db_field.name in county_scoped else "read"
-    return access.narrow_related(qs, user, kind=kind)
+    field.queryset = access.narrow_related(field.queryset, user, kind=kind)
+    if kind == "read" and hasattr(field.queryset.model, "scope"):
+        # The API's message (``ScopedInputSerializer``): which rule refused it, the same whether
+        # the row exists or not.
+        message = _("Name a %(model)s you may see; this one is not among them.") % {
+            "model": field.queryset.model._meta.verbose_name
+        }
+        field.error_messages = {**field.error_messages, "invalid_choice": message, "invalid_pk_value": message}
+
+
+def add_service_error(form: Any, exc: ValidationError) -> None:
+    """Show a service's ValidationError beside the fields it names (others at the form's top),
+    as a page shows it (``form.add_error``)."""
+    if hasattr(exc, "error_dict"):
+        for name, errors in exc.error_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.error_list)
+
+
+def _checked_form(form_class: type, check: Any) -> type:
+    """The form class with ``check(form)`` run after its own validation (the service's
+    checks, which write nothing): a refusal lands beside the field instead of a 500 at save."""
+
+    def _post_clean(self) -> None:
+        super(checked, self)._post_clean()
+        if self._errors:
+            return
+        try:
+            check(self)
+        except ValidationError as exc:
+            add_service_error(self, exc)
+
+    checked = type(form_class.__name__, (form_class,), {"_post_clean": _post_clean})
+    return checked
 
 
 class ScopedFieldsMixin:
@@ -29,13 +65,13 @@ class ScopedFieldsMixin:
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         field = super().formfield_for_foreignkey(db_field, request, **kwargs)
         if field is not None and hasattr(field, "queryset"):
-            field.queryset = _restrict(db_field, field.queryset, request.user, self.write_scoped, self.county_scoped)
+            _restrict(field, db_field, request.user, self.write_scoped, self.county_scoped)
         return field
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         field = super().formfield_for_manytomany(db_field, request, **kwargs)
         if field is not None and hasattr(field, "queryset"):
-            field.queryset = _restrict(db_field, field.queryset, request.user, self.write_scoped, self.county_scoped)
+            _restrict(field, db_field, request.user, self.write_scoped, self.county_scoped)
         return field
 
 
@@ -45,6 +81,14 @@ class ScopedAdmin(ScopedFieldsMixin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).visible_to(request.user)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return _checked_form(form, lambda f: self.service_check(request, f))
+
+    def service_check(self, request, form) -> None:
+        """The service's checks of the row in ``form`` (``form.instance`` holds the cleaned
+        values), raising its ValidationError; the write itself is ``save_model``'s."""
 
     def has_add_permission(self, request) -> bool:
         return super().has_add_permission(request) and access.can_write_model(request.user, self.model)
@@ -79,6 +123,15 @@ class ScopedInlineMixin(ScopedFieldsMixin):
     def get_queryset(self, request):
         return super().get_queryset(request).visible_to(request.user)
 
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.form = _checked_form(formset.form, lambda f: self.service_check(request, f))
+        return formset
+
+    def service_check(self, request, form) -> None:
+        """The service's checks of one inline row (``form.instance``); the parent admin's
+        ``save_formset`` calls the service."""
+
     def _parent_changeable(self, request, obj) -> bool:
         return obj is None or access.can_change(request.user, obj)
 
@@ -98,3 +151,41 @@ class ScopedTabularInline(ScopedInlineMixin, admin.TabularInline):
 
 class ScopedStackedInline(ScopedInlineMixin, admin.StackedInline):
     extra = 0
+
+
+def adopt(obj: Any, saved: Any) -> None:
+    """Give the admin's ``obj`` the state of the row a service saved (the admin goes on with
+    ``obj``: the redirect, the log entry, the inlines' parent)."""
+    for field in type(saved)._meta.concrete_fields:
+        setattr(obj, field.attname, getattr(saved, field.attname))
+    obj._state.adding = False
+    obj._state.db = saved._state.db
+
+
+def form_values(form: Any, *, changed_only: bool) -> dict[str, Any]:
+    """The model fields a form edits, as keyword arguments for a service."""
+    names = form.changed_data if changed_only else list(form.cleaned_data)
+    model_fields = {f.name for f in form._meta.model._meta.get_fields()}
+    return {n: form.cleaned_data[n] for n in names if n in model_fields and n in form.cleaned_data and n != "id"}
+
+
+def save_formset_via(formset: Any, *, create: Any, update: Any, delete: Any) -> None:
+    """Save an inline formset through services: ``create(values)``, ``update(instance,
+    values)``, ``delete(instance)``, and tell the admin's change message what was done."""
+    formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+    fk_name = formset.fk.name
+    for form in formset.initial_forms:
+        if form in formset.deleted_forms and form.instance.pk is not None:
+            delete(form.instance)
+            formset.deleted_objects.append(form.instance)
+    for form in formset.forms:
+        if form in formset.deleted_forms or not form.has_changed():
+            continue
+        if form.instance.pk is None:
+            values = form_values(form, changed_only=False)
+            values.pop(fk_name, None)
+            formset.new_objects.append(create(values))
+        else:
+            values = form_values(form, changed_only=True)
+            values.pop(fk_name, None)
+            formset.changed_objects.append((update(form.instance, values), form.changed_data))

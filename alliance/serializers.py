@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from .models import Alliance, County, Membership, Pairing, PairingTask, School, SchoolYear, Term
-from .rest import ScopedModelSerializer
+from .rest import ScopedInputSerializer, ScopedModelSerializer
 
 
 class CountySerializer(ScopedModelSerializer):
@@ -62,6 +62,13 @@ class PairingSerializer(ScopedModelSerializer):
         county_scoped = ("helper_school", "helped_school", "alliance")
 
 
+class PairingTaskInputSerializer(ScopedInputSerializer):
+    class Meta:
+        model = PairingTask
+        fields = ["pairing", "title", "due_date", "responsible_person", "status", "completed_on", "progress_notes"]
+        write_scoped = ("pairing",)
+
+
 class PairingTaskSerializer(ScopedModelSerializer):
     class Meta:
         model = PairingTask
@@ -69,4 +76,4 @@ class PairingTaskSerializer(ScopedModelSerializer):
             "id", "pairing", "title", "due_date", "responsible_person", "status",
             "completed_on", "progress_notes",
         ]  # fmt: skip
-        write_scoped = ("pairing",)
+        read_only_fields = fields

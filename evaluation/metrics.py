@@ -31,24 +31,22 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, DurationField, Exists, ExpressionWrapper, F, OuterRef, Q, Sum, Value
-from django.db.models.functions import Greatest, Least
+from django.db.models import Count, Exists, F, OuterRef, Q, Sum
 from django.utils.translation import gettext_lazy as _
 
 from alliance.models import Membership, PairingTask, School
 from funding import metrics as funding_metrics
 from pgtools.querysets import AnyOf, tuples
 from staffing.models import Activity, Exchange, ExchangeHost, MentorMeeting, Teacher
+from staffing.querysets import ACTIVITY_KINDS as STAFFING_ACTIVITY_KINDS
+from staffing.querysets import COUNTED_EXCHANGE_STATUSES, ROTATION_ELIGIBLE_YEARS, ROTATION_KINDS, clipped_span
 
 MetricFn = Callable[["Window"], dict[int, Decimal]]
 
-# Exchanges that count: approved, running or done (planned and cancelled ones do not).
-COUNTED_EXCHANGE_STATUSES = ("approved", "active", "completed")
-# The national exchange rule looks at teachers who have served at least six years.
-ROTATION_ELIGIBLE_YEARS = 6
-# Exchange kinds that move a teacher (an online lesson or a one-off 送教 does not rotate anyone).
-ROTATION_KINDS = ("dispatched", "shadowing", "rotation", "itinerant", "posting", "substitute")
-ACTIVITY_KINDS = {
+# The staffing rows' vocabulary is the staffing app's (``staffing.querysets``: plain values,
+# importable before the models): which exchanges count, which kinds rotate a teacher, the
+# activity kinds. Here only each activity kind's metric label.
+_ACTIVITY_LABELS = {
     "teaching_research": _("Teaching-research activities held"),
     "training": _("Trainings held"),
     "visit": _("Visits and needs surveys held"),
@@ -59,6 +57,7 @@ ACTIVITY_KINDS = {
     "online_lesson": _("Online lessons"),
     "supervision_visit": _("Supervision visits"),
 }
+ACTIVITY_KINDS = {kind: _ACTIVITY_LABELS[kind] for kind in STAFFING_ACTIVITY_KINDS}
 
 
 @dataclass
@@ -155,11 +154,7 @@ def _exchanges(window: Window):
 
 def _teacher_days(qs, window: Window, prefix: str, group_by: str) -> dict[int, Decimal]:
     """Inclusive calendar days of each exchange clipped to the window, summed per school."""
-    span = ExpressionWrapper(
-        Least(F(f"{prefix}end_date"), Value(window.end_date))
-        - Greatest(F(f"{prefix}start_date"), Value(window.start_date)),
-        output_field=DurationField(),
-    )
+    span = clipped_span(window.start_date, window.end_date, prefix)
     rows = tuples(
         qs.values(group_by).annotate(span=Sum(span), n=Count("pk")).order_by().values_list(group_by, "span", "n")
     )

@@ -6,27 +6,39 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from alliance import access
-from alliance.scoped_admin import ScopedAdmin, ScopedTabularInline
+from alliance.scoped_admin import ScopedAdmin, ScopedTabularInline, adopt, form_values, save_formset_via
 
 from . import services
 from .models import Account, FundingQuota, FundingYear, LedgerEntry, LedgerLine, PlanLine, SpendingPlan, SpendingRecord
 
 
-def _run(modeladmin, request, queryset, service, done_message, **kwargs):
-    """Call a service per selected row; report each refusal as a message, never a 500."""
-    done = 0
-    arg = kwargs.pop("_arg", "funding_year")
-    for obj in queryset:
+def _run(modeladmin, request, queryset, service, *, arg="funding_year", outcome=None, **kwargs):
+    """Call a service per selected row and report exactly what was done: each row's outcome
+    (``outcome(obj, result)`` → (a sentence, whether it changed anything)), each refusal with
+    its reason, and "N of M done"; never a 500, never a success that did nothing."""
+    done, rows = 0, list(queryset)
+    for obj in rows:
         try:
-            service(actor=request.user, **{arg: obj}, **kwargs)
-            done += 1
+            result = service(actor=request.user, **{arg: obj}, **kwargs)
         except (ValidationError, PermissionDenied) as exc:
             text = "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
             modeladmin.message_user(request, f"{obj}: {text}", messages.ERROR)
-    if done:
-        modeladmin.message_user(request, done_message % {"count": done}, messages.SUCCESS)
+            continue
+        text, changed = outcome(obj, result) if outcome is not None else ("", True)
+        if text:
+            modeladmin.message_user(request, text, messages.INFO if changed else messages.WARNING)
+        done += changed
+    level = messages.SUCCESS if done == len(rows) else messages.WARNING
+    modeladmin.message_user(
+        request,
+        ngettext(
+            "Done for %(done)s of %(count)s selected row.", "Done for %(done)s of %(count)s selected rows.", len(rows)
+        )
+        % {"done": done, "count": len(rows)},
+        level,
+    )
 
 
 class ReadOnlyMixin:
@@ -51,16 +63,7 @@ def _with_reason(modeladmin, request, queryset, title, service, arg):
     if "apply" in request.POST:
         form = ReasonForm(request.POST)
         if form.is_valid():
-            done = 0
-            for obj in queryset:
-                try:
-                    service(actor=request.user, reason=form.cleaned_data["reason"], **{arg: obj})
-                    done += 1
-                except (ValidationError, PermissionDenied) as exc:
-                    text = "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
-                    modeladmin.message_user(request, f"{obj}: {text}", messages.ERROR)
-            if done:
-                modeladmin.message_user(request, _("%(count)s done.") % {"count": done}, messages.SUCCESS)
+            _run(modeladmin, request, queryset, service, arg=arg, reason=form.cleaned_data["reason"])
             return None
     else:
         form = ReasonForm()
@@ -85,6 +88,10 @@ class FundingQuotaInline(ScopedTabularInline):
     def _parent_changeable(self, request, obj) -> bool:
         return super()._parent_changeable(request, obj) and (obj is None or obj.is_draft)
 
+    def service_check(self, request, form):
+        if form.cleaned_data.get("quota") is not None:
+            services.check_amount(form.cleaned_data["quota"], "quota")
+
 
 @admin.register(FundingYear)
 class FundingYearAdmin(ScopedAdmin):
@@ -102,17 +109,69 @@ class FundingYearAdmin(ScopedAdmin):
     def has_delete_permission(self, request, obj=None):
         return super().has_delete_permission(request, obj) and (obj is None or obj.is_draft)
 
-    @admin.action(description=_("Fund every school in an alliance (default quotas)"))
+    def service_check(self, request, form):
+        if form.cleaned_data.get("base_quota") is not None:
+            services.check_amount(form.cleaned_data["base_quota"], "base_quota")
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            saved = services.funding_year_update(
+                actor=request.user, funding_year=obj, **form_values(form, changed_only=True)
+            )
+        else:
+            saved = services.funding_year_create(actor=request.user, **form_values(form, changed_only=False))
+        adopt(obj, saved)
+
+    def save_formset(self, request, form, formset, change):
+        year = form.instance
+        save_formset_via(
+            formset,
+            create=lambda values: services.funding_quota_create(actor=request.user, funding_year=year, **values),
+            update=lambda quota, values: services.funding_quota_update(
+                actor=request.user, funding_quota=quota, **values
+            ),
+            delete=lambda quota: services.funding_quota_delete(actor=request.user, funding_quota=quota),
+        )
+
+    @admin.action(description=_("Fund every school in an alliance (default quotas)"), permissions=["bureau"])
     def default_quotas(self, request, queryset):
-        _run(self, request, queryset, services.funding_quotas_default, _("Quotas made for %(count)s year(s)."))
+        _run(
+            self,
+            request,
+            queryset,
+            services.funding_quotas_default,
+            outcome=lambda year, added: (services.quotas_default_outcome(year, added), added > 0),
+        )
 
-    @admin.action(description=_("Open: book the 70/30 allocation"))
+    @admin.action(description=_("Open: book the 70/30 allocation"), permissions=["bureau"])
     def open_years(self, request, queryset):
-        _run(self, request, queryset, services.funding_year_open, _("%(count)s year(s) open."))
+        was_open = {year.pk for year in queryset if year.is_open}
+        _run(
+            self,
+            request,
+            queryset,
+            services.funding_year_open,
+            outcome=lambda year, _r: (
+                (_("%(year)s was already open: nothing was booked again.") % {"year": year}, False)
+                if year.pk in was_open
+                else (_("%(year)s opened: the allocation is booked.") % {"year": year}, True)
+            ),
+        )
 
-    @admin.action(description=_("Close: return unspent alliance money"))
+    @admin.action(description=_("Close: return unspent alliance money"), permissions=["bureau"])
     def close_years(self, request, queryset):
-        _run(self, request, queryset, services.funding_year_close, _("%(count)s year(s) closed."))
+        was_closed = {year.pk for year in queryset if year.is_closed}
+        _run(
+            self,
+            request,
+            queryset,
+            services.funding_year_close,
+            outcome=lambda year, _r: (
+                (_("%(year)s was already closed: nothing was booked again.") % {"year": year}, False)
+                if year.pk in was_closed
+                else (_("%(year)s closed: unspent alliance money is returned.") % {"year": year}, True)
+            ),
+        )
 
 
 @admin.register(Account)
@@ -149,13 +208,7 @@ class LedgerEntryAdmin(ReadOnlyMixin, ScopedAdmin):
     inlines = [LedgerLineInline]
     actions = ["reverse_entries"]
 
-    def get_actions(self, request):
-        actions = super().get_actions(request)
-        if not access.is_bureau(request.user):
-            actions.pop("reverse_entries", None)
-        return actions
-
-    @admin.action(description=_("Reverse (with a reason)"))
+    @admin.action(description=_("Reverse (with a reason)"), permissions=["bureau"])
     def reverse_entries(self, request, queryset):
         return _with_reason(self, request, queryset, _("Reverse ledger entries"), services.entry_reverse, "entry")
 
@@ -166,7 +219,14 @@ class PlanLineInline(ScopedTabularInline):
     county_scoped = ("school",)
 
     def _parent_changeable(self, request, obj) -> bool:
+        # Shown read-only once the plan is locked; the services refuse a change all the same.
         return super()._parent_changeable(request, obj) and (obj is None or obj.is_editable)
+
+    def service_check(self, request, form):
+        if form.instance.plan_id:
+            services.plan_line_check(actor=request.user, plan=form.instance.plan)
+        if form.cleaned_data.get("amount") is not None:
+            services.check_amount(form.cleaned_data["amount"])
 
 
 @admin.register(SpendingPlan)
@@ -187,11 +247,20 @@ class SpendingPlanAdmin(ScopedAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.action(description=_("Approve the submitted plan"))
-    def approve_plans(self, request, queryset):
-        _run(self, request, queryset, services.spending_plan_approve, _("%(count)s plan(s) approved."), _arg="plan")
+    def save_formset(self, request, form, formset, change):
+        plan = form.instance
+        save_formset_via(
+            formset,
+            create=lambda values: services.plan_line_add(actor=request.user, plan=plan, **values),
+            update=lambda line, values: services.plan_line_update(actor=request.user, line=line, **values),
+            delete=lambda line: services.plan_line_delete(actor=request.user, line=line),
+        )
 
-    @admin.action(description=_("Send back to the lead school (with a reason)"))
+    @admin.action(description=_("Approve the submitted plan"), permissions=["bureau"])
+    def approve_plans(self, request, queryset):
+        _run(self, request, queryset, services.spending_plan_approve, arg="plan")
+
+    @admin.action(description=_("Send back to the lead school (with a reason)"), permissions=["bureau"])
     def return_plans(self, request, queryset):
         return _with_reason(self, request, queryset, _("Send plans back"), services.spending_plan_return, "plan")
 

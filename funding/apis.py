@@ -1,27 +1,30 @@
 """Funding under /api/v1/: thin views over the services; rows come through the checkpoint."""
 
-from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, Sum
-from django.utils.translation import gettext as _
-from rest_framework import mixins, serializers
+from rest_framework import mixins
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.routers import BaseRouter
 from rest_framework.viewsets import GenericViewSet
 
 from alliance import access
-from alliance.rest import ScopedModelViewSet, ScopedReadOnlyViewSet, ScopedViewSetMixin
+from alliance.rest import ScopedModelViewSet, ScopedReadOnlyViewSet, ScopedViewSetMixin, ServiceWritesMixin
 
 from . import metrics, services
 from .models import Account, FundingQuota, FundingYear, LedgerEntry, LedgerLine, PlanLine, SpendingPlan, SpendingRecord
 from .serializers import (
     AccountSerializer,
+    FundingQuotaInputSerializer,
     FundingQuotaSerializer,
+    FundingYearInputSerializer,
     FundingYearSerializer,
     LedgerEntrySerializer,
+    PlanLineInputSerializer,
     PlanLineSerializer,
     ReasonSerializer,
+    SpendingPlanInputSerializer,
     SpendingPlanSerializer,
+    SpendingRecordInputSerializer,
     SpendingRecordSerializer,
 )
 
@@ -29,12 +32,19 @@ BUREAU = access.BUREAU_ONLY
 LEAD = access.LEAD_ONLY
 
 
-class FundingYearApi(ScopedModelViewSet):
+class FundingYearApi(ServiceWritesMixin, ScopedModelViewSet):
     queryset = FundingYear.objects.select_related("school_year")
     serializer_class = FundingYearSerializer
+    input_serializer_class = FundingYearInputSerializer
     filterset_fields = ["status", "school_year"]
     http_method_names = ["get", "post", "patch", "put", "head", "options"]
     action_roles = {"open": BUREAU, "close": BUREAU, "default_quotas": BUREAU}
+
+    def service_create(self, *, actor, data):
+        return services.funding_year_create(actor=actor, **data)
+
+    def service_update(self, *, actor, instance, data):
+        return services.funding_year_update(actor=actor, funding_year=instance, **data)
 
     @action(detail=True, methods=["post"])
     def open(self, request, pk=None):
@@ -62,15 +72,20 @@ class FundingYearApi(ScopedModelViewSet):
         return Response({"funding_year": year.pk, "rows": rows})
 
 
-class FundingQuotaApi(ScopedModelViewSet):
+class FundingQuotaApi(ServiceWritesMixin, ScopedModelViewSet):
     queryset = FundingQuota.objects.select_related("school")
     serializer_class = FundingQuotaSerializer
+    input_serializer_class = FundingQuotaInputSerializer
     filterset_fields = ["funding_year", "school", "alliance"]
 
-    def perform_destroy(self, instance):
-        if not instance.funding_year.is_draft:
-            raise ValidationError(_("Quotas can only be changed while the funding year is a draft."))
-        instance.delete()
+    def service_create(self, *, actor, data):
+        return services.funding_quota_create(actor=actor, **data)
+
+    def service_update(self, *, actor, instance, data):
+        return services.funding_quota_update(actor=actor, funding_quota=instance, **data)
+
+    def service_delete(self, *, actor, instance):
+        services.funding_quota_delete(actor=actor, funding_quota=instance)
 
 
 class AccountApi(ScopedReadOnlyViewSet):
@@ -96,20 +111,23 @@ class LedgerEntryApi(ScopedReadOnlyViewSet):
         return Response(LedgerEntrySerializer(reversal, context=self.get_serializer_context()).data, status=201)
 
 
-class SpendingPlanApi(ScopedModelViewSet):
+class SpendingPlanApi(ServiceWritesMixin, ScopedModelViewSet):
     queryset = (
         SpendingPlan.objects.annotate(total=Sum("lines__amount"))
         .prefetch_related(Prefetch("lines", queryset=PlanLine.objects.with_spent().order_by("pk")))
         .order_by("funding_year", "alliance", "-revision")
     )
     serializer_class = SpendingPlanSerializer
+    input_serializer_class = SpendingPlanInputSerializer
     filterset_fields = ["funding_year", "alliance", "status"]
     http_method_names = ["get", "post", "head", "options"]
     action_roles = {"submit": LEAD, "revise": LEAD, "approve": BUREAU, "send_back": BUREAU}
 
+    def service_create(self, *, actor, data):
+        return services.spending_plan_create(actor=actor, **data)
+
     def _respond(self, plan, status=200):
-        plan = self.get_queryset().get(pk=plan.pk)
-        return Response(SpendingPlanSerializer(plan, context=self.get_serializer_context()).data, status=status)
+        return self.respond(plan, status)
 
     @action(detail=True, methods=["post"])
     def submit(self, request, pk=None):
@@ -133,32 +151,47 @@ class SpendingPlanApi(ScopedModelViewSet):
         )
 
 
-class PlanLineApi(ScopedModelViewSet):
+class PlanLineApi(ServiceWritesMixin, ScopedModelViewSet):
+    """Lines change only while their plan is editable, through the plan line services (which
+    lock the plan and its lines in the submission's order)."""
+
     queryset = PlanLine.objects.with_spent().select_related("plan")
     serializer_class = PlanLineSerializer
+    input_serializer_class = PlanLineInputSerializer
     filterset_fields = ["plan", "school", "category"]
 
-    def _require_editable(self, line: PlanLine) -> None:
-        if not line.plan.is_editable:
-            raise serializers.ValidationError({"plan": [_("Only a draft or returned plan can be changed.")]})
+    def service_create(self, *, actor, data):
+        return services.plan_line_add(actor=actor, **data)
 
-    def perform_update(self, serializer):
-        self._require_editable(serializer.instance)
-        serializer.save()
+    def service_update(self, *, actor, instance, data):
+        data = dict(data)
+        if data.get("plan", instance.plan) != instance.plan:
+            # A line stays in its plan (a copy goes with a revision).
+            return services.plan_line_update(actor=actor, line=instance, plan=data["plan"])
+        data.pop("plan", None)
+        return services.plan_line_update(actor=actor, line=instance, **data)
 
-    def perform_destroy(self, instance):
-        self._require_editable(instance)
-        instance.delete()
+    def service_delete(self, *, actor, instance):
+        services.plan_line_delete(actor=actor, line=instance)
 
 
 class SpendingRecordApi(
-    ScopedViewSetMixin, mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericViewSet
+    ServiceWritesMixin,
+    ScopedViewSetMixin,
+    mixins.CreateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    GenericViewSet,
 ):
     """Records are booked on creation; a wrong one is corrected by reversing its entry."""
 
     queryset = SpendingRecord.objects.select_related("plan_line").prefetch_related("ledger_entries__reversed_by")
     serializer_class = SpendingRecordSerializer
+    input_serializer_class = SpendingRecordInputSerializer
     filterset_fields = ["plan_line", "plan_line__school", "plan_line__plan"]
+
+    def service_create(self, *, actor, data):
+        return services.spending_record_create(actor=actor, **data)
 
 
 def register(router: BaseRouter) -> None:

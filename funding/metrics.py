@@ -17,7 +17,7 @@ from django.db.models.functions import Coalesce
 from pgtools.querysets import AnyOf, tuples
 
 from .models import Account, FundingYear, LedgerEntry, LedgerLine, PlanLine, SpendingRecord
-from .querysets import ZERO, money_sum
+from .querysets import APPROVED_PLAN, ZERO, money_sum
 from .rounding import FEN
 
 RATE = Decimal("0.0001")
@@ -44,7 +44,7 @@ def _spent_by(funding_year: FundingYear, *keys: str) -> Coalesce:
 
 def _planned_vs_spent(funding_year: FundingYear, *keys: str):
     return (
-        PlanLine.objects.filter(plan__funding_year=funding_year, plan__status="approved")
+        PlanLine.objects.filter(plan__funding_year=funding_year, plan__status=APPROVED_PLAN)
         .order_by()
         .values(*keys)
         .annotate(planned=Sum("amount"), spent=_spent_by(funding_year, *keys))
@@ -73,7 +73,7 @@ def planned_and_spent_by_school(
     years = list(FundingYear.objects.filter(school_year_id__in=list(school_year_ids)).values_list("pk", flat=True))
     planned = tuples(
         PlanLine.objects.filter(
-            AnyOf("school_id", school_ids), plan__funding_year_id__in=years, plan__status="approved"
+            AnyOf("school_id", school_ids), plan__funding_year_id__in=years, plan__status=APPROVED_PLAN
         )
         .order_by()
         .values("school")

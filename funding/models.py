@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from alliance.access import Scope, Via
 from alliance.models import Alliance, County, School, SchoolYear
 
+from .errors import FundingError
 from .querysets import (
     AccountQuerySet,
     FundingQuotaQuerySet,
@@ -174,11 +175,15 @@ class FundingQuota(models.Model):
     def __str__(self) -> str:
         return f"{self.school} · {self.quota}"
 
+    DRAFT_ONLY = _("Quotas can only be changed while the funding year is a draft.")
+
     def clean(self) -> None:
         errors: dict[str, list] = {}
         year = self.funding_year if self.funding_year_id else None
         if year is not None and not year.is_draft:
-            errors.setdefault("__all__", []).append(_("Quotas can only be changed while the funding year is a draft."))
+            errors.setdefault("__all__", []).append(
+                ValidationError(self.DRAFT_ONLY, code=FundingError.YEAR_NOT_DRAFT.value)
+            )
         if year is not None and self.school_id and self.school.county_id != year.county_id:
             errors.setdefault("school", []).append(_("The school belongs to another county."))
         if year is not None and self.alliance_id:
@@ -460,16 +465,22 @@ class PlanLine(models.Model):
         return f"{self.school} · {self.get_category_display()} · {self.amount}"
 
     def clean(self) -> None:
+        # A line's own rules; that its plan must still be editable (and the lock that keeps it
+        # so while the plan is submitted) is ``services.plan_line_check``'s.
         errors: dict[str, list] = {}
         if not self.plan_id:
             return
         plan = self.plan
-        if not plan.is_editable:
-            errors.setdefault("plan", []).append(_("Only a draft or returned plan can be changed."))
         if not plan.funding_year.is_open:
-            errors.setdefault("plan", []).append(_("The funding year is not open."))
+            errors.setdefault("plan", []).append(
+                ValidationError(_("The funding year is not open."), code=FundingError.YEAR_NOT_OPEN.value)
+            )
         if self.school_id and not plan.alliance.memberships.filter(school_id=self.school_id).exists():
-            errors.setdefault("school", []).append(_("The school is not a member of this plan's alliance."))
+            errors.setdefault("school", []).append(
+                ValidationError(
+                    _("The school is not a member of this plan's alliance."), code=FundingError.NOT_MEMBER.value
+                )
+            )
         if errors:
             raise ValidationError(errors)
 

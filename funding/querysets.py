@@ -9,6 +9,10 @@ from django.db.models.functions import Coalesce
 
 from alliance.querysets import ScopedQuerySet
 
+# The plan in force: the one approved revision of an alliance's plan (what "planned" means in
+# the execution figures and the evaluation's execution rate).
+APPROVED_PLAN = "approved"
+
 ZERO = Value(Decimal("0.00"), output_field=DecimalField(max_digits=14, decimal_places=2))
 
 
@@ -42,7 +46,7 @@ class LedgerLineQuerySet(ScopedQuerySet):
 
 class SpendingPlanQuerySet(ScopedQuerySet):
     def approved(self) -> SpendingPlanQuerySet:
-        return self.filter(status="approved")
+        return self.filter(status=APPROVED_PLAN)
 
 
 class SpendingRecordQuerySet(ScopedQuerySet):
@@ -87,4 +91,5 @@ class PlanLineQuerySet(ScopedQuerySet):
         )
 
     def current(self) -> PlanLineQuerySet:
-        return self.filter(plan__status="approved")
+        """Lines of the approved plan in force."""
+        return self.filter(plan__status=APPROVED_PLAN)

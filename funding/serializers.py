@@ -1,10 +1,49 @@
-from django.db import transaction
+"""The funding API's serializers: input serializers parse a write (related fields narrowed
+through the checkpoint) for a service; the others show rows."""
+
 from rest_framework import serializers
 
-from alliance.rest import ScopedModelSerializer
+from alliance.rest import ScopedInputSerializer, ScopedModelSerializer
 
-from . import services
 from .models import Account, FundingQuota, FundingYear, LedgerEntry, LedgerLine, PlanLine, SpendingPlan, SpendingRecord
+
+# --- input -------------------------------------------------------------------------------
+
+
+class FundingYearInputSerializer(ScopedInputSerializer):
+    class Meta:
+        model = FundingYear
+        fields = ["county", "school_year", "base_quota", "lead_share", "pool_share"]
+        county_scoped = ("county", "school_year")
+
+
+class FundingQuotaInputSerializer(ScopedInputSerializer):
+    class Meta:
+        model = FundingQuota
+        fields = ["funding_year", "school", "alliance", "quota"]
+        county_scoped = ("funding_year", "school", "alliance")
+
+
+class SpendingPlanInputSerializer(ScopedInputSerializer):
+    class Meta:
+        model = SpendingPlan
+        fields = ["funding_year", "alliance", "notes"]
+
+
+class PlanLineInputSerializer(ScopedInputSerializer):
+    class Meta:
+        model = PlanLine
+        fields = ["plan", "school", "category", "amount", "notes"]
+        write_scoped = ("plan",)
+
+
+class SpendingRecordInputSerializer(ScopedInputSerializer):
+    class Meta:
+        model = SpendingRecord
+        fields = ["plan_line", "date", "amount", "payee", "description", "receipt"]
+
+
+# --- output ------------------------------------------------------------------------------
 
 
 class FundingYearSerializer(ScopedModelSerializer):
@@ -78,17 +117,7 @@ class SpendingPlanSerializer(ScopedModelSerializer):
             "id", "funding_year", "alliance", "lead_school", "revision", "previous", "status", "notes",
             "return_reason", "total", "created_at", "submitted_at", "decided_at", "lines",
         ]  # fmt: skip
-        read_only_fields = [
-            "lead_school", "revision", "previous", "status", "return_reason", "created_at", "submitted_at",
-            "decided_at",
-        ]  # fmt: skip
-
-    def validate(self, attrs):
-        # The service checks the year, the alliance and the actor; the model has no clean().
-        return attrs
-
-    def create(self, validated_data):
-        return services.spending_plan_create(actor=self.context["request"].user, **validated_data)
+        read_only_fields = fields
 
 
 class SpendingRecordSerializer(ScopedModelSerializer):
@@ -100,15 +129,7 @@ class SpendingRecordSerializer(ScopedModelSerializer):
             "id", "plan_line", "date", "amount", "payee", "description", "receipt", "recorded_by",
             "recorded_at", "reversed",
         ]  # fmt: skip
-        read_only_fields = ["recorded_by", "recorded_at"]
+        read_only_fields = fields
 
     def get_reversed(self, obj: SpendingRecord) -> bool:
         return any(getattr(entry, "reversed_by", None) is not None for entry in obj.ledger_entries.all())
-
-    def validate(self, attrs):
-        # Field validation (two decimals, > 0) is DRF's; the rules across rows are the service's.
-        return attrs
-
-    def create(self, validated_data):
-        with transaction.atomic():
-            return services.spending_record_create(actor=self.context["request"].user, **validated_data)

@@ -13,10 +13,10 @@ the year after it, closing takes the year and then every current plan line.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
-from enum import StrEnum
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from alliance import access
 from alliance.models import Alliance, Membership, School
 
+from .errors import FundingError
 from .models import (
     Account,
     FundingQuota,
@@ -41,35 +42,6 @@ from .models import (
 )
 from .querysets import money_sum
 from .rounding import FEN, split
-
-
-class FundingError(StrEnum):
-    NOT_BUREAU = "not_bureau"
-    NOT_LEAD = "not_lead_principal"
-    NOT_YOUR_LINE = "not_your_plan_line"
-    YEAR_NOT_DRAFT = "year_not_draft"
-    YEAR_NOT_OPEN = "year_not_open"
-    YEAR_CLOSED = "year_closed"
-    NO_QUOTAS = "no_quotas"
-    NO_ALLIANCE = "school_in_no_alliance"
-    SEVERAL_ALLIANCES = "school_in_several_alliances"
-    NOT_MONEY = "not_money"
-    NOT_POSITIVE = "amount_not_positive"
-    NOT_FEN = "amount_not_fen"
-    OVER_LINE = "over_plan_line"
-    OVER_FUND = "plan_over_fund"
-    OVER_POOL = "awards_over_pool"
-    NOT_FUNDED = "school_not_funded"
-    PLAN_STATUS = "plan_status"
-    PLAN_EXISTS = "plan_exists"
-    PLAN_EMPTY = "plan_empty"
-    BELOW_SPENT = "plan_below_spent"
-    WRONG_YEAR = "wrong_year"
-    DATE_OUTSIDE_YEAR = "date_outside_year"
-    NO_REASON = "no_reason"
-    NOT_REVERSIBLE = "not_reversible"
-    ALREADY_REVERSED = "already_reversed"
-    UNBALANCED = "unbalanced"
 
 
 def _error(message: str, code: FundingError, field: str | None = None) -> ValidationError:
@@ -91,10 +63,21 @@ def _require_lead(actor: Any, plan_lead_school_id: int) -> None:
 # --- money checks ------------------------------------------------------------------------
 
 
+PLAIN_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+
+
 def check_amount(amount: Any, field: str = "amount", *, allow_zero: bool = False) -> Decimal:
-    """A positive amount in whole fen, as a Decimal; never rounds, never accepts a float."""
+    """A positive amount in whole fen, as a Decimal; never rounds, never accepts a float.
+    Text and Decimals alike must be in plain decimal notation ("1000.00"; "1e3" is refused:
+    an exponent is how a typo or a spreadsheet's float turns into money)."""
+    if isinstance(amount, str):
+        if not PLAIN_DECIMAL.fullmatch(amount.strip()):
+            raise _error(_("Enter the amount as a plain decimal number, e.g. 1000.00."), FundingError.NOT_PLAIN, field)
+        amount = Decimal(amount.strip())
     if not isinstance(amount, Decimal) or not amount.is_finite():
         raise _error(_("Enter the amount as a decimal number of yuan."), FundingError.NOT_MONEY, field)
+    if amount.as_tuple().exponent > 0:
+        raise _error(_("Enter the amount as a plain decimal number, e.g. 1000.00."), FundingError.NOT_PLAIN, field)
     if amount != amount.quantize(FEN):
         raise _error(_("Enter an amount with at most two decimal places (to the fen)."), FundingError.NOT_FEN, field)
     if amount < 0 or (amount == 0 and not allow_zero):
@@ -165,21 +148,129 @@ def alliance_fund_capacity(funding_year: FundingYear, alliance: Alliance) -> Dec
 # --- funding year ------------------------------------------------------------------------
 
 
+def _require_draft(year: FundingYear, field: str | None = None) -> None:
+    if not year.is_draft:
+        raise _error(str(FundingQuota.DRAFT_ONLY), FundingError.YEAR_NOT_DRAFT, field)
+
+
+QUOTA_FIELDS = ("school", "alliance", "quota")
+YEAR_FIELDS = ("county", "school_year", "base_quota", "lead_share", "pool_share")
+
+
+def funding_year_create(*, actor: Any, county: Any, school_year: Any, **fields: Any) -> FundingYear:
+    """A draft funding year of a county's school year (the bureau's)."""
+    _refuse_unknown(fields, YEAR_FIELDS)
+    with transaction.atomic():
+        _require_bureau(actor, county.pk)
+        if "base_quota" in fields:
+            fields["base_quota"] = check_amount(fields["base_quota"], "base_quota")
+        year = FundingYear(county=county, school_year=school_year, **fields)
+        year.full_clean()
+        year.save()
+        return year
+
+
+def funding_year_update(*, actor: Any, funding_year: FundingYear, **fields: Any) -> FundingYear:
+    """Change a year's quota and split; fixed once the year is open (``FundingYear.clean``)."""
+    _refuse_unknown(fields, YEAR_FIELDS)
+    with transaction.atomic():
+        year = _lock_year(funding_year)
+        _require_bureau(actor, year.county_id)
+        if "county" in fields:
+            _require_bureau(actor, fields["county"].pk)
+        if "base_quota" in fields:
+            fields["base_quota"] = check_amount(fields["base_quota"], "base_quota")
+        for name, value in fields.items():
+            setattr(year, name, value)
+        year.full_clean()
+        year.save()
+        return year
+
+
+def _refuse_unknown(fields: Mapping[str, Any], allowed: Iterable[str]) -> None:
+    unknown = set(fields) - set(allowed)
+    if unknown:
+        raise ValidationError(
+            {
+                name: [ValidationError(_("This field cannot be set here."), code=FundingError.UNKNOWN_FIELD.value)]
+                for name in sorted(unknown)
+            }
+        )
+
+
+def funding_quota_create(
+    *, actor: Any, funding_year: FundingYear, school: School, quota: Decimal, alliance: Alliance | None = None
+) -> FundingQuota:
+    """A funded school's quota, while the year is a draft (the bureau's)."""
+    with transaction.atomic():
+        year = _lock_year(funding_year)
+        _require_bureau(actor, year.county_id)
+        _require_draft(year)
+        row = FundingQuota(funding_year=year, school=school, alliance=alliance, quota=check_amount(quota, "quota"))
+        row.full_clean()
+        row.save()
+        return row
+
+
+def funding_quota_update(*, actor: Any, funding_quota: FundingQuota, **fields: Any) -> FundingQuota:
+    _refuse_unknown(fields, QUOTA_FIELDS)
+    with transaction.atomic():
+        year = _lock_year(funding_quota.funding_year)
+        _require_bureau(actor, year.county_id)
+        _require_draft(year)
+        row = FundingQuota.objects.select_for_update().get(pk=funding_quota.pk)
+        if "quota" in fields:
+            fields["quota"] = check_amount(fields["quota"], "quota")
+        for name, value in fields.items():
+            setattr(row, name, value)
+        row.full_clean()
+        row.save()
+        return row
+
+
+def funding_quota_delete(*, actor: Any, funding_quota: FundingQuota) -> None:
+    with transaction.atomic():
+        year = _lock_year(funding_quota.funding_year)
+        _require_bureau(actor, year.county_id)
+        _require_draft(year)
+        FundingQuota.objects.filter(pk=funding_quota.pk).delete()
+
+
+def _alliances_of_schools(year: FundingYear) -> dict[int, set[int]]:
+    """School id → its alliances of the year's school year (the schools funded by default)."""
+    alliances_of: dict[int, set[int]] = defaultdict(set)
+    for school_id, alliance_id in Membership.objects.filter(
+        school_year=year.school_year, school__county=year.county_id
+    ).values_list("school_id", "alliance_id"):
+        alliances_of[school_id].add(alliance_id)
+    return alliances_of
+
+
+def quotas_default_outcome(funding_year: FundingYear, added: int) -> str:
+    """What ``funding_quotas_default`` did, said exactly (the admin's report of its action)."""
+    in_alliances = len(_alliances_of_schools(funding_year))
+    if not in_alliances:
+        return _("%(year)s: made quotas for 0 schools: the year has no alliances.") % {"year": funding_year}
+    if not added:
+        return _("%(year)s: made quotas for 0 schools: all %(count)s schools in an alliance already have one.") % {
+            "year": funding_year,
+            "count": in_alliances,
+        }
+    return _("%(year)s: made quotas for %(added)s of %(count)s schools in an alliance (the others had one).") % {
+        "year": funding_year,
+        "added": added,
+        "count": in_alliances,
+    }
+
+
 def funding_quotas_default(*, actor: Any, funding_year: FundingYear) -> int:
     """Add a quota at the base amount for every school in an alliance of the year that has
     none yet (every school in an alliance is funded by default). Returns how many were added."""
     with transaction.atomic():
         year = _lock_year(funding_year)
         _require_bureau(actor, year.county_id)
-        if not year.is_draft:
-            raise _error(
-                _("Quotas can only be changed while the funding year is a draft."), FundingError.YEAR_NOT_DRAFT
-            )
-        alliances_of: dict[int, set[int]] = defaultdict(set)
-        for school_id, alliance_id in Membership.objects.filter(
-            school_year=year.school_year, school__county=year.county_id
-        ).values_list("school_id", "alliance_id"):
-            alliances_of[school_id].add(alliance_id)
+        _require_draft(year)
+        alliances_of = _alliances_of_schools(year)
         have = set(year.quotas.values_list("school_id", flat=True))
         new = [
             FundingQuota(
@@ -222,7 +313,7 @@ def funding_year_open(*, actor: Any, funding_year: FundingYear) -> FundingYear:
                     _error(
                         _("%(school)s is not a member of %(alliance)s.")
                         % {"school": quota.school, "alliance": quota.alliance},
-                        FundingError.NO_ALLIANCE,
+                        FundingError.NOT_IN_QUOTA_ALLIANCE,
                     )
                 )
             elif not quota.alliance_id and not candidates:
@@ -331,7 +422,7 @@ def funding_year_close(*, actor: Any, funding_year: FundingYear) -> FundingYear:
 def _lead_school_of(alliance: Alliance) -> School:
     lead = alliance.memberships.filter(role=Membership.Role.LEAD).select_related("school").first()
     if lead is None:
-        raise _error(_("The alliance has no lead school."), FundingError.NOT_LEAD, "alliance")
+        raise _error(_("The alliance has no lead school."), FundingError.NO_LEAD_SCHOOL, "alliance")
     return lead.school
 
 
@@ -386,6 +477,66 @@ def spending_plan_revise(*, actor: Any, plan: SpendingPlan) -> SpendingPlan:
         return new
 
 
+PLAN_LINE_FIELDS = ("school", "category", "amount", "notes")
+
+
+def _lock_plan_for_lines(plan_id: int) -> SpendingPlan:
+    """The plan row first, then its lines in primary-key order: the order every writer of a
+    plan's lines and the submission take, so a plan is submitted with exactly the lines that
+    passed the fund check (and an edit waiting on the plan sees it submitted)."""
+    plan = SpendingPlan.objects.select_for_update().select_related("funding_year", "alliance").get(pk=plan_id)
+    list(PlanLine.objects.select_for_update().filter(plan=plan).order_by("pk").values_list("pk"))
+    return plan
+
+
+def plan_line_check(*, actor: Any, plan: SpendingPlan) -> None:
+    """Who may change a plan's lines and when: the lead principal of the plan's lead school (or
+    the bureau of its county), while the plan is a draft or returned (submitting locks it with
+    its lines)."""
+    if not access.is_bureau_of(actor, plan.funding_year.county_id):
+        _require_lead(actor, plan.lead_school_id)
+    if not plan.is_editable:
+        raise _error(_("Only a draft or returned plan can be changed."), FundingError.PLAN_LOCKED, "plan")
+
+
+def plan_line_add(
+    *, actor: Any, plan: SpendingPlan, school: School, category: str, amount: Decimal, notes: str = ""
+) -> PlanLine:
+    """A line of an editable plan for a member school of the plan's alliance."""
+    amount = check_amount(amount)
+    with transaction.atomic():
+        plan = _lock_plan_for_lines(plan.pk)
+        plan_line_check(actor=actor, plan=plan)
+        line = PlanLine(plan=plan, school=school, category=category, amount=amount, notes=notes)
+        line.full_clean()
+        line.save()
+        return line
+
+
+def plan_line_update(*, actor: Any, line: PlanLine, **fields: Any) -> PlanLine:
+    """Change a line's school, category, amount or notes; a line stays in its plan."""
+    _refuse_unknown(fields, PLAN_LINE_FIELDS)
+    if "amount" in fields:
+        fields["amount"] = check_amount(fields["amount"])
+    with transaction.atomic():
+        plan = _lock_plan_for_lines(line.plan_id)
+        plan_line_check(actor=actor, plan=plan)
+        locked = PlanLine.objects.get(pk=line.pk)
+        for name, value in fields.items():
+            setattr(locked, name, value)
+        locked.plan = plan
+        locked.full_clean()
+        locked.save()
+        return locked
+
+
+def plan_line_delete(*, actor: Any, line: PlanLine) -> None:
+    with transaction.atomic():
+        plan = _lock_plan_for_lines(line.plan_id)
+        plan_line_check(actor=actor, plan=plan)
+        PlanLine.objects.filter(pk=line.pk).delete()
+
+
 def _check_within_fund(plan: SpendingPlan) -> None:
     total = plan.lines.aggregate(total=money_sum("amount"))["total"]
     capacity = alliance_fund_capacity(plan.funding_year, plan.alliance)
@@ -398,8 +549,10 @@ def _check_within_fund(plan: SpendingPlan) -> None:
 
 
 def spending_plan_submit(*, actor: Any, plan: SpendingPlan) -> SpendingPlan:
+    """Submit a draft or returned plan that passes the fund check; the plan row and then its
+    lines are locked (the lines' writers' order), so what is submitted is what was checked."""
     with transaction.atomic():
-        plan = SpendingPlan.objects.select_for_update().select_related("funding_year", "alliance").get(pk=plan.pk)
+        plan = _lock_plan_for_lines(plan.pk)
         _require_lead(actor, plan.lead_school_id)
         _require_open(plan.funding_year)
         if not plan.is_editable:
@@ -502,7 +655,7 @@ def spending_record_create(
     never pass the line's approved amount."""
     amount = check_amount(amount)
     if not (payee or "").strip():
-        raise _error(_("Name the payee."), FundingError.NOT_MONEY, "payee")
+        raise _error(_("Name the payee."), FundingError.NO_PAYEE, "payee")
     with transaction.atomic():
         line = (
             PlanLine.objects.select_for_update(of=("self",))
@@ -579,7 +732,7 @@ def awards_book(*, funding_year: FundingYear, awards: Mapping[int, Decimal], act
         checked = {school_id: check_amount(amount, allow_zero=True) for school_id, amount in awards.items()}
         checked = {school_id: amount for school_id, amount in checked.items() if amount}
         if not checked:
-            raise _error(_("There is nothing to award."), FundingError.NOT_POSITIVE)
+            raise _error(_("There is nothing to award."), FundingError.NOTHING_TO_AWARD)
         funded = set(year.quotas.values_list("school_id", flat=True))
         outside = sorted(set(checked) - funded)
         if outside:

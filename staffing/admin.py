@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from alliance import access
-from alliance.scoped_admin import ScopedAdmin, ScopedTabularInline
+from alliance.scoped_admin import ScopedAdmin, ScopedTabularInline, adopt, form_values, save_formset_via
 
 from . import services
 from .models import Activity, ActivityAttachment, Exchange, ExchangeHost, MentorMeeting, MentorPair, Teacher
@@ -35,6 +35,16 @@ class TeacherAdmin(ScopedAdmin):
     search_fields = ["name", "school__name"]
     list_select_related = ["school"]
     write_scoped = ("school",)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            saved = services.teacher_update(actor=request.user, teacher=obj, **form_values(form, changed_only=True))
+        else:
+            saved = services.teacher_create(actor=request.user, **form_values(form, changed_only=False))
+        adopt(obj, saved)
+
+    def delete_model(self, request, obj):
+        services.teacher_delete(actor=request.user, teacher=obj)
 
 
 class ExchangeHostFormSet(BaseInlineFormSet):
@@ -74,21 +84,21 @@ class ExchangeAdminForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        current = self.instance
-        if current.pk is None:
+        if self.instance.pk is None:
             return cleaned
-        if current.status in (Exchange.Status.COMPLETED, Exchange.Status.CANCELLED) and self.has_changed():
-            raise ValidationError(_("A completed or cancelled exchange can no longer be changed."))
-        new_status = cleaned.get("status", current.status)
-        if new_status != current.status:
-            if new_status not in services.TRANSITIONS[current.status]:
-                self.add_error(
-                    "status",
-                    _("An exchange that is %(current)s cannot become %(target)s.")
-                    % {"current": current.get_status_display(), "target": Exchange.Status(new_status).label},
+        # The workflow's rules are the service's; shown beside the fields they concern.
+        stored = Exchange.objects.get(pk=self.instance.pk)
+        if self.has_changed():
+            services.exchange_open_check(exchange=stored)
+        new_status = cleaned.get("status", stored.status)
+        if new_status != stored.status:
+            try:
+                services.exchange_transition_check(
+                    exchange=stored, to=new_status, reason=cleaned.get("cancel_reason") or ""
                 )
-            elif new_status == Exchange.Status.CANCELLED and not (cleaned.get("cancel_reason") or "").strip():
-                self.add_error("cancel_reason", _("Give a reason for cancelling."))
+            except ValidationError as exc:
+                for name, errors in exc.error_dict.items():
+                    self.add_error({"reason": "cancel_reason"}.get(name, name), errors)
         return cleaned
 
 
@@ -119,6 +129,11 @@ class ExchangeAdmin(ScopedAdmin):
             fields += tuple(f for f in self.bureau_fields if f not in fields)
         return fields
 
+    def service_check(self, request, form):
+        terms = set(form.changed_data) - {"status", "cancel_reason"}
+        if form.instance.pk and terms:
+            services.exchange_terms_check(actor=request.user, exchange=Exchange.objects.get(pk=form.instance.pk))
+
     @admin.display(description=_("host schools"))
     def host_list(self, obj: Exchange) -> str:
         return "、".join(s.name for s in obj.host_schools.all())
@@ -130,7 +145,11 @@ class ExchangeAdmin(ScopedAdmin):
             saved = services.exchange_create(actor=request.user, host_schools=hosts or [], **fields)
         else:
             previous = Exchange.objects.get(pk=obj.pk)
-            if form.has_changed() and previous.status not in (Exchange.Status.COMPLETED, Exchange.Status.CANCELLED):
+            # The terms (the form refused any change to a closed exchange: exchange_open_check).
+            hosts_changed = hosts is not None and {h.pk for h in hosts} != set(
+                previous.hosts.values_list("school_id", flat=True)
+            )
+            if set(form.changed_data) - {"status", "cancel_reason"} or hosts_changed:
                 saved = services.exchange_update(actor=request.user, exchange=obj, host_schools=hosts, **fields)
             else:
                 saved = previous
@@ -139,8 +158,10 @@ class ExchangeAdmin(ScopedAdmin):
                     actor=request.user, exchange=saved, status=obj.status, reason=obj.cancel_reason
                 )
         # The admin goes on with ``obj`` (redirects, log entry): give it the saved row's state.
-        for field in Exchange._meta.concrete_fields:
-            setattr(obj, field.attname, getattr(saved, field.attname))
+        adopt(obj, saved)
+
+    def delete_model(self, request, obj):
+        services.exchange_delete(actor=request.user, exchange=obj)
 
     def save_related(self, request, form, formsets, change):
         # Hosts were saved with the exchange by the service; only the form's own m2m remain.
@@ -149,10 +170,11 @@ class ExchangeAdmin(ScopedAdmin):
             # What the admin's change message reads from a saved formset.
             formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
 
-    @admin.action(description=_("Approve selected exchanges"))
+    @admin.action(description=_("Approve selected exchanges"), permissions=["bureau"])
     def approve_selected(self, request, queryset):
-        approved = 0
+        approved, selected = 0, 0
         for exchange in queryset.select_related("teacher"):
+            selected += 1
             try:
                 services.exchange_approve(actor=request.user, exchange=exchange)
             except (ValidationError, PermissionDenied) as exc:
@@ -160,13 +182,17 @@ class ExchangeAdmin(ScopedAdmin):
                 self.message_user(request, f"{exchange}: {reason}", messages.ERROR)
             else:
                 approved += 1
-        if approved:
-            self.message_user(
-                request,
-                ngettext("%(count)d exchange approved.", "%(count)d exchanges approved.", approved)
-                % {"count": approved},
-                messages.SUCCESS,
+        level = messages.SUCCESS if approved == selected else messages.WARNING
+        self.message_user(
+            request,
+            ngettext(
+                "Approved %(done)d of %(count)d selected exchange.",
+                "Approved %(done)d of %(count)d selected exchanges.",
+                selected,
             )
+            % {"done": approved, "count": selected},
+            level,
+        )
 
 
 class MentorMeetingInline(ScopedTabularInline):
@@ -175,19 +201,9 @@ class MentorMeetingInline(ScopedTabularInline):
 
 
 class MentorPairAdminForm(forms.ModelForm):
-    request = None
-
     class Meta:
         model = MentorPair
         fields = ["mentor", "mentee", "start_date", "end_date", "goals"]
-
-    def clean(self):
-        cleaned = super().clean()
-        user = self.request.user
-        ids = [t.pk for t in (cleaned.get("mentor"), cleaned.get("mentee")) if t is not None]
-        if ids and not Teacher.objects.filter(pk__in=ids).changeable_by(user).exists():
-            self.add_error("mentee", _("The mentor or the mentee must be a teacher of your school."))
-        return cleaned
 
 
 @admin.register(MentorPair)
@@ -197,13 +213,41 @@ class MentorPairAdmin(ScopedAdmin):
     list_filter = [("mentor", ReadableTeacherFilter), "start_date"]
     search_fields = ["mentor__name", "mentee__name", "goals"]
     list_select_related = ["mentor__school", "mentee__school"]
+    # Only teachers the user may read may be named: another one is "not a valid choice", the
+    # same as one that does not exist.
     autocomplete_fields = ["mentor", "mentee"]
-    county_scoped = ("mentor", "mentee")
     inlines = [MentorMeetingInline]
 
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change=change, **kwargs)
-        return type(form.__name__, (form,), {"request": request})
+    def service_check(self, request, form):
+        pair = form.instance
+        naming = [n for n in ("mentor", "mentee") if n in form.changed_data]
+        services.mentor_pair_check(
+            actor=request.user,
+            mentor=form.cleaned_data.get("mentor"),
+            mentee=form.cleaned_data.get("mentee"),
+            naming=naming if pair.pk else ("mentor", "mentee"),
+        )
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            saved = services.mentor_pair_update(actor=request.user, pair=obj, **form_values(form, changed_only=True))
+        else:
+            saved = services.mentor_pair_create(actor=request.user, **form_values(form, changed_only=False))
+        adopt(obj, saved)
+
+    def delete_model(self, request, obj):
+        services.mentor_pair_delete(actor=request.user, pair=obj)
+
+    def save_formset(self, request, form, formset, change):
+        pair = form.instance
+        save_formset_via(
+            formset,
+            create=lambda values: services.mentor_meeting_create(actor=request.user, pair=pair, **values),
+            update=lambda meeting, values: services.mentor_meeting_update(
+                actor=request.user, meeting=meeting, **values
+            ),
+            delete=lambda meeting: services.mentor_meeting_delete(actor=request.user, meeting=meeting),
+        )
 
     @admin.display(description=_("mentor's school"))
     def mentor_school(self, obj: MentorPair) -> str:
@@ -233,6 +277,40 @@ class ActivityAdmin(ScopedAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("schools")
+
+    def service_check(self, request, form):
+        services.activity_schools_check(
+            host_school=form.cleaned_data.get("host_school", form.instance.host_school if form.instance.pk else None),
+            schools=form.cleaned_data.get("schools", ()),
+        )
+
+    def save_model(self, request, obj, form, change):
+        values = form_values(form, changed_only=change)
+        schools = values.pop("schools", None)
+        if change:
+            saved = services.activity_update(actor=request.user, activity=obj, schools=schools, **values)
+        else:
+            saved = services.activity_create(actor=request.user, schools=schools or (), **values)
+        adopt(obj, saved)
+
+    def save_related(self, request, form, formsets, change):
+        # The schools involved were saved with the activity by the service.
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
+    def save_formset(self, request, form, formset, change):
+        activity = form.instance
+        save_formset_via(
+            formset,
+            create=lambda values: services.attachment_create(actor=request.user, activity=activity, **values),
+            update=lambda attachment, values: services.attachment_update(
+                actor=request.user, attachment=attachment, **values
+            ),
+            delete=lambda attachment: services.attachment_delete(actor=request.user, attachment=attachment),
+        )
+
+    def delete_model(self, request, obj):
+        services.activity_delete(actor=request.user, activity=obj)
 
     @admin.display(description=_("schools involved"))
     def school_count(self, obj: Activity) -> int:

@@ -8,18 +8,25 @@ from rest_framework.response import Response
 from rest_framework.routers import BaseRouter
 
 from alliance import access
-from alliance.rest import ScopedModelViewSet
+from alliance.rest import ScopedModelViewSet, ServiceWritesMixin
 
 from . import services
 from .models import Activity, ActivityAttachment, Exchange, MentorMeeting, MentorPair, Teacher
 from .serializers import (
+    ActivityAttachmentInputSerializer,
     ActivityAttachmentSerializer,
+    ActivityInputSerializer,
     ActivitySerializer,
     ExchangeCancelSerializer,
+    ExchangeInputSerializer,
     ExchangeSerializer,
+    MentorMeetingInputSerializer,
     MentorMeetingSerializer,
+    MentorPairInputSerializer,
     MentorPairSerializer,
+    TeacherInputSerializer,
     TeacherSerializer,
+    split_m2m,
 )
 
 
@@ -82,25 +89,47 @@ class ActivityFilter(filters.FilterSet):
         return qs.filter(host_school_id=value) | qs.filter(pk__in=involved)
 
 
-class TeacherApi(ScopedModelViewSet):
+class TeacherApi(ServiceWritesMixin, ScopedModelViewSet):
     queryset = Teacher.objects.select_related("school")
     serializer_class = TeacherSerializer
+    input_serializer_class = TeacherInputSerializer
     filterset_class = TeacherFilter
     search_fields = ["name", "school__name"]
     ordering_fields = ["name", "years_of_service", "school__code"]
 
+    def service_create(self, *, actor, data):
+        return services.teacher_create(actor=actor, **data)
 
-class ExchangeApi(ScopedModelViewSet):
+    def service_update(self, *, actor, instance, data):
+        return services.teacher_update(actor=actor, teacher=instance, **data)
+
+    def service_delete(self, *, actor, instance):
+        services.teacher_delete(actor=actor, teacher=instance)
+
+
+class ExchangeApi(ServiceWritesMixin, ScopedModelViewSet):
+    """Writes go through ``services.exchange_create`` / ``exchange_update``; the status moves
+    only through the actions."""
+
     queryset = Exchange.objects.select_related("teacher", "origin_school").prefetch_related("host_schools")
     serializer_class = ExchangeSerializer
+    input_serializer_class = ExchangeInputSerializer
     filterset_class = ExchangeFilter
     search_fields = ["teacher__name", "origin_school__name", "classes"]
     ordering_fields = ["start_date", "end_date", "status"]
     action_roles = {"approve": access.BUREAU_ONLY}
 
+    def service_create(self, *, actor, data):
+        return services.exchange_create(actor=actor, **data)
+
+    def service_update(self, *, actor, instance, data):
+        return services.exchange_update(actor=actor, exchange=instance, **data)
+
+    def service_delete(self, *, actor, instance):
+        services.exchange_delete(actor=actor, exchange=instance)
+
     def _respond(self, exchange: Exchange) -> Response:
-        exchange = self.get_queryset().get(pk=exchange.pk)
-        return Response(self.get_serializer(exchange).data)
+        return self.respond(exchange)
 
     @action(detail=True, methods=["post"])
     def approve(self, request: Request, pk: str | None = None) -> Response:
@@ -120,39 +149,80 @@ class ExchangeApi(ScopedModelViewSet):
         form = ExchangeCancelSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         services.exchange_cancel(actor=request.user, exchange=exchange, reason=form.validated_data["reason"])
-        exchange = self.get_queryset().get(pk=exchange.pk)
-        return Response(ExchangeSerializer(exchange, context=self.get_serializer_context()).data, status.HTTP_200_OK)
+        return self.respond(exchange, status.HTTP_200_OK)
 
 
-class MentorPairApi(ScopedModelViewSet):
-    queryset = MentorPair.objects.select_related("mentor", "mentee").prefetch_related("meetings")
+class MentorPairApi(ServiceWritesMixin, ScopedModelViewSet):
+    queryset = MentorPair.objects.select_related("mentor__school", "mentee__school").prefetch_related("meetings")
     serializer_class = MentorPairSerializer
+    input_serializer_class = MentorPairInputSerializer
     filterset_class = MentorPairFilter
     search_fields = ["mentor__name", "mentee__name", "goals"]
     ordering_fields = ["start_date"]
 
+    def service_create(self, *, actor, data):
+        return services.mentor_pair_create(actor=actor, **data)
 
-class MentorMeetingApi(ScopedModelViewSet):
+    def service_update(self, *, actor, instance, data):
+        return services.mentor_pair_update(actor=actor, pair=instance, **data)
+
+    def service_delete(self, *, actor, instance):
+        services.mentor_pair_delete(actor=actor, pair=instance)
+
+
+class MentorMeetingApi(ServiceWritesMixin, ScopedModelViewSet):
     queryset = MentorMeeting.objects.all()
     serializer_class = MentorMeetingSerializer
+    input_serializer_class = MentorMeetingInputSerializer
     filterset_class = MentorMeetingFilter
     search_fields = ["notes"]
     ordering_fields = ["date"]
 
+    def service_create(self, *, actor, data):
+        return services.mentor_meeting_create(actor=actor, **data)
 
-class ActivityApi(ScopedModelViewSet):
+    def service_update(self, *, actor, instance, data):
+        return services.mentor_meeting_update(actor=actor, meeting=instance, **data)
+
+    def service_delete(self, *, actor, instance):
+        services.mentor_meeting_delete(actor=actor, meeting=instance)
+
+
+class ActivityApi(ServiceWritesMixin, ScopedModelViewSet):
     queryset = Activity.objects.select_related("host_school").prefetch_related("schools", "attachments")
     serializer_class = ActivitySerializer
+    input_serializer_class = ActivityInputSerializer
     filterset_class = ActivityFilter
     search_fields = ["title", "description", "participants"]
     ordering_fields = ["date", "person_times"]
 
+    def service_create(self, *, actor, data):
+        fields, schools = split_m2m(data, "schools")
+        return services.activity_create(actor=actor, schools=schools or (), **fields)
 
-class ActivityAttachmentApi(ScopedModelViewSet):
+    def service_update(self, *, actor, instance, data):
+        fields, schools = split_m2m(data, "schools")
+        return services.activity_update(actor=actor, activity=instance, schools=schools, **fields)
+
+    def service_delete(self, *, actor, instance):
+        services.activity_delete(actor=actor, activity=instance)
+
+
+class ActivityAttachmentApi(ServiceWritesMixin, ScopedModelViewSet):
     queryset = ActivityAttachment.objects.all()
     serializer_class = ActivityAttachmentSerializer
+    input_serializer_class = ActivityAttachmentInputSerializer
     filterset_fields = ["activity"]
     search_fields = ["caption"]
+
+    def service_create(self, *, actor, data):
+        return services.attachment_create(actor=actor, **data)
+
+    def service_update(self, *, actor, instance, data):
+        return services.attachment_update(actor=actor, attachment=instance, **data)
+
+    def service_delete(self, *, actor, instance):
+        services.attachment_delete(actor=actor, attachment=instance)
 
 
 def register(router: BaseRouter) -> None:

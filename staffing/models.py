@@ -14,7 +14,15 @@ from alliance.access import Scope
 from alliance.models import School
 from alliance.querysets import ScopedQuerySet
 
-from .querysets import ActivityQuerySet, ExchangeQuerySet, TeacherQuerySet
+from .querysets import (
+    BLOCKING_EXCHANGE_STATUSES,
+    COUNTED_EXCHANGE_STATUSES,
+    EVENT_EXCHANGE_KINDS,
+    ROTATION_KINDS,
+    ActivityQuerySet,
+    ExchangeQuerySet,
+    TeacherQuerySet,
+)
 
 MONEY: dict[str, Any] = {"max_digits": 14, "decimal_places": 2}
 
@@ -101,14 +109,17 @@ class Exchange(models.Model):
         COMPLETED = "completed", _("Completed")
         CANCELLED = "cancelled", _("Cancelled")
 
+    # The vocabulary is ``staffing.querysets``'s (one place for the app and the evaluation).
     # One-off events: they take no posting slot and may last a single day.
-    EVENT_KINDS = (Kind.LESSON_DELIVERY, Kind.ONLINE)
+    EVENT_KINDS = tuple(map(Kind, EVENT_EXCHANGE_KINDS))
+    # Kinds that move a teacher (the rotation indicator).
+    ROTATION_KINDS = tuple(map(Kind, ROTATION_KINDS))
     # Kinds that may name several host schools.
     MULTI_HOST_KINDS = (Kind.ITINERANT,)
     # Statuses that hold the teacher's calendar.
-    BLOCKING_STATUSES = (Status.PLANNED, Status.APPROVED, Status.ACTIVE)
+    BLOCKING_STATUSES = tuple(map(Status, BLOCKING_EXCHANGE_STATUSES))
     # Statuses whose days count as work done (teacher-days).
-    COUNTED_STATUSES = (Status.APPROVED, Status.ACTIVE, Status.COMPLETED)
+    COUNTED_STATUSES = tuple(map(Status, COUNTED_EXCHANGE_STATUSES))
 
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     teacher = models.ForeignKey(Teacher, models.PROTECT, related_name="exchanges", verbose_name=_("teacher"))

@@ -1,15 +1,80 @@
+"""The staffing API's serializers: an input serializer per write (it parses and narrows the
+related fields through the checkpoint; the service decides) and an output serializer per row."""
+
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.utils.translation import gettext_lazy as _
+from typing import Any
+
 from rest_framework import serializers
-from rest_framework.serializers import as_serializer_error
 
+from alliance import access
 from alliance.models import School
-from alliance.rest import ScopedModelSerializer
+from alliance.rest import ScopedInputSerializer, ScopedModelSerializer
 
-from . import services
 from .models import Activity, ActivityAttachment, Exchange, MentorMeeting, MentorPair, Teacher
+
+# --- input -------------------------------------------------------------------------------
+
+
+class TeacherInputSerializer(ScopedInputSerializer):
+    class Meta:
+        model = Teacher
+        fields = ["school", "name", "gender", "subject", "title", "years_of_service", "is_key_teacher", "active"]
+        write_scoped = ("school",)
+
+
+class ExchangeInputSerializer(ScopedInputSerializer):
+    hosts = serializers.PrimaryKeyRelatedField(many=True, source="host_schools", queryset=School.objects.all())
+
+    class Meta:
+        model = Exchange
+        fields = [
+            "kind", "teacher", "origin_school", "hosts", "subject", "class_count", "classes",
+            "weekly_periods", "start_date", "end_date",
+        ]  # fmt: skip
+        # The status, the approval and the derived flag move only through the services.
+        write_scoped = ("teacher", "origin_school")
+        county_scoped = ("hosts",)
+
+
+class ExchangeCancelSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
+
+
+class MentorPairInputSerializer(ScopedInputSerializer):
+    class Meta:
+        model = MentorPair
+        fields = ["mentor", "mentee", "start_date", "end_date", "goals"]
+        # Only teachers the user may read may be named (the service says so beside the field;
+        # a teacher it may not read is refused like one that does not exist).
+
+
+class MentorMeetingInputSerializer(ScopedInputSerializer):
+    class Meta:
+        model = MentorMeeting
+        fields = ["pair", "date", "kind", "notes"]
+        write_scoped = ("pair",)
+
+
+class ActivityInputSerializer(ScopedInputSerializer):
+    class Meta:
+        model = Activity
+        fields = [
+            "kind", "date", "host_school", "schools", "title", "participants", "person_times", "description",
+            "donation_amount", "goods_description", "goods_count", "goods_value", "resource_count",
+        ]  # fmt: skip
+        write_scoped = ("host_school",)
+        county_scoped = ("schools",)
+
+
+class ActivityAttachmentInputSerializer(ScopedInputSerializer):
+    class Meta:
+        model = ActivityAttachment
+        fields = ["activity", "file", "caption"]
+        write_scoped = ("activity",)
+
+
+# --- output ------------------------------------------------------------------------------
 
 
 class TeacherSerializer(ScopedModelSerializer):
@@ -25,10 +90,7 @@ class TeacherSerializer(ScopedModelSerializer):
 
 
 class ExchangeSerializer(ScopedModelSerializer):
-    """Writes go through ``services.exchange_create`` / ``exchange_update``; the status moves
-    only through the viewset's actions."""
-
-    hosts = serializers.PrimaryKeyRelatedField(many=True, source="host_schools", queryset=School.objects.all())
+    hosts = serializers.PrimaryKeyRelatedField(many=True, source="host_schools", read_only=True)
     teacher_name = serializers.CharField(source="teacher.name", read_only=True)
     origin_school_name = serializers.CharField(source="origin_school.name", read_only=True)
 
@@ -39,50 +101,32 @@ class ExchangeSerializer(ScopedModelSerializer):
             "subject", "class_count", "classes", "weekly_periods", "start_date", "end_date",
             "status", "cross_alliance", "logged_by", "approved_by", "approved_at", "cancel_reason",
         ]  # fmt: skip
-        read_only_fields = ["status", "cross_alliance", "logged_by", "approved_by", "approved_at", "cancel_reason"]
-        write_scoped = ("teacher", "origin_school")
-        county_scoped = ("hosts",)
-
-    def prepare_instance(self, instance: Exchange, attrs: dict) -> None:  # type: ignore[override]
-        if not instance.logged_by_id:
-            instance.logged_by = self.context["request"].user
-
-    def validate(self, attrs: dict) -> dict:
-        attrs = super().validate(attrs)
-        current = self.instance
-        kind = attrs.get("kind", current.kind if current else None)
-        origin = attrs.get("origin_school", current.origin_school if current else None)
-        if "host_schools" in attrs:
-            hosts = attrs["host_schools"]
-        else:
-            hosts = list(current.host_schools.all()) if current else []
-        try:
-            services.exchange_hosts_check(kind=kind, origin_school=origin, host_schools=hosts)  # type: ignore[arg-type]
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError(as_serializer_error(exc)) from exc
-        return attrs
-
-    def create(self, validated_data: dict) -> Exchange:
-        return services.exchange_create(actor=self.context["request"].user, **validated_data)
-
-    def update(self, instance: Exchange, validated_data: dict) -> Exchange:
-        return services.exchange_update(actor=self.context["request"].user, exchange=instance, **validated_data)
-
-
-class ExchangeCancelSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=2000)
+        read_only_fields = fields
 
 
 class MentorMeetingSerializer(ScopedModelSerializer):
     class Meta:
         model = MentorMeeting
         fields = ["id", "pair", "date", "kind", "notes"]
-        write_scoped = ("pair",)
+        read_only_fields = fields
+
+
+def _reads_teacher(context: dict, teacher: Teacher) -> bool:
+    """Whether the requesting user may read ``teacher`` (a teacher row's scope: its school), with
+    the user's readable schools read once per request."""
+    user = context["request"].user
+    if access.is_county_reader(user, teacher.school.county_id):
+        return True
+    if "_readable_school_ids" not in context:
+        context["_readable_school_ids"] = set(access.readable_schools(user).values_list("pk", flat=True))
+    return teacher.school_id in context["_readable_school_ids"]
 
 
 class MentorPairSerializer(ScopedModelSerializer):
-    mentor_name = serializers.CharField(source="mentor.name", read_only=True)
-    mentee_name = serializers.CharField(source="mentee.name", read_only=True)
+    """A pair spans two schools: the name of a teacher the caller may not read is not shown."""
+
+    mentor_name = serializers.SerializerMethodField()
+    mentee_name = serializers.SerializerMethodField()
     meetings = MentorMeetingSerializer(many=True, read_only=True)
 
     class Meta:
@@ -90,27 +134,20 @@ class MentorPairSerializer(ScopedModelSerializer):
         fields = [
             "id", "mentor", "mentor_name", "mentee", "mentee_name", "start_date", "end_date", "goals", "meetings",
         ]  # fmt: skip
-        # A pair usually spans two schools: any teacher of the county may be named, and the
-        # user must be able to change at least one side (checked in validate()).
-        county_scoped = ("mentor", "mentee")
+        read_only_fields = fields
 
-    def validate(self, attrs: dict) -> dict:
-        attrs = super().validate(attrs)
-        user = self.context["request"].user
-        mentor = attrs.get("mentor", getattr(self.instance, "mentor", None))
-        mentee = attrs.get("mentee", getattr(self.instance, "mentee", None))
-        ids = [t.pk for t in (mentor, mentee) if t is not None]
-        if not Teacher.objects.filter(pk__in=ids).changeable_by(user).exists():
-            message = _("The mentor or the mentee must be a teacher of your school.")
-            raise serializers.ValidationError({"mentee": [message]})
-        return attrs
+    def get_mentor_name(self, obj: MentorPair) -> str | None:
+        return obj.mentor.name if _reads_teacher(self.context, obj.mentor) else None
+
+    def get_mentee_name(self, obj: MentorPair) -> str | None:
+        return obj.mentee.name if _reads_teacher(self.context, obj.mentee) else None
 
 
 class ActivityAttachmentSerializer(ScopedModelSerializer):
     class Meta:
         model = ActivityAttachment
         fields = ["id", "activity", "file", "caption"]
-        write_scoped = ("activity",)
+        read_only_fields = fields
 
 
 class ActivitySerializer(ScopedModelSerializer):
@@ -124,14 +161,10 @@ class ActivitySerializer(ScopedModelSerializer):
             "person_times", "description", "donation_amount", "goods_description", "goods_count",
             "goods_value", "resource_count", "attachments",
         ]  # fmt: skip
-        write_scoped = ("host_school",)
-        county_scoped = ("schools",)
+        read_only_fields = fields
 
-    def validate(self, attrs: dict) -> dict:
-        attrs = super().validate(attrs)
-        host = attrs.get("host_school", getattr(self.instance, "host_school", None))
-        for school in attrs.get("schools", ()):
-            if host is not None and school.county_id != host.county_id:
-                message = _("%(school)s belongs to another county.") % {"school": school}
-                raise serializers.ValidationError({"schools": [message]})
-        return attrs
+
+def split_m2m(data: dict[str, Any], name: str) -> tuple[dict[str, Any], Any]:
+    """``data`` without ``name``, and ``name``'s value (None when not sent)."""
+    rest = dict(data)
+    return rest, rest.pop(name, None)

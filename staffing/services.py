@@ -1,5 +1,13 @@
-"""Writes of the staffing app that span rows: exchanges with their host schools and the
-status workflow planned → approved → active → completed / cancelled."""
+"""Every write of the staffing app: teachers, exchanges with their host schools and the status
+workflow planned → approved → active → completed / cancelled, mentoring pairs and their
+meetings, activities with the schools involved and their attachments.
+
+Conventions as in ``funding.services``: keyword-only, the acting user first, inside
+``transaction.atomic``; a refused rule is a ``ValidationError`` with field errors and an
+``ExchangeError``/``StaffingError`` code, a user who may not write here at all gets
+``PermissionDenied`` (the access checkpoint decides). Single-row rules are the models'
+``clean()`` (run by ``full_clean`` here); rules across rows are checked here. The admin and the
+API call these functions, never ``save()`` themselves."""
 
 from __future__ import annotations
 
@@ -16,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from alliance import access
 from alliance.models import Membership, School, SchoolYear
 
-from .models import Exchange, ExchangeHost, Teacher
+from .models import Activity, ActivityAttachment, Exchange, ExchangeHost, MentorMeeting, MentorPair, Teacher
 
 
 class ExchangeError(StrEnum):
@@ -29,6 +37,19 @@ class ExchangeError(StrEnum):
     BAD_TRANSITION = "bad_transition"
     CLOSED = "closed"
     REASON_REQUIRED = "reason_required"
+    # A non-bureau change to a running exchange's approved terms (an approved one goes back
+    # to planned instead, for the bureau to approve again).
+    ACTIVE_TERMS = "active_terms_fixed"
+    UNKNOWN_FIELD = "unknown_field"
+
+
+class StaffingError(StrEnum):
+    """Codes of the ValidationErrors of teachers, mentoring pairs and activities."""
+
+    NOT_READABLE = "not_readable"  # a row the writer may not see (the same as one that does not exist)
+    NOT_YOUR_TEACHER = "not_your_teacher"  # neither side of a mentoring pair is the writer's
+    SCHOOL_OTHER_COUNTY = "school_other_county"  # a school involved of another county
+    UNKNOWN_FIELD = "unknown_field"
 
 
 # Fields a user edits; status, approval and the derived flag change only through this module.
@@ -173,41 +194,100 @@ def exchange_update(
     *, actor: Any, exchange: Exchange, host_schools: Iterable[School] | None = None, **fields: Any
 ) -> Exchange:
     """Change the editable fields (``EDITABLE_FIELDS``) and, if given, the host schools."""
-    unknown = set(fields) - set(EDITABLE_FIELDS)
-    if unknown:
-        raise ValidationError({name: [_("This field cannot be set here.")] for name in sorted(unknown)})
+    _refuse_unknown(fields, EDITABLE_FIELDS, ExchangeError.UNKNOWN_FIELD)
     with transaction.atomic():
         locked = Exchange.objects.select_for_update().get(pk=exchange.pk)
         if not access.can_change(actor, locked):
             raise PermissionDenied(_("You may not change this exchange."))
-        if locked.status in (S.COMPLETED, S.CANCELLED):
-            raise ValidationError(
-                _("A completed or cancelled exchange can no longer be changed."), code=ExchangeError.CLOSED.value
-            )
+        exchange_open_check(exchange=locked)
+        before = {name: getattr(locked, name) for name in EDITABLE_FIELDS}
+        hosts_before = set(locked.hosts.values_list("school_id", flat=True))
         for name, value in fields.items():
             setattr(locked, name, value)
         _check_actor_may_write(actor, locked)
         Teacher.objects.select_for_update().filter(pk=locked.teacher_id).first()
         hosts = list(host_schools) if host_schools is not None else list(locked.host_schools.all())
+        changed = any(getattr(locked, n) != v for n, v in before.items()) or {h.pk for h in hosts} != hosts_before
+        if changed:
+            _reapprove_if_needed(actor, locked)
         _save(locked, hosts)
     return locked
 
 
-def _transition(*, actor: Any, exchange: Exchange, to: str, **changes: Any) -> Exchange:
+def exchange_open_check(*, exchange: Exchange) -> None:
+    """A completed or cancelled exchange is history: nothing about it changes any more."""
+    if exchange.status in (S.COMPLETED, S.CANCELLED):
+        raise ValidationError(
+            _("A completed or cancelled exchange can no longer be changed."), code=ExchangeError.CLOSED.value
+        )
+
+
+def exchange_delete(*, actor: Any, exchange: Exchange) -> None:
+    with transaction.atomic():
+        locked = Exchange.objects.select_for_update().get(pk=exchange.pk)
+        if not access.can_change(actor, locked):
+            raise PermissionDenied(_("You may not delete this exchange."))
+        locked.delete()
+
+
+def exchange_terms_check(*, actor: Any, exchange: Exchange) -> None:
+    """Whether the actor may change the terms of ``exchange`` (as stored): what the bureau
+    approved is the bureau's, so a school may not change a running exchange (the teacher is
+    already at the host: cancel it and log the new posting); an approved one goes back to
+    planned instead (``exchange_update``)."""
+    if exchange.status == S.ACTIVE and not access.is_bureau_of(actor, exchange.origin_school.county_id):
+        raise ValidationError(
+            _("A running exchange keeps the terms the bureau approved; cancel it and log the new one."),
+            code=ExchangeError.ACTIVE_TERMS.value,
+        )
+
+
+def _reapprove_if_needed(actor: Any, exchange: Exchange) -> None:
+    """A change by the school sends an approved exchange back to planned, for the bureau to
+    approve again; a change by the bureau itself stands as approved by it."""
+    if exchange.status not in (S.APPROVED, S.ACTIVE):
+        return
+    exchange_terms_check(actor=actor, exchange=exchange)
+    if access.is_bureau_of(actor, exchange.origin_school.county_id):
+        exchange.approved_by, exchange.approved_at = actor, timezone.now()
+        return
+    exchange.status = S.PLANNED
+    exchange.approved_by, exchange.approved_at = None, None
+
+
+def _refuse_unknown(fields: dict, allowed: Iterable[str], code: StrEnum) -> None:
+    unknown = set(fields) - set(allowed)
+    if unknown:
+        raise ValidationError(
+            {name: [ValidationError(_("This field cannot be set here."), code=code.value)] for name in sorted(unknown)}
+        )
+
+
+def exchange_transition_check(*, exchange: Exchange, to: str, reason: str = "") -> None:
+    """Whether ``exchange`` (as stored) may move to status ``to``: the workflow's one rule, for
+    the service, the admin's status field and the API's actions alike."""
+    if to not in TRANSITIONS[exchange.status]:
+        raise ValidationError(
+            {
+                "status": ValidationError(
+                    _("An exchange that is %(current)s cannot become %(target)s."),
+                    code=ExchangeError.BAD_TRANSITION.value,
+                    params={"current": exchange.get_status_display(), "target": S(to).label},
+                )
+            }
+        )
+    if to == S.CANCELLED and not (reason or "").strip():
+        raise ValidationError(
+            {"reason": ValidationError(_("Give a reason for cancelling."), code=ExchangeError.REASON_REQUIRED.value)}
+        )
+
+
+def _transition(*, actor: Any, exchange: Exchange, to: str, reason: str = "", **changes: Any) -> Exchange:
     with transaction.atomic():
         locked = Exchange.objects.select_for_update().get(pk=exchange.pk)
         if not access.can_change(actor, locked):
             raise PermissionDenied(_("You may not change this exchange."))
-        if to not in TRANSITIONS[locked.status]:
-            raise ValidationError(
-                {
-                    "status": ValidationError(
-                        _("An exchange that is %(current)s cannot become %(target)s."),
-                        code=ExchangeError.BAD_TRANSITION.value,
-                        params={"current": locked.get_status_display(), "target": S(to).label},
-                    )
-                }
-            )
+        exchange_transition_check(exchange=locked, to=to, reason=reason)
         locked.status = to
         for name, value in changes.items():
             setattr(locked, name, value)
@@ -230,11 +310,9 @@ def exchange_complete(*, actor: Any, exchange: Exchange) -> Exchange:
 
 
 def exchange_cancel(*, actor: Any, exchange: Exchange, reason: str) -> Exchange:
-    if not (reason or "").strip():
-        raise ValidationError(
-            {"reason": ValidationError(_("Give a reason for cancelling."), code=ExchangeError.REASON_REQUIRED.value)}
-        )
-    return _transition(actor=actor, exchange=exchange, to=S.CANCELLED, cancel_reason=reason.strip())
+    return _transition(
+        actor=actor, exchange=exchange, to=S.CANCELLED, reason=reason, cancel_reason=(reason or "").strip()
+    )
 
 
 def exchange_set_status(*, actor: Any, exchange: Exchange, status: str, reason: str = "") -> Exchange:
@@ -248,3 +326,279 @@ def exchange_set_status(*, actor: Any, exchange: Exchange, status: str, reason: 
     if status == S.CANCELLED:
         return exchange_cancel(actor=actor, exchange=exchange, reason=reason)
     return _transition(actor=actor, exchange=exchange, to=status)
+
+
+# --- teachers ----------------------------------------------------------------------------
+
+TEACHER_FIELDS = ("school", "name", "gender", "subject", "title", "years_of_service", "is_key_teacher", "active")
+
+
+def _require_school_writable(actor: Any, school: School | None, field: str = "school") -> None:
+    """Rows are created for schools whose rows the actor may write (the checkpoint's list);
+    another school is refused beside the field, the same whether it exists or not."""
+    if school is None or not access.writable_schools(actor).filter(pk=school.pk).exists():
+        raise ValidationError(
+            {field: ValidationError(_("You may not write rows of this school."), code=StaffingError.NOT_READABLE.value)}
+        )
+
+
+def teacher_create(*, actor: Any, school: School, name: str, subject: str, **fields: Any) -> Teacher:
+    _refuse_unknown(fields, TEACHER_FIELDS, StaffingError.UNKNOWN_FIELD)
+    with transaction.atomic():
+        _require_school_writable(actor, school)
+        teacher = Teacher(school=school, name=name, subject=subject, **fields)
+        teacher.full_clean()
+        teacher.save()
+    return teacher
+
+
+def teacher_update(*, actor: Any, teacher: Teacher, **fields: Any) -> Teacher:
+    _refuse_unknown(fields, TEACHER_FIELDS, StaffingError.UNKNOWN_FIELD)
+    with transaction.atomic():
+        locked = Teacher.objects.select_for_update().get(pk=teacher.pk)
+        if not access.can_change(actor, locked):
+            raise PermissionDenied(_("You may not change this teacher."))
+        if "school" in fields and fields["school"].pk != locked.school_id:
+            _require_school_writable(actor, fields["school"])
+        for name, value in fields.items():
+            setattr(locked, name, value)
+        locked.full_clean()
+        locked.save()
+    return locked
+
+
+def teacher_delete(*, actor: Any, teacher: Teacher) -> None:
+    """A teacher with exchanges or mentoring pairs is PROTECTed (kept as history; set inactive)."""
+    with transaction.atomic():
+        locked = Teacher.objects.select_for_update().get(pk=teacher.pk)
+        if not access.can_change(actor, locked):
+            raise PermissionDenied(_("You may not delete this teacher."))
+        locked.delete()
+
+
+# --- mentoring pairs and meetings --------------------------------------------------------
+
+PAIR_FIELDS = ("mentor", "mentee", "start_date", "end_date", "goals")
+MEETING_FIELDS = ("pair", "date", "kind", "notes")
+
+
+def mentor_pair_check(
+    *, actor: Any, mentor: Teacher | None, mentee: Teacher | None, naming: Iterable[str] = ("mentor", "mentee")
+) -> None:
+    """The rules of a pair across rows: each teacher this write names (``naming``) is one the
+    actor may read (another one is refused as if it did not exist, so a write never reveals
+    another school's teacher), and at least one side is a teacher whose rows the actor may
+    change (its own school's)."""
+    sides = {field: t for field, t in (("mentor", mentor), ("mentee", mentee)) if t is not None}
+    named = {field: t for field, t in sides.items() if field in naming}
+    readable = set(
+        Teacher.objects.filter(pk__in=[t.pk for t in named.values()]).visible_to(actor).values_list("pk", flat=True)
+    )
+    errors = {
+        field: ValidationError(
+            _("Name a %(model)s you may see; this one is not among them.") % {"model": Teacher._meta.verbose_name},
+            code=StaffingError.NOT_READABLE.value,
+        )
+        for field, t in named.items()
+        if t.pk not in readable
+    }
+    if errors:
+        raise ValidationError(errors)
+    if sides and not Teacher.objects.filter(pk__in=[t.pk for t in sides.values()]).changeable_by(actor).exists():
+        raise ValidationError(
+            {
+                "mentee": ValidationError(
+                    _("The mentor or the mentee must be a teacher of your school."),
+                    code=StaffingError.NOT_YOUR_TEACHER.value,
+                )
+            }
+        )
+
+
+def mentor_pair_create(
+    *,
+    actor: Any,
+    mentor: Teacher,
+    mentee: Teacher,
+    start_date: dt.date,
+    end_date: dt.date | None = None,
+    goals: str = "",
+) -> MentorPair:
+    with transaction.atomic():
+        mentor_pair_check(actor=actor, mentor=mentor, mentee=mentee)
+        pair = MentorPair(mentor=mentor, mentee=mentee, start_date=start_date, end_date=end_date, goals=goals)
+        pair.full_clean()
+        pair.save()
+    return pair
+
+
+def mentor_pair_update(*, actor: Any, pair: MentorPair, **fields: Any) -> MentorPair:
+    _refuse_unknown(fields, PAIR_FIELDS, StaffingError.UNKNOWN_FIELD)
+    with transaction.atomic():
+        locked = MentorPair.objects.select_for_update().get(pk=pair.pk)
+        if not access.can_change(actor, locked):
+            raise PermissionDenied(_("You may not change this mentoring pair."))
+        naming = [n for n in ("mentor", "mentee") if n in fields and fields[n].pk != getattr(locked, f"{n}_id")]
+        for name, value in fields.items():
+            setattr(locked, name, value)
+        mentor_pair_check(actor=actor, mentor=locked.mentor, mentee=locked.mentee, naming=naming)
+        locked.full_clean()
+        locked.save()
+        # The meetings must still lie within the pair's dates.
+        for meeting in locked.meetings.all():
+            meeting.pair = locked
+            meeting.full_clean()
+    return locked
+
+
+def mentor_pair_delete(*, actor: Any, pair: MentorPair) -> None:
+    with transaction.atomic():
+        locked = MentorPair.objects.select_for_update().get(pk=pair.pk)
+        if not access.can_change(actor, locked):
+            raise PermissionDenied(_("You may not delete this mentoring pair."))
+        locked.delete()
+
+
+def _require_pair_changeable(actor: Any, pair: MentorPair | None) -> None:
+    if pair is None or not access.can_change(actor, pair):
+        raise ValidationError(
+            {"pair": ValidationError(_("Name a mentoring pair of your school."), code=StaffingError.NOT_READABLE.value)}
+        )
+
+
+def mentor_meeting_create(*, actor: Any, pair: MentorPair, date: dt.date, kind: str, notes: str = "") -> MentorMeeting:
+    with transaction.atomic():
+        _require_pair_changeable(actor, pair)
+        meeting = MentorMeeting(pair=pair, date=date, kind=kind, notes=notes)
+        meeting.full_clean()
+        meeting.save()
+    return meeting
+
+
+def mentor_meeting_update(*, actor: Any, meeting: MentorMeeting, **fields: Any) -> MentorMeeting:
+    _refuse_unknown(fields, MEETING_FIELDS, StaffingError.UNKNOWN_FIELD)
+    with transaction.atomic():
+        locked = MentorMeeting.objects.select_for_update().get(pk=meeting.pk)
+        if not access.can_change(actor, locked):
+            raise PermissionDenied(_("You may not change this meeting."))
+        if "pair" in fields and fields["pair"].pk != locked.pair_id:
+            _require_pair_changeable(actor, fields["pair"])
+        for name, value in fields.items():
+            setattr(locked, name, value)
+        locked.full_clean()
+        locked.save()
+    return locked
+
+
+def mentor_meeting_delete(*, actor: Any, meeting: MentorMeeting) -> None:
+    with transaction.atomic():
+        if not access.can_change(actor, meeting):
+            raise PermissionDenied(_("You may not delete this meeting."))
+        meeting.delete()
+
+
+# --- activities and attachments ----------------------------------------------------------
+
+ACTIVITY_FIELDS = (
+    "kind", "date", "host_school", "title", "participants", "person_times", "description",
+    "donation_amount", "goods_description", "goods_count", "goods_value", "resource_count",
+)  # fmt: skip
+
+
+def activity_schools_check(*, host_school: School | None, schools: Iterable[School]) -> None:
+    """The schools involved are of the organising school's county (another county's schools
+    take part through their own bureau's records)."""
+    if host_school is None:
+        return
+    errors = [
+        ValidationError(
+            _("%(school)s belongs to another county."),
+            code=StaffingError.SCHOOL_OTHER_COUNTY.value,
+            params={"school": school},
+        )
+        for school in schools
+        if school.county_id != host_school.county_id
+    ]
+    if errors:
+        raise ValidationError({"schools": errors})
+
+
+def activity_create(*, actor: Any, host_school: School, schools: Iterable[School] = (), **fields: Any) -> Activity:
+    _refuse_unknown(fields, ACTIVITY_FIELDS, StaffingError.UNKNOWN_FIELD)
+    schools = list(schools)
+    with transaction.atomic():
+        _require_school_writable(actor, host_school, "host_school")
+        activity = Activity(host_school=host_school, **fields)
+        activity.full_clean()
+        activity_schools_check(host_school=host_school, schools=schools)
+        activity.save()
+        activity.schools.set(schools)
+    return activity
+
+
+def activity_update(
+    *, actor: Any, activity: Activity, schools: Iterable[School] | None = None, **fields: Any
+) -> Activity:
+    """Change the activity's fields and, if given, the schools involved (replaced as a set)."""
+    _refuse_unknown(fields, ACTIVITY_FIELDS, StaffingError.UNKNOWN_FIELD)
+    with transaction.atomic():
+        locked = Activity.objects.select_for_update().get(pk=activity.pk)
+        if not access.can_change(actor, locked):
+            raise PermissionDenied(_("You may not change this activity."))
+        if "host_school" in fields and fields["host_school"].pk != locked.host_school_id:
+            _require_school_writable(actor, fields["host_school"], "host_school")
+        for name, value in fields.items():
+            setattr(locked, name, value)
+        locked.full_clean()
+        involved = list(schools) if schools is not None else list(locked.schools.all())
+        activity_schools_check(host_school=locked.host_school, schools=involved)
+        locked.save()
+        if schools is not None:
+            locked.schools.set(involved)
+    return locked
+
+
+def activity_delete(*, actor: Any, activity: Activity) -> None:
+    with transaction.atomic():
+        locked = Activity.objects.select_for_update().get(pk=activity.pk)
+        if not access.can_change(actor, locked):
+            raise PermissionDenied(_("You may not delete this activity."))
+        locked.delete()
+
+
+def _require_activity_changeable(actor: Any, activity: Activity | None) -> None:
+    if activity is None or not access.can_change(actor, activity):
+        raise ValidationError(
+            {"activity": ValidationError(_("Name an activity of your school."), code=StaffingError.NOT_READABLE.value)}
+        )
+
+
+def attachment_create(*, actor: Any, activity: Activity, file: Any, caption: str = "") -> ActivityAttachment:
+    with transaction.atomic():
+        _require_activity_changeable(actor, activity)
+        attachment = ActivityAttachment(activity=activity, file=file, caption=caption)
+        attachment.full_clean()
+        attachment.save()
+    return attachment
+
+
+def attachment_update(*, actor: Any, attachment: ActivityAttachment, **fields: Any) -> ActivityAttachment:
+    _refuse_unknown(fields, ("activity", "file", "caption"), StaffingError.UNKNOWN_FIELD)
+    with transaction.atomic():
+        locked = ActivityAttachment.objects.select_for_update().get(pk=attachment.pk)
+        if not access.can_change(actor, locked):
+            raise PermissionDenied(_("You may not change this attachment."))
+        if "activity" in fields and fields["activity"].pk != locked.activity_id:
+            _require_activity_changeable(actor, fields["activity"])
+        for name, value in fields.items():
+            setattr(locked, name, value)
+        locked.full_clean()
+        locked.save()
+    return locked
+
+
+def attachment_delete(*, actor: Any, attachment: ActivityAttachment) -> None:
+    with transaction.atomic():
+        if not access.can_change(actor, attachment):
+            raise PermissionDenied(_("You may not delete this attachment."))
+        attachment.delete()

@@ -351,6 +351,9 @@ rule(
     a_row=lambda w: w.mentor_pair,
     b_row=lambda w: w.other_mentor_pair,
     change=BOTH_SIDES,
+    # A write names only teachers the writer may read: the member principal does not read the
+    # lead school's teacher (400; tests/test_rules_staffing.py).
+    create=frozenset({"bureau", "lead"}),
     payload=lambda w: {
         "mentor": w.lead_teacher.pk, "mentee": w.spare_teacher.pk, "start_date": "2025-09-01", "goals": "站稳讲台",
     },

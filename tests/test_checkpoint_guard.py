@@ -21,8 +21,12 @@ HAND_WRITTEN = [
     (re.compile(r"\bRole\.(BUREAU|LEAD_PRINCIPAL|MEMBER_PRINCIPAL|ASSESSOR|AUDITOR)\b"), "a role compared by hand"),
     (re.compile(r"(?<!access)\.is_superuser\b(?!\s*\()"), "is_superuser read by hand"),
     (re.compile(r"groups\.(filter|get)\(\s*name"), "a role looked up by group name"),
-    (re.compile(r"\b(COUNTY_READERS|PRINCIPALS)\b(?!\s*[,}\]])(?=.*\bin\b)|\bin\s+(access\.)?(COUNTY_READERS|PRINCIPALS)\b"),
-     "membership in a role set tested by hand"),
+    (
+        re.compile(
+            r"\b(COUNTY_READERS|PRINCIPALS)\b(?!\s*[,}\]])(?=.*\bin\b)|\bin\s+(access\.)?(COUNTY_READERS|PRINCIPALS)\b"
+        ),
+        "membership in a role set tested by hand",
+    ),
 ]
 
 

@@ -234,10 +234,12 @@ def test_principal_creates_own_rows(api_as, principal, member_school, lead_teach
         format="json",
     )  # fmt: skip
     assert res.status_code == 201, res.data
-    # a mentoring pair across schools: the mentee is A's
+    # a mentoring pair of two of A's teachers (a pair naming the lead school's teacher is the
+    # lead principal's or the bureau's to log: a member principal names only teachers it may
+    # read, tests/test_rules_staffing.py)
     res = client.post(
         f"{API}/mentor-pairs/",
-        {"mentor": lead_teacher.pk, "mentee": teacher.pk, "start_date": "2025-09-01"},
+        {"mentor": TeacherFactory(school=member_school).pk, "mentee": teacher.pk, "start_date": "2025-09-01"},
         format="json",
     )
     assert res.status_code == 201, res.data

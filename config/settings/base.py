@@ -203,7 +203,7 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 EVALUATION_BATCH_SCHOOLS = env.int("EVALUATION_BATCH_SCHOOLS", default=20000)
 # It reads each batch on this many connections at once (in one snapshot), and the next batch
 # on one more while the current one is scored and written; 0 reads everything one query after
-# another on the run's own connection. PostgreSQL only (alliance.snapshots).
+# another on the run's own connection. PostgreSQL only (pgtools.snapshots).
 EVALUATION_READ_CONNECTIONS = env.int("EVALUATION_READ_CONNECTIONS", default=2)
 DJANGO_CELERY_BEAT_TZ_AWARE = True
 
@@ -236,6 +236,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Choice sets shared by a row's input and output serializers (the API's writes): one name each.
+    "ENUM_NAME_OVERRIDES": {
+        "ExchangeKindEnum": "staffing.models.Exchange.Kind",
+        "ActivityKindEnum": "staffing.models.Activity.Kind",
+        "MentorMeetingKindEnum": "staffing.models.MentorMeeting.Kind",
+        "PairingTaskStatusEnum": "alliance.models.PairingTask.Status",
+    },
 }
 
 LOGGING = {
