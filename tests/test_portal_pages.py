@@ -81,6 +81,12 @@ def test_each_role_lands_on_its_own_home_after_signing_in(request, who, template
     assert '<meta name="viewport"' in page
 
 
+def test_the_pages_speak_chinese_by_default_and_english_on_request(principal):
+    client = signed_in(principal)
+    assert "校联体与结对" in client.get("/").content.decode()
+    assert "Alliance and pairings" in client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+
 def test_signing_out_ends_the_session(principal):
     client = signed_in(principal)
     response = client.post("/logout/")
