@@ -95,6 +95,14 @@ NAV: dict[str, list[tuple[str, Any]]] = {
 NAV[LEAD] = NAV[PRINCIPAL]
 
 
+def _nav(home: Home) -> list[tuple[str, Any]]:
+    return [(reverse(name), label) for name, label in NAV[home.key]]
+
+
+def _is_current(path: str, url: str) -> bool:
+    return path == url or (url != "/" and path.startswith(url))
+
+
 def _page(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
     home: Home = request.portal_home
     user = request.user
@@ -102,7 +110,7 @@ def _page(request: HttpRequest, template: str, context: dict[str, Any], status: 
         "home": home,
         "user_name": user.get_full_name() or user.get_username(),
         "school": user.school if user.school_id else None,
-        "nav": [(reverse(name), label) for name, label in NAV[home.key]],
+        "nav": [(url, label, _is_current(request.path, url)) for url, label in _nav(home)],
         "admin_url": reverse("admin:index") if home.key in COUNTY_READERS else None,
         **context,
     }

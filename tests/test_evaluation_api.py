@@ -99,7 +99,9 @@ def test_admin_pages_render_for_the_bureau(evaluated, bureau_staff):
 def test_admin_export_action_downloads_the_sheet(evaluated, bureau_staff):
     client = Client()
     client.force_login(bureau_staff)
-    r = client.post("/admin/evaluation/evaluationperiod/", {"action": "export_awards", "_selected_action": [evaluated.pk]})
+    r = client.post(
+        "/admin/evaluation/evaluationperiod/", {"action": "export_awards", "_selected_action": [evaluated.pk]}
+    )
     assert r.status_code == 200 and r["Content-Type"].startswith("text/csv")
     assert r.content.startswith(b"\xef\xbb\xbf")
 
