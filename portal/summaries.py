@@ -394,3 +394,98 @@ def result_detail(result: SchoolResult) -> dict[str, Any]:
         top=100,
     )
     return {"indicators": indicators, "dimensions": dimensions, "chart": chart}
+
+
+# --- the lead principal: the alliance side by side, and its plan ---------------------------------
+
+
+def led_alliances(user: Any, school: School, span: Span):
+    """The alliances of the school year whose lead school is the user's school."""
+    qs = Alliance.objects.visible_to(user).filter(
+        pk__in=Membership.objects.filter(school=school, role=Membership.Role.LEAD).values("alliance_id")
+    )
+    if span.school_year is not None:
+        qs = qs.filter(school_year=span.school_year)
+    return qs.select_related("school_year").order_by("name")
+
+
+def _by_school(rows, key: str, value: str = "n") -> dict[int, Any]:
+    return {row[key]: row[value] for row in rows}
+
+
+def alliance_side_by_side(user: Any, alliance: Alliance, span: Span) -> dict[str, Any]:
+    """The alliance's schools as columns: exchanges, tasks, activities, money and the latest
+    result of each, one aggregate query per figure."""
+    members = list(
+        Membership.objects.visible_to(user)
+        .filter(alliance=alliance)
+        .select_related("school")
+        .order_by("role", "school__code")
+    )
+    ids = [m.school_id for m in members]
+    out_n = _by_school(
+        _within(Exchange.objects.visible_to(user).filter(origin_school__in=ids), span)
+        .values("origin_school_id")
+        .annotate(n=Count("pk"))
+        .order_by(),
+        "origin_school_id",
+    )
+    in_n = _by_school(
+        _within(
+            ExchangeHost.objects.visible_to(user).filter(school__in=ids),
+            span,
+            "exchange__start_date",
+            "exchange__end_date",
+        )
+        .values("school_id")
+        .annotate(n=Count("pk"))
+        .order_by(),
+        "school_id",
+    )
+    tasks_n = _by_school(
+        PairingTask.objects.visible_to(user)
+        .filter(pairing__alliance=alliance, pairing__helped_school__in=ids, status__in=OPEN_TASKS)
+        .values("pairing__helped_school_id")
+        .annotate(n=Count("pk"))
+        .order_by(),
+        "pairing__helped_school_id",
+    )
+    activities = Activity.objects.visible_to(user).filter(host_school__in=ids)
+    if span.start is not None:
+        activities = activities.filter(date__gte=span.start, date__lte=span.end)
+    activities_n = _by_school(activities.values("host_school_id").annotate(n=Count("pk")).order_by(), "host_school_id")
+    lines = PlanLine.objects.visible_to(user).current().filter(plan__alliance=alliance, school__in=ids)
+    planned = _by_school(lines.values("school_id").annotate(n=Sum("amount")).order_by(), "school_id")
+    spent = _by_school(
+        SpendingRecord.objects.visible_to(user)
+        .booked()
+        .filter(plan_line__plan__alliance=alliance, plan_line__school__in=ids)
+        .values("plan_line__school_id")
+        .annotate(n=Sum("amount"))
+        .order_by(),
+        "plan_line__school_id",
+    )
+    results = {
+        r.school_id: r
+        for r in SchoolResult.objects.visible_to(user)
+        .filter(
+            school__in=ids, period__status__in=(EvaluationPeriod.Status.PROPOSED, EvaluationPeriod.Status.PUBLISHED)
+        )
+        .select_related("period")
+        .order_by("school_id", "period__end_date", "pk")
+    }
+    columns = [
+        {
+            "membership": m,
+            "school": m.school,
+            "out": out_n.get(m.school_id, 0),
+            "in": in_n.get(m.school_id, 0),
+            "tasks": tasks_n.get(m.school_id, 0),
+            "activities": activities_n.get(m.school_id, 0),
+            "planned": planned.get(m.school_id) or ZERO,
+            "spent": spent.get(m.school_id) or ZERO,
+            "result": results.get(m.school_id),
+        }
+        for m in members
+    ]
+    return {"alliance": alliance, "columns": columns}

@@ -15,6 +15,8 @@ urlpatterns = [
     path("result/<int:pk>/appeal/", views.result_appeal, name="result-appeal"),
     path("assess/<int:period_pk>/", views.assess, name="assess"),
     path("assess/<int:period_pk>/<int:school_pk>/", views.assess, name="assess-school"),
+    path("alliance/", views.alliance, name="alliance"),
+    path("plan/<int:alliance_pk>/", views.plan, name="plan"),
     path("overview/", views.overview, name="overview"),
     path("reports/", views.reports, name="reports"),
 ]

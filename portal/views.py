@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
+from django import forms
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -21,11 +22,11 @@ from django.utils.translation import gettext_lazy
 
 from alliance import access
 from alliance.access import Role
-from alliance.models import School
+from alliance.models import Membership, School
 from evaluation import services as evaluation_services
 from evaluation.models import Appeal, EvaluationPeriod, Indicator, SchoolResult
 from funding import services as funding_services
-from funding.models import PlanLine, SpendingRecord
+from funding.models import Category, FundingYear, PlanLine, SpendingPlan, SpendingRecord
 from staffing import services as staffing_services
 from staffing.models import Exchange, Teacher
 
@@ -92,7 +93,7 @@ NAV: dict[str, list[tuple[str, Any]]] = {
     BUREAU: [("portal:home", gettext_lazy("Overview"))],
     AUDITOR: [("portal:home", gettext_lazy("Reports")), ("portal:overview", gettext_lazy("Overview"))],
 }
-NAV[LEAD] = NAV[PRINCIPAL]
+NAV[LEAD] = [*NAV[PRINCIPAL], ("portal:alliance", gettext_lazy("Alliance"))]
 
 
 def _nav(home: Home) -> list[tuple[str, Any]]:
@@ -443,3 +444,116 @@ def _reports(request: HttpRequest) -> HttpResponse:
 @for_homes(*COUNTY_READERS)
 def reports(request: HttpRequest) -> HttpResponse:
     return _reports(request)
+
+
+# --- the lead principal -------------------------------------------------------------------------
+
+
+@for_homes(LEAD)
+def alliance(request: HttpRequest) -> HttpResponse:
+    """The alliances the school leads, their schools side by side."""
+    school = _own_school(request)
+    span = summaries.current_span(request.user)
+    views = [
+        summaries.alliance_side_by_side(request.user, a, span)
+        for a in summaries.led_alliances(request.user, school, span)
+    ]
+    return _page(request, "portal/alliance.html", {"span": span, "views": views})
+
+
+def _plan_cell(school_id: int, category: str) -> str:
+    return f"c{school_id}_{category}"
+
+
+MONEY_FIELD = forms.DecimalField(max_digits=14, decimal_places=2)
+
+
+def _save_plan_lines(request: HttpRequest, plan: SpendingPlan, members, lines: dict) -> dict[str, list[str]]:
+    """Write every cell of the grid in one transaction (the model's own rules: PlanLine.clean);
+    an empty cell removes its line. Any error: nothing kept, the errors by cell."""
+    errors: dict[str, list[str]] = {}
+    with transaction.atomic():
+        for m in members:
+            for category, _label in Category.choices:
+                name = _plan_cell(m.school_id, category)
+                raw = request.POST.get(name, "").strip().replace(",", "")
+                line = lines.get((m.school_id, category))
+                try:
+                    if raw == "":
+                        if line is not None:
+                            line.delete()
+                        continue
+                    amount = MONEY_FIELD.clean(raw)
+                    if line is None:
+                        line = PlanLine(plan=plan, school_id=m.school_id, category=category)
+                    line.amount = amount
+                    line.full_clean()
+                    line.save()
+                except ValidationError as error:
+                    errors[name] = error.messages
+        if errors:
+            transaction.set_rollback(True)
+    return errors
+
+
+@for_homes(LEAD)
+def plan(request: HttpRequest, alliance_pk: int) -> HttpResponse:
+    """The alliance's spending plan: member × category lines, the total against the fund."""
+    user = request.user
+    school = _own_school(request)
+    span = summaries.current_span(user)
+    led = get_object_or_404(summaries.led_alliances(user, school, span), pk=alliance_pk)
+    year = FundingYear.objects.visible_to(user).filter(school_year=led.school_year).first()
+    if year is None:
+        raise Http404
+    current = (
+        SpendingPlan.objects.changeable_by(user).filter(funding_year=year, alliance=led).order_by("-revision").first()
+    )
+    members = list(
+        Membership.objects.visible_to(user)
+        .filter(alliance=led)
+        .select_related("school")
+        .order_by("role", "school__code")
+    )
+    lines = {}
+    if current is not None:
+        lines = {
+            (line.school_id, line.category): line for line in PlanLine.objects.changeable_by(user).filter(plan=current)
+        }
+    errors: dict[str, list[str]] = {}
+    general: list[str] = []
+    action = request.POST.get("action") if request.method == "POST" else None
+    try:
+        if action == "start":
+            funding_services.spending_plan_create(actor=user, funding_year=year, alliance=led)
+            return redirect("portal:plan", alliance_pk=led.pk)
+        if action == "revise" and current is not None:
+            funding_services.spending_plan_revise(actor=user, plan=current)
+            return redirect("portal:plan", alliance_pk=led.pk)
+        if action in ("save", "submit") and current is not None and current.is_editable:
+            errors = _save_plan_lines(request, current, members, lines)
+            if not errors:
+                if action == "submit":
+                    funding_services.spending_plan_submit(actor=user, plan=current)
+                return redirect("portal:plan", alliance_pk=led.pk)
+    except ValidationError as error:
+        general = error.messages
+    rows = []
+    for m in members:
+        cells = []
+        for category, label in Category.choices:
+            name = _plan_cell(m.school_id, category)
+            line = lines.get((m.school_id, category))
+            value = request.POST.get(name, "") if errors else ("" if line is None else str(line.amount))
+            cells.append({"name": name, "label": label, "value": value, "errors": errors.get(name, [])})
+        rows.append({"membership": m, "cells": cells})
+    context = {
+        "alliance": led,
+        "year": year,
+        "plan": current,
+        "rows": rows,
+        "fund": funding_services.alliance_fund_capacity(year, led),
+        "total": sum((line.amount for line in lines.values()), summaries.ZERO),
+        "general_errors": general,
+    }
+    return _page(request, "portal/plan.html", context, status=400 if (errors or general) else 200)

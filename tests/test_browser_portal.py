@@ -287,3 +287,32 @@ def test_the_bureau_overview_shows_its_to_do_and_charts(
     v.fits()
     v.shot("overview")
     v.stayed_home()
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_the_lead_principal_sees_the_alliance_and_the_plans_live_total(
+    visit, viewport, lead_principal, open_year, alliance, lead_school, member_school
+):
+    v = visit(viewport)
+    page = v.page
+    v.sign_in("lead")
+    v.go("/alliance/")
+    assert "东山小学" in page.inner_text(f"#alliance-{alliance.pk}")
+    v.fits()
+    v.shot("alliance")
+
+    # when the plan is started and amounts typed, the total follows them, in whole fen
+    with page.expect_navigation():
+        page.click(f"a[href='/plan/{alliance.pk}/']")
+    with page.expect_navigation():
+        page.click("button[value=start]")
+    page.fill(f"#id_c{member_school.pk}_teaching_research", "1000.10")
+    page.fill(f"#id_c{lead_school.pk}_training", "0.20")
+    assert page.inner_text("#plan-total") == "¥1,000.30"
+    assert page.locator("#plan-over").is_hidden()
+    page.fill(f"#id_c{lead_school.pk}_training", "279000")
+    assert page.inner_text("#plan-total") == "¥280,000.10"
+    assert page.locator("#plan-over").is_visible()
+    v.fits()
+    v.shot("plan")
+    v.stayed_home()

@@ -28,6 +28,9 @@ TABLE = {
     # school A's result: the lead school reads its member's rows, school B does not
     "/result/{result}/": (302, 200, 404, 200, 403, 403, 403),
     "/assess/{period}/": (302, 403, 403, 403, 200, 403, 403),
+    "/alliance/": (302, 403, 403, 200, 403, 403, 403),
+    # the first alliance's plan: its lead principal's only
+    "/plan/{alliance}/": (302, 403, 403, 200, 403, 403, 403),
     "/overview/": (302, 403, 403, 403, 403, 200, 200),
     "/reports/": (302, 403, 403, 403, 403, 200, 200),
 }
@@ -36,10 +39,10 @@ CASES = [(page, role, status) for page, statuses in TABLE.items() for role, stat
 
 
 @pytest.fixture
-def rows(principal, teacher, lead_school, proposed, member_school):  # noqa: F811
+def rows(principal, teacher, lead_school, proposed, member_school, alliance):  # noqa: F811
     exchange = ExchangeFactory(teacher=teacher, hosts=[lead_school], logged_by=principal)
     result = SchoolResult.objects.get(period=proposed, school=member_school)
-    return {"exchange": exchange.pk, "result": result.pk, "period": proposed.pk}
+    return {"exchange": exchange.pk, "result": result.pk, "period": proposed.pk, "alliance": alliance.pk}
 
 
 @pytest.mark.parametrize(("page", "role", "status"), CASES, ids=[f"{p} {r}" for p, r, _s in CASES])

@@ -473,3 +473,70 @@ def test_yuan_refuses_a_float():
 
     with pytest.raises(TypeError):
         yuan(1.5)
+
+
+# --- the lead principal: the alliance side by side, and its plan --------------------------------
+
+
+def test_the_alliance_page_shows_the_schools_side_by_side(lead_principal, approved_plan, teacher, lead_school):
+    ExchangeFactory(teacher=teacher, hosts=[lead_school])
+    response = signed_in(lead_principal).get("/alliance/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "实验小学" in page and "东山小学" in page
+    assert "¥100,000.00" in page and "¥50,000.00" in page
+    columns = response.context["views"][0]["columns"]
+    assert [(c["school"].name, c["out"], c["in"]) for c in columns] == [("实验小学", 0, 1), ("东山小学", 1, 0)]
+
+
+def plan_cell(school, category):
+    return f"c{school.pk}_{category}"
+
+
+def test_the_lead_principal_builds_and_submits_the_plan(
+    lead_principal, open_year, alliance, lead_school, member_school
+):
+    from funding.models import PlanLine, SpendingPlan
+
+    client = signed_in(lead_principal)
+    url = f"/plan/{alliance.pk}/"
+    # given no plan yet: starting one makes revision 1
+    assert "action" in client.get(url).content.decode()
+    assert client.post(url, {"action": "start"}).status_code == 302
+    plan = SpendingPlan.objects.get(alliance=alliance)
+
+    # when one cell is not an amount, then nothing is kept and the error is at that cell
+    data = {plan_cell(member_school, "teaching_research"): "1,000.00", plan_cell(lead_school, "training"): "abc"}
+    response = client.post(url, {"action": "save", **data})
+    assert response.status_code == 400
+    assert not PlanLine.objects.exists()
+    cells = {c["name"]: c["errors"] for row in response.context["rows"] for c in row["cells"]}
+    assert cells[plan_cell(lead_school, "training")] and not cells[plan_cell(member_school, "teaching_research")]
+
+    # when over the fund, saving keeps the lines and submitting is refused with the service's message
+    data[plan_cell(lead_school, "training")] = "279000.01"
+    response = client.post(url, {"action": "submit", **data})
+    assert response.status_code == 400
+    assert response.context["general_errors"]
+    plan.refresh_from_db()
+    assert plan.status == SpendingPlan.Status.DRAFT
+    assert PlanLine.objects.count() == 2
+
+    # when within the fund, it is submitted; an emptied cell removes its line
+    data[plan_cell(lead_school, "training")] = ""
+    assert client.post(url, {"action": "submit", **data}).status_code == 302
+    plan.refresh_from_db()
+    assert plan.status == SpendingPlan.Status.SUBMITTED
+    assert list(PlanLine.objects.values_list("school", "category", "amount")) == [
+        (member_school.pk, "teaching_research", Decimal("1000.00"))
+    ]
+
+
+def test_another_alliances_plan_is_a_404(county, other_lead_school, other_alliance, open_year, alliance):
+    from alliance.access import Role
+
+    from .factories import UserFactory
+
+    other_lead = UserFactory(username="lead_b", county=county, school=other_lead_school, role=Role.LEAD_PRINCIPAL)
+    assert signed_in(other_lead).get(f"/plan/{alliance.pk}/").status_code == 404
+    assert signed_in(other_lead).get(f"/plan/{other_alliance.pk}/").status_code == 200
