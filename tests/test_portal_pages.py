@@ -540,3 +540,35 @@ def test_another_alliances_plan_is_a_404(county, other_lead_school, other_allian
     other_lead = UserFactory(username="lead_b", county=county, school=other_lead_school, role=Role.LEAD_PRINCIPAL)
     assert signed_in(other_lead).get(f"/plan/{alliance.pk}/").status_code == 404
     assert signed_in(other_lead).get(f"/plan/{other_alliance.pk}/").status_code == 200
+
+
+@pytest.mark.parametrize("who, path", [("bureau_staff", "/"), ("lead_principal", "/alliance/")])
+def test_the_overview_and_the_alliance_page_do_not_grow_with_rows(
+    request,
+    django_assert_max_num_queries,
+    who,
+    path,
+    principal,
+    teacher,
+    member_school,
+    lead_school,
+    alliance,
+    approved_plan,
+):
+    client = signed_in(request.getfixturevalue(who))
+    rows = {
+        "principal": principal,
+        "teacher": teacher,
+        "member_school": member_school,
+        "lead_school": lead_school,
+        "alliance": alliance,
+    }
+    _home_rows(1, **rows)
+    Exchange.objects.update(status=Exchange.Status.APPROVED)
+    client.get(path)
+    with CaptureQueriesContext(connection) as one:
+        assert client.get(path).status_code == 200
+    _home_rows(10, **rows)
+    Exchange.objects.update(status=Exchange.Status.APPROVED)
+    with django_assert_max_num_queries(len(one)):
+        assert client.get(path).status_code == 200
