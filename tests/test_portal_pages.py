@@ -572,3 +572,15 @@ def test_the_overview_and_the_alliance_page_do_not_grow_with_rows(
     Exchange.objects.update(status=Exchange.Status.APPROVED)
     with django_assert_max_num_queries(len(one)):
         assert client.get(path).status_code == 200
+
+
+def test_the_auditors_reports_page_downloads_the_award_sheet(auditor, proposed):
+    client = signed_in(auditor)
+    page = client.get("/").content.decode()
+    # the page's form posts the admin's export action for the period
+    assert 'action="/admin/evaluation/evaluationperiod/"' in page
+    assert f'name="_selected_action" value="{proposed.pk}"' in page
+    response = client.post(
+        "/admin/evaluation/evaluationperiod/", {"action": "export_awards", "_selected_action": [proposed.pk]}
+    )
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
