@@ -286,6 +286,13 @@ def test_the_bureau_overview_shows_its_to_do_and_charts(
     assert page.locator("a.admin-link").get_attribute("href") == "/admin/"
     v.fits()
     v.shot("overview")
+
+    # and the footer's button switches the portal to English, on the same page
+    with page.expect_navigation():
+        page.click("footer button[lang=en]")
+    assert page.url == f"{v.base}/"
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.inner_text("main h1") == "County overview"
     v.stayed_home()
 
 

@@ -468,6 +468,15 @@ def test_yuan_writes_money_to_the_fen(value, shown):
     assert yuan(value) == shown
 
 
+@pytest.mark.parametrize(
+    ("value", "shown"), [("50.0000", "50"), ("12.5000", "12.5"), (Decimal("100"), "100"), (None, "—")]
+)
+def test_plain_number_drops_trailing_zeros(value, shown):
+    from portal.templatetags.portal_format import plain_number
+
+    assert plain_number(value) == shown
+
+
 def test_yuan_refuses_a_float():
     from portal.templatetags.portal_format import yuan
 

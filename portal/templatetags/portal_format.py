@@ -33,3 +33,15 @@ def yuan(value: Any) -> str:
 def bar_chart(rows: list[dict[str, Any]], title: str = "") -> dict[str, Any]:
     """A horizontal bar chart drawn as SVG on the server; rows come from ``portal.charts.bars``."""
     return {"rows": rows, "title": title}
+
+
+@register.filter
+def plain_number(value: Any) -> str:
+    """A stored value without its trailing zeros: 50.0000 → 50, 12.5000 → 12.5."""
+    if value is None or value == "":
+        return "—"
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        return str(value)
+    return format(number.normalize(), "f")
