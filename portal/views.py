@@ -110,7 +110,7 @@ def _page(request: HttpRequest, template: str, context: dict[str, Any], status: 
     context = {
         "home": home,
         "user_name": user.get_full_name() or user.get_username(),
-        "school": user.school if user.school_id else None,
+        "school": School.objects.visible_to(user).filter(pk=user.school_id).first() if user.school_id else None,
         "nav": [(url, label, _is_current(request.path, url)) for url, label in _nav(home)],
         "admin_url": reverse("admin:index") if home.key in COUNTY_READERS else None,
         **context,
