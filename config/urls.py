@@ -31,10 +31,11 @@ urlpatterns = [
     path("api/auth/token/", obtain_auth_token, name="api-token"),
     # Session login/logout for the browsable API (logout is a POST).
     path("api/auth/", include("rest_framework.urls")),
-    # The principal's result page (公示); before the admin, whose catch-all would take it.
+    # The principal's earlier result page (公示), kept at its address.
     path("", include("evaluation.urls")),
-    # Last: the admin at the site root ends with a catch-all that would shadow every path after it.
-    path("", admin.site.urls),
+    path("admin/", admin.site.urls),
+    # The portal: "/" is each role's home, and /login/ and /logout/ serve every role.
+    path("", include("portal.urls")),
 ]
 if settings.DEBUG:
     # settings.MEDIA_URL reads back as "/media/"; a route must not start with a slash.

@@ -19,6 +19,7 @@ command -v redis-server >/dev/null || die "redis-server not found after install"
 # is not used.
 [ -x /usr/bin/chromium ] || apt_install chromium
 [ -x /usr/bin/chromium ] || die "chromium not found after install"
+dpkg -s fonts-noto-cjk >/dev/null 2>&1 || apt_install fonts-noto-cjk  # Chinese glyphs for the portal's browser tests
 
 TMP=$(mktemp -d /tmp/portal-services.XXXXXX)
 chmod 755 "$TMP"

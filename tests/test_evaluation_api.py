@@ -81,25 +81,27 @@ def test_admin_pages_render_for_the_bureau(evaluated, bureau_staff):
     client.force_login(bureau_staff)
     result = SchoolResult.objects.first()
     for url in (
-        "/evaluation/rubric/",
-        "/evaluation/schoolresult/",
-        f"/evaluation/schoolresult/{result.pk}/change/",
-        "/evaluation/evaluationperiod/",
-        f"/evaluation/evaluationperiod/{evaluated.pk}/preview/?beta=0.2&kind=tiers",
-        "/evaluation/evaluationrun/",
-        "/evaluation/appeal/",
-        "/evaluation/indicatorvalue/",
+        "/admin/evaluation/rubric/",
+        "/admin/evaluation/schoolresult/",
+        f"/admin/evaluation/schoolresult/{result.pk}/change/",
+        "/admin/evaluation/evaluationperiod/",
+        f"/admin/evaluation/evaluationperiod/{evaluated.pk}/preview/?beta=0.2&kind=tiers",
+        "/admin/evaluation/evaluationrun/",
+        "/admin/evaluation/appeal/",
+        "/admin/evaluation/indicatorvalue/",
     ):
         r = client.get(url)
         assert r.status_code == 200, url
-    r = client.get(f"/evaluation/schoolresult/{result.pk}/change/")
+    r = client.get(f"/admin/evaluation/schoolresult/{result.pk}/change/")
     assert "bundling" in r.content.decode()
 
 
 def test_admin_export_action_downloads_the_sheet(evaluated, bureau_staff):
     client = Client()
     client.force_login(bureau_staff)
-    r = client.post("/evaluation/evaluationperiod/", {"action": "export_awards", "_selected_action": [evaluated.pk]})
+    r = client.post(
+        "/admin/evaluation/evaluationperiod/", {"action": "export_awards", "_selected_action": [evaluated.pk]}
+    )
     assert r.status_code == 200 and r["Content-Type"].startswith("text/csv")
     assert r.content.startswith(b"\xef\xbb\xbf")
 

@@ -263,7 +263,7 @@ def test_the_award_policy_is_fixed_once_the_year_is_proposed(entered, bureau_sta
     assert policy.pass_threshold == D("50.00")
     # and the admin shows it with no way to save or delete it
     client.force_login(bureau_staff)
-    page = client.get(f"/evaluation/awardpolicy/{policy.pk}/change/")
+    page = client.get(f"/admin/evaluation/awardpolicy/{policy.pk}/change/")
     assert page.status_code == 200 and b'name="_save"' not in page.content
-    assert client.post(f"/evaluation/awardpolicy/{policy.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert client.post(f"/admin/evaluation/awardpolicy/{policy.pk}/delete/", {"post": "yes"}).status_code == 403
     assert AwardPolicy.objects.filter(pk=policy.pk).exists()

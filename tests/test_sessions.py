@@ -1,6 +1,6 @@
-"""Sessions, CSRF and login lockout, through the admin login at /login/ and the API.
+"""Sessions, CSRF and login lockout, through the portal's login at /login/ and the API.
 
-The admin is mounted at the site root, so its login is /login/ and its logout /logout/ (POST).
+The portal's login is /login/ and its logout /logout/ (POST) for every role; the admin is at /admin/.
 The API takes session cookies (then CSRF applies) and tokens from /api/auth/token/ (then it
 does not). django-axes locks an account after AXES_FAILURE_LIMIT failures from one address.
 """
@@ -76,7 +76,7 @@ def test_logout_ends_the_server_session_and_the_old_cookie_no_longer_works(clien
     old_key = session_cookie(client)
     assert client.get("/").status_code == 200
 
-    # when they log out through the admin
+    # when they log out through the portal
     assert client.post(LOGOUT).status_code == 200
 
     # then the session row is gone and replaying the old cookie is anonymous
@@ -119,7 +119,7 @@ def test_a_deactivated_users_session_stops_working_in_admin_and_api(client, bure
     assert response.status_code == 302
     assert response["Location"].startswith(LOGIN)
     assert client.get(SCHOOLS).status_code == 403
-    assert client.get(f"/alliance/school/{lead_school.pk}/change/").status_code == 302
+    assert client.get(f"/admin/alliance/school/{lead_school.pk}/change/").status_code == 302
 
 
 def test_a_deactivated_users_token_is_refused(bureau_staff):
@@ -196,15 +196,15 @@ def test_admin_writes_with_a_session_need_the_csrf_token(bureau_staff, county):
     browser = Client(enforce_csrf_checks=True)
     token = csrf_token(browser)
     browser.post(LOGIN, {"username": "bureau", "password": PASSWORD, "csrfmiddlewaretoken": token})
-    token = csrf_token(browser, "/alliance/school/add/")  # login rotates the token
+    token = csrf_token(browser, "/admin/alliance/school/add/")  # login rotates the token
     data = {**new_school(county), "county": county.pk}
 
     # when an add form is posted without the token, then refused and nothing written
-    assert browser.post("/alliance/school/add/", data).status_code == 403
+    assert browser.post("/admin/alliance/school/add/", data).status_code == 403
     assert browser.post(LOGOUT).status_code == 403
 
     # when with the token, then it goes through
-    response = browser.post("/alliance/school/add/", {**data, "csrfmiddlewaretoken": token})
+    response = browser.post("/admin/alliance/school/add/", {**data, "csrfmiddlewaretoken": token})
     assert response.status_code == 302, response.content[:2000]
     assert county.schools.filter(code="N001").exists()
 

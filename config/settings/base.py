@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "funding",
     "evaluation",
     "demo",
+    "portal",
 ]
 
 MIDDLEWARE = [
@@ -130,7 +131,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "admin:login"
+LOGIN_URL = "portal:login"
+# Every role lands on "/", which shows that role's own home (portal.views.home).
+LOGIN_REDIRECT_URL = "portal:home"
 # Inactivity timeout: every request renews the cookie, so the age counts from the last request.
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=30 * 60)
 SESSION_SAVE_EVERY_REQUEST = True

@@ -1,0 +1,491 @@
+"""What the portal's pages show, read through the access checkpoint (``visible_to``).
+
+Each function takes the user and returns plain data for one page; the number of queries it
+makes does not grow with the rows (related rows come by ``select_related`` or
+``prefetch_related``, figures by one aggregate each).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, Prefetch, Q, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from alliance.models import Alliance, Membership, Pairing, PairingTask, School, SchoolYear, Term
+from evaluation.models import (
+    AllianceResult,
+    Appeal,
+    EvaluationPeriod,
+    EvaluationRun,
+    Indicator,
+    IndicatorValue,
+    Rubric,
+    SchoolResult,
+)
+from funding.models import Category, PlanLine, SpendingPlan, SpendingRecord
+from staffing.models import Activity, Exchange, ExchangeHost, MentorPair
+
+from .charts import bars
+from .templatetags.portal_format import yuan
+
+ZERO = Decimal("0.00")
+OPEN_TASKS = (PairingTask.Status.PLANNED, PairingTask.Status.IN_PROGRESS)
+CLOSED_EXCHANGES = (Exchange.Status.COMPLETED, Exchange.Status.CANCELLED)
+
+
+@dataclass(frozen=True)
+class Span:
+    """The stretch of time a home page is about: this term, else this school year."""
+
+    school_year: SchoolYear | None
+    term: Term | None
+    start: dt.date | None
+    end: dt.date | None
+
+
+def current_span(user: Any, today: dt.date | None = None) -> Span:
+    """The term containing today (else the last one begun) of the user's county, else the
+    school year; read from the county-wide rows the user sees."""
+    today = today or timezone.localdate()
+    term = (
+        Term.objects.visible_to(user)
+        .filter(start_date__lte=today)
+        .select_related("school_year")
+        .order_by("-start_date")
+        .first()
+    )
+    year = SchoolYear.objects.visible_to(user).filter(start_date__lte=today).order_by("-start_date").first()
+    if term is not None and (year is None or term.school_year_id == year.pk):
+        return Span(term.school_year, term, term.start_date, term.end_date)
+    if year is not None:
+        return Span(year, None, year.start_date, year.end_date)
+    return Span(None, None, None, None)
+
+
+def _within(qs, span: Span, start: str = "start_date", end: str = "end_date"):
+    if span.start is None:
+        return qs
+    return qs.filter(**{f"{start}__lte": span.end, f"{end}__gte": span.start})
+
+
+def _hosts_prefetch(user: Any) -> Prefetch:
+    return Prefetch(
+        "hosts", queryset=ExchangeHost.objects.visible_to(user).select_related("school"), to_attr="shown_hosts"
+    )
+
+
+def school_exchanges(user: Any, school: School):
+    """The exchanges the school sends out, newest first, with their host schools."""
+    return (
+        Exchange.objects.visible_to(user)
+        .filter(origin_school=school)
+        .select_related("teacher", "origin_school")
+        .prefetch_related(_hosts_prefetch(user))
+        .order_by("-start_date", "-pk")
+    )
+
+
+def money_by_category(lines) -> list[dict[str, Any]]:
+    """Planned against spent per category, from plan lines annotated ``with_spent``."""
+    planned: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    spent: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for line in lines:
+        planned[line.category] += line.amount
+        spent[line.category] += line.spent
+    rows = []
+    for value, label in Category.choices:
+        if value in planned:
+            rows.append({"category": label, "planned": planned[value], "spent": spent[value]})
+    return rows
+
+
+def latest_result(user: Any, school: School) -> SchoolResult | None:
+    return (
+        SchoolResult.objects.visible_to(user)
+        .filter(school=school, period__status__in=(EvaluationPeriod.Status.PROPOSED, EvaluationPeriod.Status.PUBLISHED))
+        .select_related("period__school_year", "period__term")
+        .order_by("-period__end_date", "-pk")
+        .first()
+    )
+
+
+def school_home(user: Any, school: School) -> dict[str, Any]:
+    """A principal's home: the school's alliances and pairings, open tasks, this term's
+    exchanges in and out, mentoring pairs, recent activities, money and the latest result."""
+    span = current_span(user)
+    alliances = (
+        Alliance.objects.visible_to(user)
+        .filter(memberships__school=school)
+        .select_related("school_year")
+        .prefetch_related(
+            Prefetch(
+                "memberships",
+                queryset=Membership.objects.visible_to(user).select_related("school"),
+                to_attr="shown_memberships",
+            )
+        )
+        .order_by("-school_year__start_year", "name")
+    )
+    if span.school_year is not None:
+        alliances = alliances.filter(school_year=span.school_year)
+    pairings = (
+        Pairing.objects.visible_to(user)
+        .filter(Q(helper_school=school) | Q(helped_school=school))
+        .select_related("alliance", "helper_school", "helped_school")
+    )
+    tasks = (
+        PairingTask.objects.visible_to(user)
+        .filter(Q(pairing__helper_school=school) | Q(pairing__helped_school=school), status__in=OPEN_TASKS)
+        .select_related("pairing__helper_school", "pairing__helped_school")
+        .order_by("due_date", "pk")[:20]
+    )
+    exchanges_out = _within(school_exchanges(user, school), span)
+    exchanges_in = _within(
+        Exchange.objects.visible_to(user)
+        .filter(pk__in=ExchangeHost.objects.filter(school=school).values("exchange_id"))
+        .select_related("teacher", "origin_school")
+        .order_by("-start_date", "-pk"),
+        span,
+    )
+    mentors = (
+        MentorPair.objects.visible_to(user)
+        .filter(Q(mentor__school=school) | Q(mentee__school=school))
+        .select_related("mentor__school", "mentee__school")
+        .order_by("-start_date", "pk")
+    )
+    if span.start is not None:
+        mentors = mentors.filter(Q(end_date__isnull=True) | Q(end_date__gte=span.start), start_date__lte=span.end)
+    activities = (
+        Activity.objects.visible_to(user)
+        .filter(pk__in=Activity.objects.filter(Q(host_school=school) | Q(schools=school)).values("pk"))
+        .select_related("host_school")
+        .order_by("-date", "-pk")[:10]
+    )
+    lines = PlanLine.objects.visible_to(user).current().filter(school=school).with_spent()
+    if span.school_year is not None:
+        lines = lines.filter(plan__funding_year__school_year=span.school_year)
+    money = money_by_category(lines)
+    return {
+        "span": span,
+        "alliances": list(alliances),
+        "pairings": list(pairings),
+        "tasks": list(tasks),
+        "exchanges_out": list(exchanges_out),
+        "exchanges_in": list(exchanges_in),
+        "mentors": list(mentors),
+        "activities": list(activities),
+        "money": money,
+        "money_planned": sum((r["planned"] for r in money), ZERO),
+        "money_spent": sum((r["spent"] for r in money), ZERO),
+        "result": latest_result(user, school),
+    }
+
+
+# --- the bureau's overview -----------------------------------------------------------------
+
+
+def _latest_scored_period(user: Any) -> EvaluationPeriod | None:
+    return (
+        EvaluationPeriod.objects.visible_to(user)
+        .filter(pk__in=SchoolResult.objects.values("period_id"))
+        .select_related("school_year", "term")
+        .order_by("-end_date", "-pk")
+        .first()
+    )
+
+
+def _teacher_days_by_alliance(user: Any, span: Span) -> list[tuple[str, int]]:
+    """Counted exchanges' teacher-days within the school year, by the origin school's alliances."""
+    year = span.school_year
+    if year is None:
+        return []
+    alliances: dict[int, list[str]] = defaultdict(list)
+    for school_id, name in (
+        Membership.objects.visible_to(user).filter(school_year=year).values_list("school_id", "alliance__name")
+    ):
+        alliances[school_id].append(name)
+    days: dict[str, int] = defaultdict(int)
+    exchanges = (
+        Exchange.objects.visible_to(user)
+        .counted()
+        .overlapping(year.start_date, year.end_date)
+        .values_list("origin_school_id", "start_date", "end_date")
+    )
+    for school_id, start, end in exchanges:
+        n = (min(end, year.end_date) - max(start, year.start_date)).days + 1
+        for name in alliances.get(school_id, [_("(no alliance)")]):
+            days[name] += n
+    return sorted(days.items(), key=lambda item: (-item[1], item[0]))
+
+
+def county_overview(user: Any) -> dict[str, Any]:
+    """The bureau's overview: what waits for it, and the county's figures."""
+    now = timezone.now()
+    span = current_span(user)
+    todo = {
+        "exchanges": Exchange.objects.visible_to(user).filter(status=Exchange.Status.PLANNED).count(),
+        "plans": SpendingPlan.objects.visible_to(user).filter(status=SpendingPlan.Status.SUBMITTED).count(),
+        "appeals": Appeal.objects.visible_to(user).filter(status=Appeal.Status.OPEN).count(),
+        "notices": EvaluationPeriod.objects.visible_to(user)
+        .filter(status=EvaluationPeriod.Status.PROPOSED, notice_ends_at__lte=now)
+        .count(),
+    }
+    period = _latest_scored_period(user)
+    alliance_rows: list[AllianceResult] = []
+    award_rows: list[dict[str, Any]] = []
+    award_total = ZERO
+    if period is not None:
+        alliance_rows = list(
+            AllianceResult.objects.visible_to(user)
+            .filter(period=period)
+            .select_related("alliance")
+            .order_by("-score", "alliance__name")
+        )
+        published = period.status == EvaluationPeriod.Status.PUBLISHED
+        field = "award" if published else "award_preview"
+        for row in (
+            SchoolResult.objects.visible_to(user)
+            .filter(period=period)
+            .values("alliance__name")
+            .annotate(total=Sum(field), schools=Count("pk"))
+            .order_by("alliance__name")
+        ):
+            total = row["total"] or ZERO
+            award_total += total
+            award_rows.append({"alliance": row["alliance__name"] or _("(no alliance)"), "total": total})
+    execution = _plan_execution(user, span)
+    days = _teacher_days_by_alliance(user, span)
+    return {
+        "span": span,
+        "todo": todo,
+        "period": period,
+        "alliance_results": alliance_rows,
+        "alliance_chart": bars(
+            (r.alliance.name, r.score, f"{r.score} · {r.get_grade_display()}") for r in alliance_rows
+        ),
+        "award_rows": award_rows,
+        "award_total": award_total,
+        "award_published": period is not None and period.status == EvaluationPeriod.Status.PUBLISHED,
+        "award_chart": bars((r["alliance"], r["total"], yuan(r["total"])) for r in award_rows),
+        "execution": execution,
+        "execution_chart": bars(((r["alliance"], r["rate"], f"{r['rate']}%") for r in execution), top=100),
+        "days_chart": bars((name, n, str(n)) for name, n in days),
+        "last_run": EvaluationRun.objects.visible_to(user).order_by("-started_at", "-pk").first(),
+    }
+
+
+def _plan_execution(user: Any, span: Span) -> list[dict[str, Any]]:
+    """Per alliance: the approved plan's total, what is spent on it, and the rate in percent."""
+    if span.school_year is None:
+        return []
+    planned = {
+        row["plan__alliance_id"]: (row["plan__alliance__name"], row["total"])
+        for row in PlanLine.objects.visible_to(user)
+        .current()
+        .filter(plan__funding_year__school_year=span.school_year)
+        .values("plan__alliance_id", "plan__alliance__name")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    }
+    spent = {
+        row["plan_line__plan__alliance_id"]: row["total"]
+        for row in SpendingRecord.objects.visible_to(user)
+        .booked()
+        .filter(plan_line__plan__funding_year__school_year=span.school_year)
+        .values("plan_line__plan__alliance_id")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    }
+    rows = []
+    for alliance_id, (name, total) in sorted(planned.items(), key=lambda item: item[1][0]):
+        done = spent.get(alliance_id) or ZERO
+        rate = (done * 100 / total).quantize(Decimal("0.1")) if total else Decimal("0.0")
+        rows.append({"alliance": name, "planned": total, "spent": done, "rate": rate})
+    return rows
+
+
+# --- evaluation: the assessor's grid and the school's result ------------------------------------
+
+
+def current_rubric(user: Any, period: EvaluationPeriod) -> Rubric | None:
+    """The period's rubric: the county's latest version for the school year."""
+    return (
+        Rubric.objects.visible_to(user)
+        .filter(county_id=period.county_id, school_year_id=period.school_year_id)
+        .order_by("-version")
+        .first()
+    )
+
+
+def entered_indicators(user: Any, rubric: Rubric | None) -> list[Indicator]:
+    """The indicators an assessor enters (manual or survey; computed ones are not entered)."""
+    if rubric is None:
+        return []
+    return list(
+        Indicator.objects.visible_to(user)
+        .filter(dimension__rubric=rubric, method__in=(Indicator.Method.MANUAL, Indicator.Method.SURVEY))
+        .select_related("dimension")
+        .order_by("dimension__order", "dimension__pk", "order", "pk")
+    )
+
+
+def assessor_grid(user: Any, period: EvaluationPeriod) -> dict[str, Any]:
+    """Schools × indicators of one period, with the values entered so far."""
+    indicators = entered_indicators(user, current_rubric(user, period))
+    schools = list(School.objects.visible_to(user).order_by("code"))
+    values = {
+        (v.school_id, v.indicator_id): v.value
+        for v in IndicatorValue.objects.visible_to(user).filter(
+            period=period, school__in=[s.pk for s in schools], indicator__in=[i.pk for i in indicators]
+        )
+    }
+    missing = sum(1 for s in schools for i in indicators if (s.pk, i.pk) not in values)
+    return {"indicators": indicators, "schools": schools, "values": values, "missing": missing}
+
+
+def rule_in_words(indicator: dict[str, Any]) -> str:
+    rule, params = indicator.get("rule"), indicator.get("rule_params") or {}
+    lower = indicator.get("direction") == "lower"
+    if rule == "target":
+        if lower:
+            return _("Full points at or below %(target)s, fewer above it.") % {"target": params.get("target")}
+        return _("Points in proportion to the value, full points from %(target)s.") % {"target": params.get("target")}
+    if rule == "bands":
+        sign = "≤" if lower else "≥"
+        bands = "；".join(
+            _("%(sign)s%(threshold)s: %(points)s points") % {"sign": sign, "threshold": t, "points": p}
+            for t, p in params.get("bands", [])
+        )
+        return _("Points by band: %(bands)s.") % {"bands": bands}
+    if rule == "rank":
+        return _("Points by rank in the county: the best gets full points, the last none.")
+    return ""
+
+
+def result_detail(result: SchoolResult) -> dict[str, Any]:
+    """A result's indicators with their rule in words, and the subtotal of each dimension."""
+    trace = result.explained_trace
+    indicators = []
+    subtotals: dict[str, list[Decimal]] = {}
+    for ind in trace.get("indicators", []):
+        points = Decimal(str(ind.get("points") or 0))
+        top = Decimal(str(ind.get("max_points") or 0))
+        dimension = ind.get("dimension", "")
+        total = subtotals.setdefault(dimension, [ZERO, ZERO])
+        total[0] += points
+        total[1] += top
+        indicators.append({**ind, "rule_words": rule_in_words(ind)})
+    dimensions = [{"name": name, "points": p, "max_points": m} for name, (p, m) in subtotals.items()]
+    chart = bars(
+        (
+            (
+                d["name"],
+                d["points"] * 100 / d["max_points"] if d["max_points"] else 0,
+                f"{d['points']} / {d['max_points']}",
+            )
+            for d in dimensions
+        ),
+        top=100,
+    )
+    return {"indicators": indicators, "dimensions": dimensions, "chart": chart}
+
+
+# --- the lead principal: the alliance side by side, and its plan ---------------------------------
+
+
+def led_alliances(user: Any, school: School, span: Span):
+    """The alliances of the school year whose lead school is the user's school."""
+    qs = Alliance.objects.visible_to(user).filter(
+        pk__in=Membership.objects.filter(school=school, role=Membership.Role.LEAD).values("alliance_id")
+    )
+    if span.school_year is not None:
+        qs = qs.filter(school_year=span.school_year)
+    return qs.select_related("school_year").order_by("name")
+
+
+def _by_school(rows, key: str, value: str = "n") -> dict[int, Any]:
+    return {row[key]: row[value] for row in rows}
+
+
+def alliance_side_by_side(user: Any, alliance: Alliance, span: Span) -> dict[str, Any]:
+    """The alliance's schools as columns: exchanges, tasks, activities, money and the latest
+    result of each, one aggregate query per figure."""
+    members = list(
+        Membership.objects.visible_to(user)
+        .filter(alliance=alliance)
+        .select_related("school")
+        .order_by("role", "school__code")
+    )
+    ids = [m.school_id for m in members]
+    out_n = _by_school(
+        _within(Exchange.objects.visible_to(user).filter(origin_school__in=ids), span)
+        .values("origin_school_id")
+        .annotate(n=Count("pk"))
+        .order_by(),
+        "origin_school_id",
+    )
+    in_n = _by_school(
+        _within(
+            ExchangeHost.objects.visible_to(user).filter(school__in=ids),
+            span,
+            "exchange__start_date",
+            "exchange__end_date",
+        )
+        .values("school_id")
+        .annotate(n=Count("pk"))
+        .order_by(),
+        "school_id",
+    )
+    tasks_n = _by_school(
+        PairingTask.objects.visible_to(user)
+        .filter(pairing__alliance=alliance, pairing__helped_school__in=ids, status__in=OPEN_TASKS)
+        .values("pairing__helped_school_id")
+        .annotate(n=Count("pk"))
+        .order_by(),
+        "pairing__helped_school_id",
+    )
+    activities = Activity.objects.visible_to(user).filter(host_school__in=ids)
+    if span.start is not None:
+        activities = activities.filter(date__gte=span.start, date__lte=span.end)
+    activities_n = _by_school(activities.values("host_school_id").annotate(n=Count("pk")).order_by(), "host_school_id")
+    lines = PlanLine.objects.visible_to(user).current().filter(plan__alliance=alliance, school__in=ids)
+    planned = _by_school(lines.values("school_id").annotate(n=Sum("amount")).order_by(), "school_id")
+    spent = _by_school(
+        SpendingRecord.objects.visible_to(user)
+        .booked()
+        .filter(plan_line__plan__alliance=alliance, plan_line__school__in=ids)
+        .values("plan_line__school_id")
+        .annotate(n=Sum("amount"))
+        .order_by(),
+        "plan_line__school_id",
+    )
+    results = {
+        r.school_id: r
+        for r in SchoolResult.objects.visible_to(user)
+        .filter(
+            school__in=ids, period__status__in=(EvaluationPeriod.Status.PROPOSED, EvaluationPeriod.Status.PUBLISHED)
+        )
+        .select_related("period")
+        .order_by("school_id", "period__end_date", "pk")
+    }
+    columns = [
+        {
+            "membership": m,
+            "school": m.school,
+            "out": out_n.get(m.school_id, 0),
+            "in": in_n.get(m.school_id, 0),
+            "tasks": tasks_n.get(m.school_id, 0),
+            "activities": activities_n.get(m.school_id, 0),
+            "planned": planned.get(m.school_id) or ZERO,
+            "spent": spent.get(m.school_id) or ZERO,
+            "result": results.get(m.school_id),
+        }
+        for m in members
+    ]
+    return {"alliance": alliance, "columns": columns}

@@ -1,0 +1,22 @@
+from django.urls import path
+
+from . import views
+
+app_name = "portal"
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("exchanges/", views.exchanges, name="exchanges"),
+    path("exchanges/<int:pk>/", views.exchange_edit, name="exchange-edit"),
+    path("spending/", views.spending, name="spending"),
+    path("result/", views.result_latest, name="result"),
+    path("result/<int:pk>/", views.result_detail, name="result-detail"),
+    path("result/<int:pk>/appeal/", views.result_appeal, name="result-appeal"),
+    path("assess/<int:period_pk>/", views.assess, name="assess"),
+    path("assess/<int:period_pk>/<int:school_pk>/", views.assess, name="assess-school"),
+    path("alliance/", views.alliance, name="alliance"),
+    path("plan/<int:alliance_pk>/", views.plan, name="plan"),
+    path("overview/", views.overview, name="overview"),
+    path("reports/", views.reports, name="reports"),
+]

@@ -1,0 +1,559 @@
+"""The portal's pages. Thin: rows come through the access checkpoint (``visible_to`` /
+``changeable_by``; a row out of reach is a 404), forms call the apps' services, and a
+service's ValidationError is shown beside its field."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any
+
+from django import forms
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy
+
+from alliance import access
+from alliance.access import Role
+from alliance.models import Membership, School
+from evaluation import services as evaluation_services
+from evaluation.models import Appeal, EvaluationPeriod, Indicator, SchoolResult
+from funding import services as funding_services
+from funding.models import Category, FundingYear, PlanLine, SpendingPlan, SpendingRecord
+from staffing import services as staffing_services
+from staffing.models import Exchange, Teacher
+
+from . import summaries
+from .forms import AppealForm, ExchangeForm, SpendingForm, add_service_error
+
+
+@dataclass(frozen=True)
+class Home:
+    """Which home a user has: ``key`` names it, ``label`` is the role as the page shows it."""
+
+    key: str
+    label: str
+
+
+PRINCIPAL = "principal"
+LEAD = "lead"
+ASSESSOR = "assessor"
+BUREAU = "bureau"
+AUDITOR = "auditor"
+PRINCIPALS = (PRINCIPAL, LEAD)
+COUNTY_READERS = (BUREAU, AUDITOR)
+
+
+def _home_for(user: Any) -> Home | None:
+    """The one place the portal reads a role (to be moved into the checkpoint)."""
+    role = access.role_of(user)
+    key = {
+        Role.MEMBER_PRINCIPAL: PRINCIPAL,
+        Role.LEAD_PRINCIPAL: LEAD,
+        Role.ASSESSOR: ASSESSOR,
+        Role.BUREAU: BUREAU,
+        Role.AUDITOR: AUDITOR,
+    }.get(role)
+    return Home(key, str(role.label)) if key else None
+
+
+def for_homes(*homes: str) -> Callable:
+    """A page for users of these homes; anyone else signed in gets 403, anonymous the login."""
+
+    def decorate(view: Callable) -> Callable:
+        @login_required
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            home = _home_for(request.user)
+            if home is None or home.key not in homes:
+                raise PermissionDenied
+            request.portal_home = home
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorate
+
+
+NAV: dict[str, list[tuple[str, Any]]] = {
+    PRINCIPAL: [
+        ("portal:home", gettext_lazy("Home")),
+        ("portal:exchanges", gettext_lazy("Exchanges")),
+        ("portal:spending", gettext_lazy("Spending")),
+        ("portal:result", gettext_lazy("Result")),
+    ],
+    ASSESSOR: [("portal:home", gettext_lazy("Assigned schools"))],
+    BUREAU: [("portal:home", gettext_lazy("Overview"))],
+    AUDITOR: [("portal:home", gettext_lazy("Reports")), ("portal:overview", gettext_lazy("Overview"))],
+}
+NAV[LEAD] = [*NAV[PRINCIPAL], ("portal:alliance", gettext_lazy("Alliance"))]
+
+
+def _nav(home: Home) -> list[tuple[str, Any]]:
+    return [(reverse(name), label) for name, label in NAV[home.key]]
+
+
+def _is_current(path: str, url: str) -> bool:
+    return path == url or (url != "/" and path.startswith(url))
+
+
+def _page(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
+    home: Home = request.portal_home
+    user = request.user
+    context = {
+        "home": home,
+        "user_name": user.get_full_name() or user.get_username(),
+        "school": School.objects.visible_to(user).filter(pk=user.school_id).first() if user.school_id else None,
+        "nav": [(url, label, _is_current(request.path, url)) for url, label in _nav(home)],
+        "admin_url": reverse("admin:index") if home.key in COUNTY_READERS else None,
+        **context,
+    }
+    return render(request, template, context, status=status)
+
+
+def _own_school(request: HttpRequest) -> School:
+    """The principal's school, through the checkpoint (a school it may write)."""
+    school = access.writable_schools(request.user).filter(pk=request.user.school_id).first()
+    if school is None:
+        school = get_object_or_404(School.objects.visible_to(request.user), pk=request.user.school_id)
+    return school
+
+
+# --- signing in and out ---------------------------------------------------------------------
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "portal/login.html"
+
+
+class LogoutView(auth_views.LogoutView):
+    template_name = "portal/logged_out.html"
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """Each role's home at "/"."""
+    home = _home_for(request.user)
+    if home is None:
+        return render(
+            request,
+            "portal/no_role.html",
+            {"admin_url": reverse("admin:index") if request.user.is_staff else None},
+            status=403,
+        )
+    request.portal_home = home
+    page = {PRINCIPAL: _school_home, LEAD: _school_home, ASSESSOR: _assessor_home, BUREAU: _overview}
+    return page.get(home.key, _reports)(request)
+
+
+# --- principals -----------------------------------------------------------------------------
+
+
+def _school_home(request: HttpRequest) -> HttpResponse:
+    school = _own_school(request)
+    return _page(request, "portal/school_home.html", summaries.school_home(request.user, school))
+
+
+def _exchange_form(request: HttpRequest, school: School, **kwargs: Any) -> ExchangeForm:
+    teachers = Teacher.objects.changeable_by(request.user).filter(school=school, active=True).order_by("name")
+    # Hosts are any active school of the county (as the API's and the admin's county-scoped choices).
+    hosts = School.objects.filter(county_id=school.county_id, active=True).exclude(pk=school.pk).order_by("code")
+    return ExchangeForm(request.POST or None, teachers=teachers, hosts=hosts, **kwargs)
+
+
+def _is_editable(exchange: Exchange) -> bool:
+    return exchange.status not in summaries.CLOSED_EXCHANGES
+
+
+@for_homes(*PRINCIPALS)
+def exchanges(request: HttpRequest) -> HttpResponse:
+    """The school's exchanges, and a form to log a new one (exchange_create)."""
+    school = _own_school(request)
+    form = _exchange_form(request, school)
+    if request.method == "POST" and form.is_valid():
+        try:
+            staffing_services.exchange_create(actor=request.user, origin_school=school, **form.service_fields())
+        except ValidationError as error:
+            add_service_error(form, error, {"hosts": "host_schools"})
+        else:
+            return redirect("portal:exchanges")
+    rows = list(summaries.school_exchanges(request.user, school))
+    status = 400 if form.errors else 200
+    return _page(
+        request,
+        "portal/exchanges.html",
+        {"form": form, "rows": [(e, _is_editable(e)) for e in rows]},
+        status=status,
+    )
+
+
+@for_homes(*PRINCIPALS)
+def exchange_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    school = _own_school(request)
+    exchange = get_object_or_404(
+        Exchange.objects.changeable_by(request.user).filter(origin_school=school).prefetch_related("host_schools"),
+        pk=pk,
+    )
+    if not _is_editable(exchange):
+        raise Http404
+    initial = {
+        "kind": exchange.kind,
+        "teacher": exchange.teacher_id,
+        "host_schools": list(exchange.host_schools.all()),
+        "subject": exchange.subject,
+        "class_count": exchange.class_count,
+        "classes": exchange.classes,
+        "weekly_periods": exchange.weekly_periods,
+        "start_date": exchange.start_date,
+        "end_date": exchange.end_date,
+    }
+    form = _exchange_form(request, school, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        fields = form.service_fields()
+        hosts = fields.pop("host_schools")
+        try:
+            staffing_services.exchange_update(actor=request.user, exchange=exchange, host_schools=hosts, **fields)
+        except ValidationError as error:
+            add_service_error(form, error, {"hosts": "host_schools"})
+        else:
+            return redirect("portal:exchanges")
+    status = 400 if form.errors else 200
+    return _page(request, "portal/exchange_edit.html", {"form": form, "exchange": exchange}, status=status)
+
+
+@for_homes(*PRINCIPALS)
+def spending(request: HttpRequest) -> HttpResponse:
+    """Spending against the school's lines of the approved plan, each with its receipt."""
+    school = _own_school(request)
+    lines = (
+        PlanLine.objects.visible_to(request.user)
+        .current()
+        .filter(school=school)
+        .select_related("plan__alliance", "school")
+        .with_spent()
+        .order_by("plan__alliance__name", "category")
+    )
+    form = SpendingForm(request.POST or None, request.FILES or None, lines=lines)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            funding_services.spending_record_create(
+                actor=request.user,
+                plan_line=data["plan_line"],
+                date=data["date"],
+                amount=data["amount"],
+                payee=data["payee"],
+                description=data["description"],
+                receipt=data["receipt"],
+            )
+        except ValidationError as error:
+            add_service_error(form, error)
+        else:
+            return redirect("portal:spending")
+    records = (
+        SpendingRecord.objects.visible_to(request.user)
+        .filter(plan_line__school=school)
+        .select_related("plan_line__plan__alliance")
+        .order_by("-date", "-pk")[:50]
+    )
+    status = 400 if form.errors else 200
+    return _page(
+        request,
+        "portal/spending.html",
+        {"form": form, "lines": list(lines), "records": list(records)},
+        status=status,
+    )
+
+
+@for_homes(*PRINCIPALS)
+def result_latest(request: HttpRequest) -> HttpResponse:
+    result = summaries.latest_result(request.user, _own_school(request))
+    if result is None:
+        return _page(request, "portal/result.html", {"result": None})
+    return redirect("portal:result-detail", pk=result.pk)
+
+
+def _result_of(request: HttpRequest, pk: int) -> SchoolResult:
+    return get_object_or_404(
+        SchoolResult.objects.visible_to(request.user)
+        .filter(period__status__in=(EvaluationPeriod.Status.PROPOSED, EvaluationPeriod.Status.PUBLISHED))
+        .select_related("school", "period__school_year", "period__term"),
+        pk=pk,
+    )
+
+
+def _notice_running(result: SchoolResult) -> bool:
+    period = result.period
+    return period.status == EvaluationPeriod.Status.PROPOSED and timezone.now() < period.notice_ends_at
+
+
+@for_homes(*PRINCIPALS)
+def result_detail(request: HttpRequest, pk: int, form: AppealForm | None = None, status: int = 200) -> HttpResponse:
+    """A result: totals, each dimension's subtotal, every indicator with its rule in words; an
+    appeal per indicator while the public notice runs (own school only)."""
+    result = _result_of(request, pk)
+    appeals = {
+        a.indicator.code: a
+        for a in Appeal.objects.visible_to(request.user)
+        .filter(period=result.period, school=result.school)
+        .select_related("indicator")
+        .order_by("filed_at")
+    }
+    context = {
+        "result": result,
+        **summaries.result_detail(result),
+        "may_appeal": result.school_id == request.user.school_id and _notice_running(result),
+        "appeals": appeals,
+        "appeal_form": form,
+    }
+    return _page(request, "portal/result.html", context, status=status)
+
+
+@for_homes(*PRINCIPALS)
+def result_appeal(request: HttpRequest, pk: int) -> HttpResponse:
+    result = _result_of(request, pk)
+    if request.method != "POST" or result.school_id != request.user.school_id:
+        raise Http404
+    form = AppealForm(request.POST)
+    if form.is_valid():
+        indicator = get_object_or_404(
+            Indicator.objects.visible_to(request.user).filter(dimension__rubric_id=result.rubric_id),
+            code=form.cleaned_data["indicator"],
+        )
+        try:
+            evaluation_services.appeal_file(
+                actor=request.user, period=result.period, indicator=indicator, reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as error:
+            add_service_error(form, error)
+        else:
+            return redirect("portal:result-detail", pk=result.pk)
+    return result_detail.__wrapped__(request, pk, form=form, status=400)
+
+
+# --- assessors ------------------------------------------------------------------------------
+
+
+def _open_periods(request: HttpRequest):
+    return (
+        EvaluationPeriod.objects.visible_to(request.user)
+        .filter(status=EvaluationPeriod.Status.OPEN)
+        .select_related("school_year", "term")
+        .order_by("-start_date")
+    )
+
+
+def _assessor_home(request: HttpRequest) -> HttpResponse:
+    schools = School.objects.visible_to(request.user).order_by("code")
+    return _page(
+        request, "portal/assessor_home.html", {"schools": list(schools), "periods": list(_open_periods(request))}
+    )
+
+
+def _cell(school: School, indicator: Indicator) -> str:
+    return f"v{school.pk}_{indicator.pk}"
+
+
+@for_homes(ASSESSOR)
+def assess(request: HttpRequest, period_pk: int, school_pk: int | None = None) -> HttpResponse:
+    """Schools × the entered indicators of one period; each school's row is saved in one
+    submit, all its values in one transaction (any error: nothing kept, every cell's error shown)."""
+    period = get_object_or_404(_open_periods(request), pk=period_pk)
+    grid = summaries.assessor_grid(request.user, period)
+    posted: dict[str, str] = {}
+    errors: dict[str, list[str]] = {}
+    general: list[str] = []
+    saved = None
+    if request.method == "POST":
+        school = next((s for s in grid["schools"] if s.pk == school_pk), None)
+        if school is None:
+            raise Http404
+        posted = {_cell(school, i): request.POST.get(_cell(school, i), "").strip() for i in grid["indicators"]}
+        with transaction.atomic():
+            for indicator in grid["indicators"]:
+                raw = posted[_cell(school, indicator)]
+                if raw == "":
+                    continue
+                try:
+                    evaluation_services.indicator_value_set(
+                        actor=request.user, period=period, indicator=indicator, school=school, value=raw
+                    )
+                except ValidationError as error:
+                    cell = _cell(school, indicator)
+                    if hasattr(error, "error_dict"):
+                        for name, messages in error.message_dict.items():
+                            (errors.setdefault(cell, []) if name in ("value", "indicator") else general).extend(
+                                messages
+                            )
+                    else:
+                        errors.setdefault(cell, []).extend(error.messages)
+            if errors or general:
+                transaction.set_rollback(True)
+        if not (errors or general):
+            return redirect(reverse("portal:assess", args=[period.pk]) + f"?saved={school.pk}#school-{school.pk}")
+    else:
+        saved = request.GET.get("saved")
+    rows = []
+    for school in grid["schools"]:
+        cells = []
+        for indicator in grid["indicators"]:
+            name = _cell(school, indicator)
+            value = grid["values"].get((school.pk, indicator.pk))
+            shown = posted.get(name, "" if value is None else format(value.normalize(), "f"))
+            cells.append({"name": name, "indicator": indicator, "value": shown, "errors": errors.get(name, [])})
+        missing = sum(1 for i in grid["indicators"] if (school.pk, i.pk) not in grid["values"])
+        rows.append({"school": school, "cells": cells, "missing": missing, "saved": str(school.pk) == saved})
+    context = {"period": period, "rows": rows, "missing": grid["missing"], "indicators": grid["indicators"]}
+    context["general_errors"] = general
+    return _page(request, "portal/assess.html", context, status=400 if (errors or general) else 200)
+
+
+# --- the bureau and auditors ------------------------------------------------------------------
+
+
+def _overview(request: HttpRequest) -> HttpResponse:
+    return _page(request, "portal/overview.html", summaries.county_overview(request.user))
+
+
+@for_homes(*COUNTY_READERS)
+def overview(request: HttpRequest) -> HttpResponse:
+    return _overview(request)
+
+
+def _reports(request: HttpRequest) -> HttpResponse:
+    periods = (
+        EvaluationPeriod.objects.visible_to(request.user)
+        .filter(pk__in=SchoolResult.objects.values("period_id"))
+        .select_related("school_year", "term")
+        .order_by("-end_date")
+    )
+    return _page(
+        request,
+        "portal/reports.html",
+        {"periods": list(periods), "export_url": reverse("admin:evaluation_evaluationperiod_changelist")},
+    )
+
+
+@for_homes(*COUNTY_READERS)
+def reports(request: HttpRequest) -> HttpResponse:
+    return _reports(request)
+
+
+# --- the lead principal -------------------------------------------------------------------------
+
+
+@for_homes(LEAD)
+def alliance(request: HttpRequest) -> HttpResponse:
+    """The alliances the school leads, their schools side by side."""
+    school = _own_school(request)
+    span = summaries.current_span(request.user)
+    views = [
+        summaries.alliance_side_by_side(request.user, a, span)
+        for a in summaries.led_alliances(request.user, school, span)
+    ]
+    return _page(request, "portal/alliance.html", {"span": span, "views": views})
+
+
+def _plan_cell(school_id: int, category: str) -> str:
+    return f"c{school_id}_{category}"
+
+
+MONEY_FIELD = forms.DecimalField(max_digits=14, decimal_places=2)
+
+
+def _save_plan_lines(request: HttpRequest, plan: SpendingPlan, members, lines: dict) -> dict[str, list[str]]:
+    """Write every cell of the grid in one transaction (the model's own rules: PlanLine.clean);
+    an empty cell removes its line. Any error: nothing kept, the errors by cell."""
+    errors: dict[str, list[str]] = {}
+    with transaction.atomic():
+        for m in members:
+            for category, _label in Category.choices:
+                name = _plan_cell(m.school_id, category)
+                raw = request.POST.get(name, "").strip().replace(",", "")
+                line = lines.get((m.school_id, category))
+                try:
+                    if raw == "":
+                        if line is not None:
+                            line.delete()
+                        continue
+                    amount = MONEY_FIELD.clean(raw)
+                    if line is None:
+                        line = PlanLine(plan=plan, school_id=m.school_id, category=category)
+                    line.amount = amount
+                    line.full_clean()
+                    line.save()
+                except ValidationError as error:
+                    errors[name] = error.messages
+        if errors:
+            transaction.set_rollback(True)
+    return errors
+
+
+@for_homes(LEAD)
+def plan(request: HttpRequest, alliance_pk: int) -> HttpResponse:
+    """The alliance's spending plan: member × category lines, the total against the fund."""
+    user = request.user
+    school = _own_school(request)
+    span = summaries.current_span(user)
+    led = get_object_or_404(summaries.led_alliances(user, school, span), pk=alliance_pk)
+    year = FundingYear.objects.visible_to(user).filter(school_year=led.school_year).first()
+    if year is None:
+        raise Http404
+    current = (
+        SpendingPlan.objects.changeable_by(user).filter(funding_year=year, alliance=led).order_by("-revision").first()
+    )
+    members = list(
+        Membership.objects.visible_to(user)
+        .filter(alliance=led)
+        .select_related("school")
+        .order_by("role", "school__code")
+    )
+    lines = {}
+    if current is not None:
+        lines = {
+            (line.school_id, line.category): line for line in PlanLine.objects.changeable_by(user).filter(plan=current)
+        }
+    errors: dict[str, list[str]] = {}
+    general: list[str] = []
+    action = request.POST.get("action") if request.method == "POST" else None
+    try:
+        if action == "start":
+            funding_services.spending_plan_create(actor=user, funding_year=year, alliance=led)
+            return redirect("portal:plan", alliance_pk=led.pk)
+        if action == "revise" and current is not None:
+            funding_services.spending_plan_revise(actor=user, plan=current)
+            return redirect("portal:plan", alliance_pk=led.pk)
+        if action in ("save", "submit") and current is not None and current.is_editable:
+            errors = _save_plan_lines(request, current, members, lines)
+            if not errors:
+                if action == "submit":
+                    funding_services.spending_plan_submit(actor=user, plan=current)
+                return redirect("portal:plan", alliance_pk=led.pk)
+    except ValidationError as error:
+        general = error.messages
+    rows = []
+    for m in members:
+        cells = []
+        for category, label in Category.choices:
+            name = _plan_cell(m.school_id, category)
+            line = lines.get((m.school_id, category))
+            value = request.POST.get(name, "") if errors else ("" if line is None else str(line.amount))
+            cells.append({"name": name, "label": label, "value": value, "errors": errors.get(name, [])})
+        rows.append({"membership": m, "cells": cells})
+    context = {
+        "alliance": led,
+        "year": year,
+        "plan": current,
+        "rows": rows,
+        "fund": funding_services.alliance_fund_capacity(year, led),
+        "total": sum((line.amount for line in lines.values()), summaries.ZERO),
+        "general_errors": general,
+    }
+    return _page(request, "portal/plan.html", context, status=400 if (errors or general) else 200)

@@ -1,0 +1,325 @@
+"""The portal in a real browser: Debian's chromium driven by Playwright against the live server,
+in Chinese, on a phone (375×812) and a desktop (1366×900).
+
+A member principal logs an exchange (the wrong end date is refused beside the field), records
+spending with a receipt and cannot open another school's page; an assessor fills one school's
+grid; the bureau's overview shows its to-do counts and charts. On every page: nothing scrolls
+sideways at 375 px and no request leaves the live server. Screenshots of the main pages go to
+tests/output/screenshots/ (not committed).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+from playwright.sync_api import Page, sync_playwright
+
+from alliance.models import Alliance
+from evaluation.models import IndicatorValue, SchoolResult
+from funding.models import SpendingRecord
+from staffing.models import Exchange
+
+from .factories import PairingFactory, PairingTaskFactory
+from .factories_staffing import ActivityFactory, ExchangeFactory, MentorPairFactory, TeacherFactory
+from .test_portal_pages import PDF, proposed  # noqa: F401  (a period under public notice)
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PASSWORD = "pw-for-tests-123"  # UserFactory's
+PHONE = {"width": 375, "height": 812}
+DESKTOP = {"width": 1366, "height": 900}
+SHOTS = Path(__file__).parent / "output" / "screenshots"
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: run the tests through `make test`"
+    # Playwright's sync API runs an event loop in this thread; the fixtures' ORM calls would be
+    # refused as "called from an async context" (as in tests/test_browser.py).
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+            yield browser
+            browser.close()
+    finally:
+        if previous is None:
+            del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+class Visit:
+    """A browser context in Chinese at one viewport, recording every request it makes."""
+
+    def __init__(self, browser, base: str, viewport: dict[str, int]) -> None:
+        self.base = base
+        self.viewport = viewport
+        self.context = browser.new_context(locale="zh-CN", viewport=viewport)
+        self.context.set_default_timeout(15_000)
+        self.requests: list[str] = []
+        self.context.on("request", lambda request: self.requests.append(request.url))
+        self.page: Page = self.context.new_page()
+
+    def go(self, path: str):
+        response = self.page.goto(f"{self.base}{path}")
+        self.page.wait_for_load_state()
+        return response
+
+    def sign_in(self, username: str) -> None:
+        self.go("/login/")
+        self.page.fill("#id_username", username)
+        self.page.fill("#id_password", PASSWORD)
+        with self.page.expect_navigation():
+            self.page.click("input[type=submit]")
+
+    def fits(self) -> None:
+        """The page does not scroll sideways at this viewport's width."""
+        width = self.page.evaluate("document.documentElement.scrollWidth")
+        assert width <= self.viewport["width"], f"{self.page.url} is {width}px wide"
+
+    def shot(self, name: str) -> Path:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        path = SHOTS / f"{name}-{self.viewport['width']}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        return path
+
+    def stayed_home(self) -> None:
+        host = urlparse(self.base).netloc
+        web = [u for u in self.requests if urlparse(u).scheme in ("http", "https", "ws", "wss")]
+        assert web, "no request recorded"
+        assert [u for u in web if urlparse(u).netloc != host] == []
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@pytest.fixture
+def visit(browser, live_server):
+    visits: list[Visit] = []
+
+    def make(viewport=PHONE) -> Visit:
+        v = Visit(browser, live_server.url, viewport)
+        visits.append(v)
+        return v
+
+    yield make
+    for v in visits:
+        v.close()
+
+
+def a_year_of_work(principal, teacher, lead_school):
+    """What a member school's home shows in October: a pairing with tasks, a teacher posted in
+    from the lead school, a mentor pair across the two schools, an activity."""
+    member_school = principal.school
+    pairing = PairingFactory(
+        alliance=Alliance.objects.get(name="实验校联体"), helper_school=lead_school, helped_school=member_school
+    )
+    PairingTaskFactory(pairing=pairing, title="制定本学期帮扶计划", due_date=dt.date(2025, 10, 31))
+    PairingTaskFactory(
+        pairing=pairing, title="同课异构教研两次", due_date=dt.date(2025, 12, 20), responsible_person="李主任"
+    )
+    mentor = TeacherFactory(school=lead_school, name="李老师", is_key_teacher=True)
+    ExchangeFactory(teacher=mentor, hosts=[member_school], logged_by=principal, status=Exchange.Status.APPROVED)
+    MentorPairFactory(mentor=mentor, mentee=TeacherFactory(school=member_school, name="陈老师"))
+    ActivityFactory(host_school=lead_school, schools=[member_school], title="语文同课异构", date=dt.date(2025, 10, 9))
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_a_member_principal_logs_an_exchange_records_spending_and_stays_in_their_school(
+    visit,
+    viewport,
+    principal,
+    teacher,
+    lead_school,
+    other_teacher,
+    research_line,
+    proposed,  # noqa: F811
+):
+    other = ExchangeFactory(teacher=other_teacher, hosts=[lead_school])
+    a_year_of_work(principal, teacher, lead_school)
+    v = visit(viewport)
+    page = v.page
+
+    # given the member principal signed in: their home, in Chinese
+    v.sign_in("principal")
+    assert page.url == f"{v.base}/"
+    assert page.locator("html").get_attribute("lang") == "zh-hans"
+    assert "校联体与结对" in page.inner_text("main")
+    assert "制定本学期帮扶计划" in page.inner_text("#tasks")
+    assert "李老师" in page.inner_text("#exchanges-in")
+    assert "¥100,000.00" in page.inner_text("#money")
+    v.fits()
+    home = v.shot("principal-home")
+
+    # when they log an exchange that ends before it starts
+    v.go("/exchanges/")
+    page.select_option("#id_teacher", label="王老师")
+    page.get_by_label("实验小学").check()
+    page.fill("#id_start_date", "2025-10-01")
+    page.fill("#id_end_date", "2025-09-01")
+    with page.expect_navigation():
+        page.click("#new-exchange button[type=submit]")
+
+    # then the error stands beside the end date, and nothing is logged
+    error = page.locator("#field-end_date .errorlist")
+    assert error.is_visible()
+    assert "结束日期" in page.inner_text("#field-end_date")
+    assert not Exchange.objects.filter(origin_school=principal.school, teacher=teacher).exists()
+    v.fits()
+    v.shot("exchange-error")
+
+    # when they correct it, then it is listed
+    page.fill("#id_end_date", "2026-01-15")
+    with page.expect_navigation():
+        page.click("#new-exchange button[type=submit]")
+    assert "王老师" in page.inner_text("#exchange-list")
+    assert Exchange.objects.filter(origin_school=principal.school, teacher=teacher).count() == 1
+    v.fits()
+    v.shot("exchanges")
+
+    # when they record spending with a receipt
+    v.go("/spending/")
+    page.select_option("#id_plan_line", index=1)
+    page.fill("#id_date", "2025-10-15")
+    page.fill("#id_amount", "1234.56")
+    page.fill("#id_payee", "新华书店")
+    page.set_input_files("#id_receipt", {"name": "发票.pdf", "mimeType": "application/pdf", "buffer": PDF})
+    with page.expect_navigation():
+        page.click("#new-spending button[type=submit]")
+    assert "¥1,234.56" in page.inner_text("#records")
+    assert SpendingRecord.objects.get().receipt
+    v.fits()
+    v.shot("spending")
+
+    # and their result page, with its chart
+    v.go("/result/")
+    assert page.locator("#dimensions svg rect").count() >= 1
+    v.fits()
+    v.shot("result")
+
+    # but another school's exchange is not found
+    assert v.go(f"/exchanges/{other.pk}/").status == 404
+    b_result = SchoolResult.objects.get(period=proposed, school=other_teacher.school)
+    assert v.go(f"/result/{b_result.pk}/").status == 404
+
+    v.stayed_home()
+    if viewport is PHONE:
+        docs = Path(__file__).parent.parent / "docs" / "screenshots"
+        docs.mkdir(parents=True, exist_ok=True)
+        (docs / "principal-home.png").write_bytes(home.read_bytes())
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_an_assessor_fills_a_schools_grid(visit, viewport, assessor, year_period, simple_rubric, member_school):
+    v = visit(viewport)
+    page = v.page
+    v.sign_in("assessor")
+    assert "东山小学" in page.inner_text("#schools")
+    v.fits()
+    v.shot("assessor-home")
+
+    # when one value is out of range
+    with page.expect_navigation():
+        page.click(f"a[href='/assess/{year_period.pk}/']")
+    assert "2" in page.inner_text("#missing")
+    cells = page.locator(f"#school-{member_school.pk} .cell input")
+    cells.nth(0).fill("150")
+    cells.nth(1).fill("60")
+    with page.expect_navigation():
+        page.click(f"#school-{member_school.pk} button[type=submit]")
+
+    # then the error is at that cell and nothing of the school is saved
+    bad = page.locator(f"#school-{member_school.pk} .cell.has-error")
+    assert bad.count() == 1
+    assert "0" in bad.inner_text() and "100" in bad.inner_text()
+    assert not IndicatorValue.objects.exists()
+    v.fits()
+    v.shot("assess-error")
+
+    # when corrected, both are saved
+    page.locator(f"#school-{member_school.pk} .cell input").nth(0).fill("90")
+    with page.expect_navigation():
+        page.click(f"#school-{member_school.pk} button[type=submit]")
+    assert IndicatorValue.objects.count() == 2
+    assert "0" in page.inner_text("#missing")
+    v.fits()
+    v.shot("assess")
+    v.stayed_home()
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_the_bureau_overview_shows_its_to_do_and_charts(
+    visit,
+    viewport,
+    bureau_staff,
+    principal,
+    teacher,
+    lead_school,
+    research_line,
+    proposed,  # noqa: F811
+):
+    ExchangeFactory(teacher=teacher, hosts=[lead_school], logged_by=principal)
+    v = visit(viewport)
+    page = v.page
+    v.sign_in("bureau")
+    assert page.url == f"{v.base}/"
+    assert page.inner_text("#todo-exchanges .count") == "1"
+    assert page.inner_text("#todo-appeals .count") == "0"
+    assert page.locator("#alliance-scores svg rect").count() == 2
+    assert page.locator("#awards svg rect").count() >= 1
+    assert page.locator("#execution svg rect").count() == 1
+    assert page.locator("a.admin-link").get_attribute("href") == "/admin/"
+    v.fits()
+    v.shot("overview")
+
+    # and the footer's button switches the portal to English, on the same page
+    with page.expect_navigation():
+        page.click("footer button[lang=en]")
+    assert page.url == f"{v.base}/"
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.inner_text("main h1") == "County overview"
+    v.stayed_home()
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_the_lead_principal_sees_the_alliance_and_the_plans_live_total(
+    visit, viewport, lead_principal, open_year, alliance, lead_school, member_school
+):
+    v = visit(viewport)
+    page = v.page
+    v.sign_in("lead")
+    v.go("/alliance/")
+    assert "东山小学" in page.inner_text(f"#alliance-{alliance.pk}")
+    v.fits()
+    v.shot("alliance")
+
+    # when the plan is started and amounts typed, the total follows them, in whole fen
+    with page.expect_navigation():
+        page.click(f"a[href='/plan/{alliance.pk}/']")
+    with page.expect_navigation():
+        page.click("button[value=start]")
+    page.fill(f"#id_c{member_school.pk}_teaching_research", "1000.10")
+    page.fill(f"#id_c{lead_school.pk}_training", "0.20")
+    assert page.inner_text("#plan-total") == "¥1,000.30"
+    assert page.locator("#plan-over").is_hidden()
+    page.fill(f"#id_c{lead_school.pk}_training", "279000")
+    assert page.inner_text("#plan-total") == "¥280,000.10"
+    assert page.locator("#plan-over").is_visible()
+    v.fits()
+    v.shot("plan")
+    v.stayed_home()

@@ -1,0 +1,66 @@
+"""Who may open which portal page: a table of (page, role) → status for every page and role.
+
+Anonymous visitors are sent to the login; a signed-in user on a page that is not for its role
+gets 403; a row out of the user's reach (another school's exchange or result) is a 404.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from evaluation.models import SchoolResult
+
+from .factories_staffing import ExchangeFactory
+from .test_portal_pages import proposed  # noqa: F401  (a period under public notice)
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ("anonymous", "principal", "other_school_principal", "lead_principal", "assessor", "bureau_staff", "auditor")
+
+# page → status per role, in the order of ROLES
+TABLE = {
+    "/": (302, 200, 200, 200, 200, 200, 200),
+    "/exchanges/": (302, 200, 200, 200, 403, 403, 403),
+    "/exchanges/{exchange}/": (302, 200, 404, 404, 403, 403, 403),
+    "/spending/": (302, 200, 200, 200, 403, 403, 403),
+    "/result/": (302, 302, 302, 302, 403, 403, 403),
+    # school A's result: the lead school reads its member's rows, school B does not
+    "/result/{result}/": (302, 200, 404, 200, 403, 403, 403),
+    "/assess/{period}/": (302, 403, 403, 403, 200, 403, 403),
+    "/alliance/": (302, 403, 403, 200, 403, 403, 403),
+    # the first alliance's plan: its lead principal's only
+    "/plan/{alliance}/": (302, 403, 403, 200, 403, 403, 403),
+    "/overview/": (302, 403, 403, 403, 403, 200, 200),
+    "/reports/": (302, 403, 403, 403, 403, 200, 200),
+}
+
+CASES = [(page, role, status) for page, statuses in TABLE.items() for role, status in zip(ROLES, statuses, strict=True)]
+
+
+@pytest.fixture
+def rows(principal, teacher, lead_school, proposed, member_school, alliance):  # noqa: F811
+    exchange = ExchangeFactory(teacher=teacher, hosts=[lead_school], logged_by=principal)
+    result = SchoolResult.objects.get(period=proposed, school=member_school)
+    return {"exchange": exchange.pk, "result": result.pk, "period": proposed.pk, "alliance": alliance.pk}
+
+
+@pytest.mark.parametrize(("page", "role", "status"), CASES, ids=[f"{p} {r}" for p, r, _s in CASES])
+def test_the_portal_access_table(request, rows, page, role, status):
+    # given the role's client (anonymous: none signed in)
+    client = Client()
+    if role != "anonymous":
+        client.force_login(request.getfixturevalue(role))
+    # (the grid is for open periods: put the period back to open for that page)
+    if page.startswith("/assess/"):
+        from evaluation.models import EvaluationPeriod
+
+        EvaluationPeriod.objects.filter(pk=rows["period"]).update(status=EvaluationPeriod.Status.OPEN)
+
+    # when the page is opened
+    response = client.get(page.format(**rows))
+
+    # then the status is the table's; anonymous visitors are sent to the login
+    assert response.status_code == status, response.content[:500]
+    if role == "anonymous":
+        assert response["Location"].startswith("/login/?next=")

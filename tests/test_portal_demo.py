@@ -1,0 +1,64 @@
+"""Every portal page opens for each demo login on the demo county (``load_demo``)."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.db import transaction
+from django.test import Client
+
+from alliance.models import User
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(scope="module")
+def loaded_once(django_db_setup, django_db_blocker):
+    """The demo, loaded once for the module and rolled back at its end (as in test_demo.py)."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        call_command("load_demo", stdout=StringIO())
+        yield
+        transaction.set_rollback(True)
+
+
+def pages_of(client: Client, home: str) -> list[str]:
+    """The links of the page's navigation and main part that stay in the portal."""
+    import re
+
+    links = re.findall(r'href="(/[^"]*)"', home)
+    return sorted({u for u in links if not u.startswith(("/admin/", "/static/"))})
+
+
+@pytest.mark.parametrize(
+    ("username", "reached"),
+    [
+        ("demo-member", {"/exchanges/", "/spending/", "/result/"}),
+        ("demo-lead", {"/exchanges/", "/spending/", "/result/", "/alliance/"}),
+        ("demo-assessor", set()),
+        ("demo-bureau", set()),
+        ("demo-auditor", {"/overview/"}),
+    ],
+)
+def test_every_page_a_demo_login_reaches_opens(loaded_once, db, username, reached):
+    # given a demo login on its home
+    client = Client()
+    client.force_login(User.objects.get(username=username))
+    home = client.get("/")
+    assert home.status_code == 200
+    seen = {"/"}
+    todo = pages_of(client, home.content.decode())
+    # when it follows every link of the portal, two levels deep
+    for _level in range(2):
+        found = []
+        for url in todo:
+            if url in seen:
+                continue
+            seen.add(url)
+            response = client.get(url, follow=True)
+            # then every page opens
+            assert response.status_code == 200, url
+            found += pages_of(client, response.content.decode())
+        todo = found
+    assert reached <= seen, seen
