@@ -239,6 +239,28 @@ def narrow_related(qs: QuerySet, user: Any, *, kind: str = "read") -> QuerySet:
     return visible(qs, user)
 
 
+# The portal's homes by role: principals land on their school, assessors on their assigned
+# schools, bureau staff on the county overview, auditors on the reports.
+HOMES = {
+    Role.MEMBER_PRINCIPAL: "principal",
+    Role.LEAD_PRINCIPAL: "lead",
+    Role.ASSESSOR: "assessor",
+    Role.BUREAU: "bureau",
+    Role.AUDITOR: "auditor",
+}
+
+
+def home_of(user: Any) -> str | None:
+    """The key of the user's home in the portal (``HOMES``), None for a user without a role."""
+    role = role_of(user)
+    return HOMES.get(role) if role is not None else None
+
+
+def role_label(user: Any) -> str:
+    role = role_of(user)
+    return str(role.label) if role is not None else ""
+
+
 def _all_schools() -> QuerySet[School]:
     from .models import School
 

@@ -21,7 +21,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from alliance import access
-from alliance.access import Role
 from alliance.models import Membership, School
 from evaluation import services as evaluation_services
 from evaluation.models import Appeal, EvaluationPeriod, Indicator, SchoolResult
@@ -52,16 +51,9 @@ COUNTY_READERS = (BUREAU, AUDITOR)
 
 
 def _home_for(user: Any) -> Home | None:
-    """The one place the portal reads a role (to be moved into the checkpoint)."""
-    role = access.role_of(user)
-    key = {
-        Role.MEMBER_PRINCIPAL: PRINCIPAL,
-        Role.LEAD_PRINCIPAL: LEAD,
-        Role.ASSESSOR: ASSESSOR,
-        Role.BUREAU: BUREAU,
-        Role.AUDITOR: AUDITOR,
-    }.get(role)
-    return Home(key, str(role.label)) if key else None
+    """Which home the user's role has (the checkpoint names the role)."""
+    key = access.home_of(user)
+    return Home(key, str(access.role_label(user))) if key else None
 
 
 def for_homes(*homes: str) -> Callable:
@@ -469,8 +461,9 @@ MONEY_FIELD = forms.DecimalField(max_digits=14, decimal_places=2)
 
 
 def _save_plan_lines(request: HttpRequest, plan: SpendingPlan, members, lines: dict) -> dict[str, list[str]]:
-    """Write every cell of the grid in one transaction (the model's own rules: PlanLine.clean);
-    an empty cell removes its line. Any error: nothing kept, the errors by cell."""
+    """Write every cell of the grid in one transaction through the plan-line services (the same
+    rules as the admin and the API); an empty cell removes its line. Any error: nothing kept,
+    the errors by cell."""
     errors: dict[str, list[str]] = {}
     with transaction.atomic():
         for m in members:
@@ -481,14 +474,15 @@ def _save_plan_lines(request: HttpRequest, plan: SpendingPlan, members, lines: d
                 try:
                     if raw == "":
                         if line is not None:
-                            line.delete()
+                            funding_services.plan_line_delete(actor=request.user, line=line)
                         continue
                     amount = MONEY_FIELD.clean(raw)
                     if line is None:
-                        line = PlanLine(plan=plan, school_id=m.school_id, category=category)
-                    line.amount = amount
-                    line.full_clean()
-                    line.save()
+                        funding_services.plan_line_add(
+                            actor=request.user, plan=plan, school=m.school, category=category, amount=amount
+                        )
+                    elif line.amount != amount:
+                        funding_services.plan_line_update(actor=request.user, line=line, amount=amount)
                 except ValidationError as error:
                     errors[name] = error.messages
         if errors:
