@@ -2,7 +2,7 @@
 publishing. Keyword-only, inside ``transaction.atomic``; bad input raises a ValidationError
 with a message for the user and writes nothing.
 
-A module per job: ``errors`` (the error codes), ``permissions`` (who may), ``default_rubric``,
+A module per job: ``errors`` (the error codes), ``default_rubric``,
 ``rubrics``, ``values`` (periods and indicator values), ``results`` (writing outcomes),
 ``nightly`` (the evaluation run), ``preview`` (the what-if preview) and ``publishing``
 (proposal, appeals, approval, corrections). Callers use the names below

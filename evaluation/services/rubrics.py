@@ -11,13 +11,13 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from alliance import access
 from alliance.models import County, SchoolYear
 
 from ..compute import rubric_hash
 from ..models import Dimension, Indicator, Rubric
 from .default_rubric import default_rubric_structure
 from .errors import EvaluationError, _error
-from .permissions import _require_bureau
 
 RUBRIC_SETTINGS = ("name", "beta", "bundling_basis", "alliance_averaging", "grade_bands", "decline_periods")
 
@@ -88,7 +88,7 @@ def rubric_create(
     *, actor: Any, county: County, school_year: SchoolYear, structure: Iterable[Mapping[str, Any]], **settings: Any
 ) -> Rubric:
     """A new rubric (version 1) for a county's school year with its dimensions and indicators."""
-    _require_bureau(actor, county.pk)
+    access.require_bureau_of(actor, county.pk)
     with transaction.atomic():
         if Rubric.objects.filter(county=county, school_year=school_year).exists():
             raise _error(
@@ -105,7 +105,7 @@ def rubric_create(
 def rubric_create_default(*, county: County, school_year: SchoolYear, actor: Any = None) -> Rubric:
     """Seed 003's seven dimensions as the county's rubric for the year (also used by the demo)."""
     if actor is not None:
-        _require_bureau(actor, county.pk)
+        access.require_bureau_of(actor, county.pk)
     with transaction.atomic():
         rubric = Rubric(
             county=county,
@@ -123,7 +123,7 @@ def rubric_update(
     *, actor: Any, rubric: Rubric, structure: Iterable[Mapping[str, Any]] | None = None, **settings: Any
 ) -> Rubric:
     """Change an unlocked rubric's settings and/or replace its dimensions and indicators."""
-    _require_bureau(actor, rubric.county_id)
+    access.require_bureau_of(actor, rubric.county_id)
     with transaction.atomic():
         rubric = Rubric.objects.select_for_update().get(pk=rubric.pk)
         if rubric.locked:
@@ -145,7 +145,7 @@ def rubric_update(
 def rubric_revise(*, actor: Any, rubric: Rubric) -> Rubric:
     """A new, unlocked version copied from the rubric's latest version; it scores the year from
     now on and locks again when the next value is entered. Results keep the version they used."""
-    _require_bureau(actor, rubric.county_id)
+    access.require_bureau_of(actor, rubric.county_id)
     with transaction.atomic():
         latest = (
             Rubric.objects.select_for_update()
@@ -166,7 +166,7 @@ def rubric_revise(*, actor: Any, rubric: Rubric) -> Rubric:
 
 def rubric_copy(*, actor: Any, county: County, school_year: SchoolYear) -> Rubric:
     """This year's rubric as a copy of last year's latest version."""
-    _require_bureau(actor, county.pk)
+    access.require_bureau_of(actor, county.pk)
     last = (
         Rubric.objects.filter(county=county, school_year__start_year=school_year.start_year - 1)
         .order_by("-version")
