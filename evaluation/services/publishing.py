@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from alliance import access
 from alliance.models import School
-from funding.models import FundingYear, LedgerEntry
+from funding.models import FundingYear
 from funding.services import awards_book, entry_reverse
 
 from ..compute import compute_period
@@ -254,10 +254,8 @@ def correction_approve(*, actor: Any, period: EvaluationPeriod) -> Publication:
         outcome_write(compute_period(period))
         SchoolResult.objects.filter(period=period).update(award=F("award_preview"))
         if last.ledger_entry_id:
-            reversal = entry_reverse(
-                entry=LedgerEntry.objects.get(pk=last.ledger_entry_id), actor=actor, reason=correction.reason
-            )
-            Publication.objects.filter(pk=last.pk).update(reversal_entry_id=reversal.pk)
+            reversal = entry_reverse(entry=last.ledger_entry, actor=actor, reason=correction.reason)
+            Publication.objects.filter(pk=last.pk).update(reversal_entry=reversal)
         awards = dict(SchoolResult.objects.filter(period=period, award__isnull=False).values_list("school_id", "award"))
         revision = (period.publications.aggregate(m=Max("revision"))["m"] or 0) + 1
         entry_id = _book(
