@@ -36,3 +36,10 @@ def test_the_demo_award_sheets_are_unchanged_but_for_the_preview_marker():
             # and the rest is the sheet as exported before
             before = (SHEETS / f"{period.kind}.csv").read_text(encoding="utf-8-sig").splitlines()
             assert lines[1:] == before, period
+
+
+def test_the_demo_imports_the_apps_plainly():
+    demo = Path(__file__).resolve().parent.parent / "demo"
+    for part in ("evaluation_part.py", "funding_part.py"):
+        source = (demo / part).read_text(encoding="utf-8")
+        assert "importlib" not in source and "hasattr(" not in source, part
