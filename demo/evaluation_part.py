@@ -8,15 +8,15 @@ her assigned schools, the bureau the others, as in the county's routine. The run
 
 from __future__ import annotations
 
-import importlib
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
+from evaluation import models, services
+
 from . import data
 from .core import Context, ensure, rng
 
-NEEDED = ("rubric_create_default", "period_create", "indicator_value_set", "evaluation_run")
 # Manual values (0–100) by strength class; survey satisfaction (%) as seed 003 reports it
 # (teachers 99 %, students 97.5 %, parents 98 %), lower at weak schools.
 MANUAL_RANGE = {"strong": (86, 99), "weak": (70, 92), "new": (75, 90)}
@@ -30,19 +30,6 @@ TIERS = {"excellent": "1.2", "good": "1.0", "pass": "0.8", "fail": "0"}
 
 
 def load(ctx: Context) -> None:
-    try:
-        models = importlib.import_module("evaluation.models")
-        services = importlib.import_module("evaluation.services")
-    except ImportError:
-        ctx.note(_("  evaluation: no evaluation app in this tree yet; rubric and scores skipped"))
-        return
-    missing = [name for name in NEEDED if not hasattr(services, name)]
-    if missing:
-        ctx.note(
-            _("  evaluation: evaluation.services lacks %(names)s; rubric and scores skipped")
-            % {"names": ", ".join(missing)}
-        )
-        return
     Rubric, EvaluationPeriod = models.Rubric, models.EvaluationPeriod
     rubric = Rubric.objects.filter(county=ctx.county, school_year=ctx.school_year).order_by("-version").first()
     if rubric is None:
@@ -59,15 +46,14 @@ def load(ctx: Context) -> None:
             period = services.period_create(actor=ctx.bureau, school_year=ctx.school_year, term=term)
             ctx.count(EvaluationPeriod._meta.label)
         periods.append(period)
-    if hasattr(models, "AwardPolicy"):
-        ensure(
-            ctx,
-            models.AwardPolicy,
-            {"county": ctx.county, "school_year": ctx.school_year},
-            {"kind": "tiers", "tier_coefficients": TIERS, "pass_threshold": Decimal("60.00"), "fill_pool": True},
-        )
+    ensure(
+        ctx,
+        models.AwardPolicy,
+        {"county": ctx.county, "school_year": ctx.school_year},
+        {"kind": "tiers", "tier_coefficients": TIERS, "pass_threshold": Decimal("60.00"), "fill_pool": True},
+    )
     for period in periods:
-        _enter_values(ctx, models, services, rubric, period)
+        _enter_values(ctx, rubric, period)
     runs = models.EvaluationRun.objects.filter(county=ctx.county)
     if period.status == EvaluationPeriod.Status.OPEN and not runs.exists():
         run = services.evaluation_run(county=ctx.county, start_year=data.START_YEAR, trigger="load_demo")
@@ -78,14 +64,14 @@ def load(ctx: Context) -> None:
         )
 
 
-def _enter_values(ctx: Context, models, services, rubric, period) -> None:
+def _enter_values(ctx: Context, rubric, period) -> None:
     Indicator, IndicatorValue = models.Indicator, models.IndicatorValue
     # One draw per period, so the year's values differ from the term's but stay repeatable.
     draw = rng(f"evaluation-{period.kind}")
     indicators = list(
         Indicator.objects.filter(
             dimension__rubric=rubric, method__in=(Indicator.Method.MANUAL, Indicator.Method.SURVEY)
-        ).order_by("dimension__order" if _has_field(models.Dimension, "order") else "dimension__pk", "pk")
+        ).order_by("dimension__order", "pk")
     )
     entered = set(IndicatorValue.objects.filter(period=period).values_list("indicator_id", "school_id"))
     assessor = ctx.users["demo-assessor"]
@@ -113,7 +99,3 @@ def _enter_values(ctx: Context, models, services, rubric, period) -> None:
                 comment=comment,
             )
             ctx.count(IndicatorValue._meta.label)
-
-
-def _has_field(model, name: str) -> bool:
-    return any(f.name == name for f in model._meta.get_fields())

@@ -9,23 +9,15 @@ against the fund, spending against its line), so ``ledger_check`` holds after th
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
+from funding import models, services
+
 from . import data
 from .core import Context, add_new, ensure, rng
 
-NEEDED = (
-    "funding_quotas_default",
-    "funding_year_open",
-    "spending_plan_create",
-    "spending_plan_submit",
-    "spending_plan_return",
-    "spending_plan_approve",
-    "spending_record_create",
-)
 # Share of each member school's part of the fund, by category (adds up to 1, with a reserve
 # of what is not planned yet). Seed 000: aid for poor pupils, rewards, new clubs; seed 003:
 # teaching research and training.
@@ -55,23 +47,13 @@ YUAN_100 = Decimal("100")
 
 
 def load(ctx: Context) -> None:
-    try:
-        models = importlib.import_module("funding.models")
-        services = importlib.import_module("funding.services")
-    except ImportError:
-        ctx.note(_("  funding: no funding app in this tree yet; funding year skipped"))
-        return
-    missing = [name for name in NEEDED if not hasattr(services, name)]
-    if missing or not hasattr(models, "FundingYear"):
-        ctx.note(_("  funding: funding.services lacks %(names)s; funding year skipped") % {"names": ", ".join(missing)})
-        return
-    year = _open_year(ctx, models, services)
-    plans = _approved_plans(ctx, models, services, year)
-    _spend(ctx, models, services, plans)
+    year = _open_year(ctx)
+    plans = _approved_plans(ctx, year)
+    _spend(ctx, plans)
     ctx.funding_year = year
 
 
-def _open_year(ctx: Context, models, services):
+def _open_year(ctx: Context):
     year = ensure(
         ctx,
         models.FundingYear,
@@ -91,7 +73,7 @@ def _round_down_100(amount: Decimal) -> Decimal:
     return (amount / YUAN_100).to_integral_value(rounding="ROUND_FLOOR") * YUAN_100
 
 
-def _approved_plans(ctx: Context, models, services, year) -> list:
+def _approved_plans(ctx: Context, year) -> list:
     SpendingPlan, PlanLine = models.SpendingPlan, models.PlanLine
     draw = rng("plans")
     plans = []
@@ -142,7 +124,7 @@ def _approved_plans(ctx: Context, models, services, year) -> list:
     return plans
 
 
-def _spend(ctx: Context, models, services, plans) -> None:
+def _spend(ctx: Context, plans) -> None:
     """A term of spending: on most lines one or two records, 35–100 % of the line."""
     SpendingRecord = models.SpendingRecord
     draw = rng("spending")

@@ -10,7 +10,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import HttpResponse
+from django.forms.models import BaseInlineFormSet
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
@@ -21,7 +22,7 @@ from alliance.models import School
 from alliance.scoped_admin import ScopedAdmin, ScopedTabularInline
 
 from . import services
-from .export import write_award_csv
+from .export import award_csv_name, award_sheets_zip, write_award_csv
 from .models import (
     AllianceResult,
     Appeal,
@@ -37,16 +38,28 @@ from .models import (
     Rubric,
     SchoolResult,
 )
+from .trace_table import grade_words, trace_table
 
 
-def _run(modeladmin, request, fn, ok_message) -> None:
-    try:
-        fn()
-    except (ValidationError, PermissionDenied, services.RunRefused) as exc:
-        text = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
-        modeladmin.message_user(request, text, messages.ERROR)
-    else:
-        modeladmin.message_user(request, ok_message, messages.SUCCESS)
+def _refusal(exc: Exception) -> str:
+    return " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+
+
+def _run_each(modeladmin, request, queryset, fn, done_message) -> None:
+    """Run a service on each selected row and say exactly what happened: how many of how many
+    were done, and why each of the others was not."""
+    rows = list(queryset)
+    refused = []
+    for row in rows:
+        try:
+            fn(row)
+        except (ValidationError, PermissionDenied, services.RunRefused) as exc:
+            refused.append((row, _refusal(exc)))
+    done = len(rows) - len(refused)
+    level = messages.SUCCESS if not refused else messages.WARNING if done else messages.ERROR
+    modeladmin.message_user(request, done_message % {"done": done, "total": len(rows)}, level)
+    for row, why in refused:
+        modeladmin.message_user(request, _("Not done for %(row)s: %(why)s") % {"row": row, "why": why}, messages.ERROR)
 
 
 class KeptForTheRecord:
@@ -72,19 +85,148 @@ class LockedUnlessDraft:
         return super().has_delete_permission(request, obj) and not (rubric and rubric.locked)
 
 
+class RubricPartsFormSet(BaseInlineFormSet):
+    """An inline of a rubric's dimensions, or of a dimension's indicators. Each row is checked by
+    its model (the form); the rows together with the rest of the rubric by the rubric services
+    (unique codes, 100 points, the lock), tried here in a savepoint that is rolled back, their
+    messages put beside the field they are about. The services write them (``save_related``),
+    never the formset itself."""
+
+    actor = None  # set by the inline's get_formset
+
+    def kept_forms(self) -> list:
+        return [
+            f
+            for f in self.forms
+            if not (self.can_delete and self._should_delete_form(f)) and (f.instance.pk or f.has_changed())
+        ]
+
+    def proposed(self) -> tuple[list[dict], dict]:
+        """The rubric's structure with this formset's rows, and which form each position is."""
+        raise NotImplementedError
+
+    def try_services(self, structure: list[dict]) -> None:
+        raise NotImplementedError
+
+    def validate_unique(self):
+        pass  # codes are the rubric services' to check, across the whole rubric
+
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        structure, forms_at = self.proposed()
+        if structure is None:
+            return
+        try:
+            with transaction.atomic():
+                self.try_services(structure)
+                transaction.set_rollback(True)
+        except services.StructureError as exc:
+            rest = []
+            for problem in exc.problems:
+                form = forms_at.get((problem.dimension, problem.indicator))
+                if form is None:
+                    rest.append(str(problem))
+                else:
+                    form.add_error(problem.field if problem.field in form.fields else None, problem.message)
+            if rest:
+                raise ValidationError(rest) from exc
+        except ValidationError as exc:
+            raise ValidationError(exc.messages) from exc
+        except PermissionDenied as exc:
+            raise ValidationError(str(exc)) from exc
+
+    def mark_saved(self) -> None:
+        # What the admin's change message reads after a formset's own save.
+        self.new_objects, self.changed_objects, self.deleted_objects = [], [], []
+
+
+def _with_actor(formset_class, request):
+    return type(formset_class.__name__, (formset_class,), {"actor": request.user})
+
+
+DIMENSION_FIELDS = ["order", "code", "name"]
+INDICATOR_FIELDS = ["order", "code", "name", "max_points", "method", "metric_key", "rule", "rule_params", "direction",
+                    "value_min", "value_max"]  # fmt: skip
+
+
+class DimensionsFormSet(RubricPartsFormSet):
+    def proposed(self):
+        rubric = self.instance
+        saved = {d["id"]: d for d in services.rubric_structure(rubric)} if rubric.pk else {}
+        structure, forms_at = [], {}
+        for form in self.kept_forms():
+            pk = form.instance.pk
+            spec = {f: form.cleaned_data.get(f) for f in DIMENSION_FIELDS}
+            spec["indicators"] = saved[pk]["indicators"] if pk in saved else []
+            if pk:
+                spec["id"] = pk
+            forms_at[(len(structure), None)] = form
+            structure.append(spec)
+        return structure, forms_at
+
+    def try_services(self, structure):
+        rubric = self.instance
+        if rubric.pk:
+            services.rubric_update(actor=self.actor, rubric=rubric, structure=structure)
+        elif rubric.county_id and rubric.school_year_id:
+            services.rubric_create(
+                actor=self.actor,
+                county=rubric.county,
+                school_year=rubric.school_year,
+                structure=structure or services.default_rubric_structure(),
+            )
+
+
+class IndicatorsFormSet(RubricPartsFormSet):
+    def proposed(self):
+        dimension = self.instance
+        if not dimension.rubric_id:
+            return None, {}
+        structure = services.rubric_structure(dimension.rubric)
+        mine = {f: getattr(dimension, f) for f in DIMENSION_FIELDS}
+        indicators, forms_at = [], {}
+        position = next((n for n, d in enumerate(structure) if d["id"] == dimension.pk), len(structure))
+        for form in self.kept_forms():
+            spec = {f: form.cleaned_data.get(f) for f in INDICATOR_FIELDS}
+            if form.instance.pk:
+                spec["id"] = form.instance.pk
+            forms_at[(position, len(indicators))] = form
+            indicators.append(spec)
+        spec = {**mine, "indicators": indicators, **({"id": dimension.pk} if dimension.pk else {})}
+        structure[position : position + 1] = [spec]
+        return structure, forms_at
+
+    def try_services(self, structure):
+        services.rubric_update(actor=self.actor, rubric=self.instance.rubric, structure=structure)
+
+
 class DimensionInline(LockedUnlessDraft, ScopedTabularInline):
     model = Dimension
-    fields = ["order", "code", "name", "indicator_points"]
+    formset = DimensionsFormSet
+    fields = [*DIMENSION_FIELDS, "indicator_points"]
     readonly_fields = ["indicator_points"]
     show_change_link = True
+
+    def get_formset(self, request, obj=None, **kwargs):
+        return _with_actor(super().get_formset(request, obj, **kwargs), request)
 
     @admin.display(description=_("points"))
     def indicator_points(self, obj):
         return sum(i.max_points for i in obj.indicators.all()) if obj.pk else ""
 
 
+def _formset_of(formsets, cls):
+    return next((f for f in formsets if isinstance(f, cls)), None)
+
+
 @admin.register(Rubric)
 class RubricAdmin(LockedUnlessDraft, ScopedAdmin):
+    """A rubric and its dimensions (each dimension's indicators on its own page). Written only by
+    the rubric services: a new rubric without dimensions starts from the default one (seed
+    003); a locked rubric is read-only (make a new version with the action)."""
+
     list_display = ["name", "school_year", "version", "locked", "beta", "bundling_basis", "content_hash_short"]
     list_filter = ["locked", "bundling_basis", "alliance_averaging"]
     list_select_related = ["school_year"]
@@ -98,25 +240,50 @@ class RubricAdmin(LockedUnlessDraft, ScopedAdmin):
     def content_hash_short(self, obj):
         return obj.content_hash[:12]
 
-    @admin.action(description=_("Make a new version of the selected rubrics"))
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        return [*fields, "county", "school_year"] if obj is not None else fields
+
+    @admin.action(description=_("Make a new version of the selected rubrics"), permissions=["bureau"])
     def revise(self, request, queryset):
-        for rubric in queryset:
-            _run(
-                self,
-                request,
-                lambda r=rubric: services.rubric_revise(actor=request.user, rubric=r),
-                _("New version made."),
-            )
+        _run_each(
+            self,
+            request,
+            queryset,
+            lambda r: services.rubric_revise(actor=request.user, rubric=r),
+            _("%(done)d of %(total)d rubrics got a new version."),
+        )
+
+    def save_model(self, request, obj, form, change):
+        pass  # written with its dimensions in save_related, by the services
 
     def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        services.rubric_rehash(form.instance)
+        formset = _formset_of(formsets, DimensionsFormSet)
+        structure = formset.proposed()[0] if formset is not None else None
+        settings = {k: form.cleaned_data[k] for k in services.RUBRIC_SETTINGS if k in form.cleaned_data}
+        obj = form.instance
+        if change:
+            services.rubric_update(actor=request.user, rubric=obj, structure=structure, **settings)
+        else:
+            created = services.rubric_create(
+                actor=request.user,
+                county=obj.county,
+                school_year=obj.school_year,
+                structure=structure or services.default_rubric_structure(),
+                **settings,
+            )
+            obj.pk, obj.version, obj.name = created.pk, created.version, created.name
+        for fs in formsets:
+            fs.mark_saved()
 
 
 class IndicatorInline(ScopedTabularInline):
     model = Indicator
-    fields = ["order", "code", "name", "max_points", "method", "metric_key", "rule", "rule_params", "direction",
-              "value_min", "value_max"]  # fmt: skip
+    formset = IndicatorsFormSet
+    fields = INDICATOR_FIELDS
+
+    def get_formset(self, request, obj=None, **kwargs):
+        return _with_actor(super().get_formset(request, obj, **kwargs), request)
 
     def has_change_permission(self, request, obj=None):
         return super().has_change_permission(request, obj) and not (obj and obj.rubric.locked)
@@ -127,13 +294,52 @@ class IndicatorInline(ScopedTabularInline):
 
 @admin.register(Dimension)
 class DimensionAdmin(LockedUnlessDraft, ScopedAdmin):
+    """A dimension and its indicators, written by the rubric services with the rest of its
+    rubric (see ``RubricPartsFormSet``)."""
+
     list_display = ["name", "rubric", "order"]
     list_select_related = ["rubric"]
+    fields = ["rubric", *DIMENSION_FIELDS]
     inlines = [IndicatorInline]
 
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        return [*fields, "rubric"] if obj is not None else fields
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # see delete_view
+        return actions
+
+    def delete_view(self, request, object_id, extra_context=None):
+        # A dimension goes on its rubric's page, where the points left are checked (a rubric's
+        # own deletion still takes its dimensions with it).
+        dimension = self.get_object(request, object_id)
+        if dimension is None:
+            raise Http404
+        self.message_user(
+            request, _("Delete a dimension on its rubric's page, where the points left are checked."), messages.ERROR
+        )
+        return HttpResponseRedirect(reverse("admin:evaluation_rubric_change", args=[dimension.rubric_id]))
+
+    def save_model(self, request, obj, form, change):
+        pass  # written with its indicators in save_related, by the services
+
     def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        services.rubric_rehash(form.instance.rubric)
+        obj = form.instance
+        formset = _formset_of(formsets, IndicatorsFormSet)
+        if formset is not None:
+            structure = formset.proposed()[0]
+        else:
+            structure = services.rubric_structure(obj.rubric)
+            for spec in structure:
+                if spec["id"] == obj.pk:
+                    spec.update({f: getattr(obj, f) for f in DIMENSION_FIELDS})
+        services.rubric_update(actor=request.user, rubric=obj.rubric, structure=structure)
+        if not change:
+            obj.pk = Dimension.objects.get(rubric=obj.rubric, code=obj.code).pk
+        for fs in formsets:
+            fs.mark_saved()
 
 
 @admin.register(IndicatorValue)
@@ -187,7 +393,7 @@ class EvaluationPeriodAdmin(KeptForTheRecord, ScopedAdmin):
     list_filter = ["status", "kind", "school_year"]
     list_select_related = ["county", "school_year", "term", "proposed_by", "approved_by"]
     readonly_fields = ["start_date", "end_date", "status", "proposed_by", "proposed_at", "notice_ends_at",
-                       "approved_by", "approved_at"]  # fmt: skip
+                       "approved_by", "approved_at", "computed_at"]  # fmt: skip
     actions = ["propose", "approve", "evaluate_now", "export_awards"]
     county_scoped = ("county", "school_year", "term")
 
@@ -220,53 +426,70 @@ class EvaluationPeriodAdmin(KeptForTheRecord, ScopedAdmin):
     def links(self, obj):
         return format_html('<a href="{}">{}</a>', reverse("admin:evaluation_preview", args=[obj.pk]), _("preview"))
 
-    @admin.action(description=_("Propose the results (start the public notice)"))
+    @admin.action(description=_("Propose the results (start the public notice)"), permissions=["bureau"])
     def propose(self, request, queryset):
-        for period in queryset:
-            _run(
-                self,
-                request,
-                lambda p=period: services.publication_propose(actor=request.user, period=p),
-                _("Proposed."),
-            )
+        _run_each(
+            self,
+            request,
+            queryset,
+            lambda p: services.publication_propose(actor=request.user, period=p),
+            _("%(done)d of %(total)d periods proposed."),
+        )
 
-    @admin.action(description=_("Approve and publish (a different bureau user, after the notice)"))
+    @admin.action(
+        description=_("Approve and publish (a different bureau user, after the notice)"), permissions=["bureau"]
+    )
     def approve(self, request, queryset):
-        for period in queryset:
-            _run(
-                self,
-                request,
-                lambda p=period: services.publication_approve(actor=request.user, period=p),
-                _("Published."),
-            )
+        _run_each(
+            self,
+            request,
+            queryset,
+            lambda p: services.publication_approve(actor=request.user, period=p),
+            _("%(done)d of %(total)d periods published."),
+        )
 
-    @admin.action(description=_("Recompute now (queue the nightly job)"))
+    @admin.action(description=_("Recompute now (queue the nightly job)"), permissions=["bureau"])
     def evaluate_now(self, request, queryset):
-        for period in queryset:
-            _run(
-                self,
-                request,
-                lambda p=period: services.evaluation_queue(
-                    actor=request.user, county=p.county, start_year=p.school_year.start_year
-                ),
-                _("Queued."),
-            )
+        _run_each(
+            self,
+            request,
+            queryset.select_related("county", "school_year"),
+            lambda p: services.evaluation_queue(
+                actor=request.user, county=p.county, start_year=p.school_year.start_year
+            ),
+            _("%(done)d of %(total)d periods queued for recomputing."),
+        )
 
     def has_award_sheet_permission(self, request) -> bool:
         # Every school's score and award: the bureau's and the auditors', never a school's.
         return access.can_export(request.user, "award_sheet")
 
-    @admin.action(description=_("Download the award sheet (CSV)"), permissions=["award_sheet"])
+    @admin.action(
+        description=_("Download the award sheets (CSV; several periods: a ZIP of one sheet each)"),
+        permissions=["award_sheet"],
+    )
     def export_awards(self, request, queryset):
-        period = queryset.first()
-        buffer = io.StringIO()
+        periods = list(queryset.select_related("county", "school_year", "term").order_by("county__code", "start_date"))
         try:
-            write_award_csv(period, buffer)
-        except ValidationError as exc:
-            self.message_user(request, " ".join(exc.messages), messages.ERROR)
+            if len(periods) == 1:
+                buffer = io.StringIO()
+                write_award_csv(periods[0], buffer, user=request.user)
+                body, kind, name = (
+                    buffer.getvalue().encode("utf-8"),
+                    "text/csv; charset=utf-8",
+                    award_csv_name(periods[0]),
+                )
+            else:
+                body, kind, name = award_sheets_zip(periods, user=request.user), "application/zip", "award-sheets.zip"
+        except (ValidationError, PermissionDenied) as exc:
+            self.message_user(
+                request,
+                _("No award sheet was exported: %(why)s") % {"why": _refusal(exc)},
+                messages.ERROR,
+            )
             return None
-        response = HttpResponse(buffer.getvalue().encode("utf-8"), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="awards-{period.school_year.start_year}.csv"'
+        response = HttpResponse(body, content_type=kind)
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
 
     def get_urls(self):
@@ -278,8 +501,6 @@ class EvaluationPeriodAdmin(KeptForTheRecord, ScopedAdmin):
     def preview_view(self, request, pk):
         period = self.get_object(request, str(pk))
         if period is None:
-            from django.http import Http404
-
             raise Http404
         params = {}
         error = None
@@ -302,6 +523,8 @@ class EvaluationPeriodAdmin(KeptForTheRecord, ScopedAdmin):
         if error is None:
             try:
                 preview = services.awards_preview(actor=request.user, period=period, **params)
+                for row in preview["rows"]:  # grades in words
+                    row["current_grade"], row["new_grade"] = map(grade_words, (row["current_grade"], row["new_grade"]))
             except (ValidationError, PermissionDenied) as exc:
                 error = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
         context = {
@@ -330,8 +553,8 @@ class ResultAdminMixin:
 
     @admin.display(description=_("trace"))
     def trace_display(self, obj):
-        trace = getattr(obj, "explained_trace", obj.trace)  # a school result's, with the rubric's words
-        return format_html("<pre>{}</pre>", json.dumps(trace, ensure_ascii=False, indent=2))
+        # A school result's with the rubric's words joined back; in tables, codes in words.
+        return trace_table(getattr(obj, "explained_trace", obj.trace))
 
 
 @admin.register(SchoolResult)
@@ -393,27 +616,29 @@ class AppealAdmin(KeptForTheRecord, ScopedAdmin):
             corrected_value=obj.corrected_value, decision=obj.decision
         )
 
-    @admin.action(description=_("Accept with the corrected value entered (recomputes the period)"))
+    @admin.action(
+        description=_("Accept with the corrected value entered (recomputes the period)"), permissions=["bureau"]
+    )
     def accept(self, request, queryset):
-        for appeal in queryset:
-            _run(
-                self,
-                request,
-                lambda a=appeal: services.appeal_accept(
-                    actor=request.user, appeal=a, value=a.corrected_value, decision=a.decision
-                ),
-                _("Appeal accepted."),
-            )
+        _run_each(
+            self,
+            request,
+            queryset,
+            lambda a: services.appeal_accept(
+                actor=request.user, appeal=a, value=a.corrected_value, decision=a.decision
+            ),
+            _("%(done)d of %(total)d appeals accepted."),
+        )
 
-    @admin.action(description=_("Reject with the decision entered"))
+    @admin.action(description=_("Reject with the decision entered"), permissions=["bureau"])
     def reject(self, request, queryset):
-        for appeal in queryset:
-            _run(
-                self,
-                request,
-                lambda a=appeal: services.appeal_reject(actor=request.user, appeal=a, decision=a.decision),
-                _("Appeal rejected."),
-            )
+        _run_each(
+            self,
+            request,
+            queryset,
+            lambda a: services.appeal_reject(actor=request.user, appeal=a, decision=a.decision),
+            _("%(done)d of %(total)d appeals rejected."),
+        )
 
 
 @admin.register(AwardPolicy)
@@ -433,8 +658,8 @@ class AwardPolicyAdmin(ScopedAdmin):
 
 @admin.register(Publication)
 class PublicationAdmin(KeptForTheRecord, ScopedAdmin):
-    list_display = ["period", "revision", "proposed_by", "approved_by", "approved_at", "ledger_entry_id"]
-    list_select_related = ["period__term", "period__school_year", "proposed_by", "approved_by"]
+    list_display = ["period", "revision", "proposed_by", "approved_by", "approved_at", "ledger_entry"]
+    list_select_related = ["period__term", "period__school_year", "proposed_by", "approved_by", "ledger_entry"]
     readonly_fields = [f.name for f in Publication._meta.fields]
 
     def has_add_permission(self, request):
@@ -574,24 +799,24 @@ class CorrectionAdmin(KeptForTheRecord, ScopedAdmin):
         )
         obj.pk = created.pk
 
-    @admin.action(description=_("Approve (a different bureau user): publish the corrected revision"))
+    @admin.action(
+        description=_("Approve (a different bureau user): publish the corrected revision"), permissions=["bureau"]
+    )
     def approve(self, request, queryset):
-        for correction in queryset:
-            _run(
-                self,
-                request,
-                lambda c=correction: services.correction_approve(actor=request.user, period=c.period),
-                _("Corrected and published as a new revision."),
-            )
+        _run_each(
+            self,
+            request,
+            queryset,
+            lambda c: services.correction_approve(actor=request.user, period=c.period),
+            _("%(done)d of %(total)d corrections approved and published as new revisions."),
+        )
 
-    @admin.action(description=_("Reject with the decision entered"))
+    @admin.action(description=_("Reject with the decision entered"), permissions=["bureau"])
     def reject(self, request, queryset):
-        for correction in queryset:
-            _run(
-                self,
-                request,
-                lambda c=correction: services.correction_reject(
-                    actor=request.user, period=c.period, decision=c.decision
-                ),
-                _("Correction rejected."),
-            )
+        _run_each(
+            self,
+            request,
+            queryset,
+            lambda c: services.correction_reject(actor=request.user, period=c.period, decision=c.decision),
+            _("%(done)d of %(total)d corrections rejected."),
+        )

@@ -1,4 +1,6 @@
-"""The evaluation API: reads through the access checkpoint; every write calls a service."""
+"""The evaluation API: reads through the access checkpoint; every write is one style: an input
+serializer checks the shape of the request (bad input is a 400 with a message, never a 500),
+a service does the write and its checks, an output serializer answers."""
 
 from __future__ import annotations
 
@@ -32,6 +34,7 @@ from .models import (
 from .serializers import (
     AllianceResultSerializer,
     AppealAcceptSerializer,
+    AppealInputSerializer,
     AppealRejectSerializer,
     AppealSerializer,
     AwardPolicySerializer,
@@ -41,15 +44,19 @@ from .serializers import (
     DeclineWarningSerializer,
     EvaluationRunSerializer,
     IndicatorSerializer,
+    IndicatorValueInputSerializer,
     IndicatorValueSerializer,
     PeriodCreateSerializer,
     PeriodSerializer,
+    PreviewResultSerializer,
     PreviewSerializer,
     ProposeSerializer,
     PublicationSerializer,
+    RubricCreateSerializer,
     RubricSerializer,
     RubricWriteSerializer,
     RunStartSerializer,
+    SchoolResultDetailSerializer,
     SchoolResultSerializer,
     SchoolYearRefSerializer,
 )
@@ -58,8 +65,8 @@ BUREAU = access.BUREAU_ONLY
 PRINCIPALS = access.PRINCIPALS
 
 
-def _valid(serializer_class: type, request: Request) -> dict[str, Any]:
-    s = serializer_class(data=request.data)
+def _valid(serializer_class: type, request: Request, **kwargs: Any) -> dict[str, Any]:
+    s = serializer_class(data=request.data, context={"request": request}, **kwargs)
     s.is_valid(raise_exception=True)
     return s.validated_data
 
@@ -86,8 +93,8 @@ class RubricApi(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelM
     action_roles = dict.fromkeys(("create", "partial_update", "revise", "copy", "default"), BUREAU)
 
     def create(self, request: Request) -> Response:
-        data = _valid(RubricWriteSerializer, request)
-        year = _visible(SchoolYear, request.user, request.data.get("school_year"))  # type: ignore[union-attr]
+        data = _valid(RubricCreateSerializer, request)
+        year = _visible(SchoolYear, request.user, data.pop("school_year"))
         structure = _structure(data)
         settings = {k: v for k, v in data.items() if k != "dimensions"}
         rubric = services.rubric_create(
@@ -116,16 +123,8 @@ class RubricApi(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelM
     @action(detail=False, methods=["post"])
     def default(self, request: Request) -> Response:
         year = _visible(SchoolYear, request.user, _valid(SchoolYearRefSerializer, request)["school_year"])
-        if Rubric.objects.filter(school_year=year).exists():
-            return Response({"school_year": [_exists_message(year)]}, status=status.HTTP_400_BAD_REQUEST)
         rubric = services.rubric_create_default(actor=request.user, county=year.county, school_year=year)
         return Response(RubricSerializer(rubric).data, status=status.HTTP_201_CREATED)
-
-
-def _exists_message(year: SchoolYear) -> str:
-    from django.utils.translation import gettext as _
-
-    return _("%(year)s already has a rubric; revise it instead.") % {"year": year}
 
 
 class IndicatorApi(ScopedReadOnlyViewSet):
@@ -175,9 +174,9 @@ class PeriodApi(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelM
         data = _valid(CorrectionProposeSerializer, request)
         corrections = [
             (
-                _visible(Indicator, request.user, c.get("indicator")),
-                _visible(School, request.user, c.get("school")),
-                c.get("value"),
+                _visible(Indicator, request.user, c["indicator"]),
+                _visible(School, request.user, c["school"]),
+                c["value"],
             )
             for c in data["corrections"]
         ]
@@ -200,7 +199,8 @@ class PeriodApi(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelM
     @action(detail=True, methods=["post"])
     def preview(self, request: Request, pk: Any = None) -> Response:
         data = _valid(PreviewSerializer, request)
-        return Response(services.awards_preview(actor=request.user, period=self.get_object(), **data))
+        preview = services.awards_preview(actor=request.user, period=self.get_object(), **data)
+        return Response(PreviewResultSerializer(preview).data)
 
     @action(detail=True, methods=["post"])
     def evaluate(self, request: Request, pk: Any = None) -> Response:
@@ -218,9 +218,7 @@ class IndicatorValueApi(ScopedModelViewSet):
     http_method_names = ["get", "post", "head", "options"]
 
     def create(self, request: Request) -> Response:
-        s = self.get_serializer(data=request.data)
-        s.is_valid(raise_exception=True)
-        d = s.validated_data
+        d = _valid(IndicatorValueInputSerializer, request)
         row = services.indicator_value_set(
             actor=request.user,
             period=d["period"],
@@ -234,12 +232,16 @@ class IndicatorValueApi(ScopedModelViewSet):
 
 
 class SchoolResultApi(ScopedReadOnlyViewSet):
-    """Results with their trace: the bureau's working figures; schools see theirs once proposed."""
+    """Results: the bureau's working figures; schools see theirs once proposed. The list gives
+    summaries, a result's own page its trace too."""
 
     queryset = SchoolResult.objects.select_related("school")
     serializer_class = SchoolResultSerializer
     filterset_fields = ["period", "school", "alliance", "grade"]
     ordering_fields = ["final_score", "own_total"]
+
+    def get_serializer_class(self):
+        return SchoolResultDetailSerializer if self.action == "retrieve" else SchoolResultSerializer
 
 
 class AllianceResultApi(ScopedReadOnlyViewSet):
@@ -279,9 +281,7 @@ class AppealApi(ScopedModelViewSet):
     action_roles = {"create": PRINCIPALS, "accept": BUREAU, "reject": BUREAU}
 
     def create(self, request: Request) -> Response:
-        s = self.get_serializer(data=request.data)
-        s.is_valid(raise_exception=True)
-        d = s.validated_data
+        d = _valid(AppealInputSerializer, request)
         appeal = services.appeal_file(
             actor=request.user,
             period=d["period"],
@@ -305,9 +305,29 @@ class AppealApi(ScopedModelViewSet):
 
 
 class AwardPolicyApi(ScopedModelViewSet):
+    """Award policies: the bureau writes them through the policy services."""
+
     queryset = AwardPolicy.objects.select_related("school_year").order_by("county", "-school_year__start_year", "pk")
     serializer_class = AwardPolicySerializer
     filterset_fields = ["school_year", "kind"]
+
+    def create(self, request: Request) -> Response:
+        data = _valid(AwardPolicySerializer, request)
+        policy = services.award_policy_create(actor=request.user, **data)
+        return Response(self.get_serializer(policy).data, status=status.HTTP_201_CREATED)
+
+    def update(self, request: Request, pk: Any = None, partial: bool = False) -> Response:
+        policy = self.get_object()
+        data = _valid(AwardPolicySerializer, request, instance=policy, partial=partial)
+        policy = services.award_policy_update(actor=request.user, policy=policy, **data)
+        return Response(self.get_serializer(policy).data)
+
+    def partial_update(self, request: Request, pk: Any = None) -> Response:
+        return self.update(request, pk, partial=True)
+
+    def destroy(self, request: Request, pk: Any = None) -> Response:
+        services.award_policy_delete(actor=request.user, policy=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class PublicationApi(ScopedReadOnlyViewSet):

@@ -1,41 +1,94 @@
-"""The award sheet (奖补明细): one row per school, the remainder, and the pool total."""
+"""The award sheet (奖补明细): one row per school, the remainder, and the pool total.
+
+Who exports it is the access checkpoint's to say (``access.require_export``), and the sheet
+holds the result rows that user may read. Once the period is published the awards are those
+of its latest publication as booked in the funding ledger, and the pool is what the ledger
+allocated to the county's pool; before that the sheet is the preview of the last computation,
+and its first row says so, with the time the results were computed."""
 
 from __future__ import annotations
 
 import csv
+import io
+import zipfile
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import IO, Any
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .models import EvaluationPeriod, Grade, SchoolResult
+from alliance import access
+from funding.metrics import pool_allocations
+from funding.models import Account, FundingYear, LedgerLine
+
+from .models import EvaluationPeriod, Grade, Publication, SchoolResult
 
 BOM = "\ufeff"
+FEN = Decimal("0.01")
+ZERO = Decimal("0.00")
 
 
-def award_sheet_rows(period: EvaluationPeriod) -> list[list[Any]]:
-    """Header, schools (published awards once published, else the preview), remainder, pool.
-    The award column above the last row adds up to the pool to the fen."""
+def _pool(period: EvaluationPeriod) -> Decimal | None:
+    """What the ledger allocated to the county's pool for the period's school year (``None``:
+    no funding year)."""
+    year = FundingYear.objects.filter(county_id=period.county_id, school_year_id=period.school_year_id).first()
+    if year is None:
+        return None
+    pools, _shares = pool_allocations([year.pk])
+    return pools[year.pk].quantize(FEN)
+
+
+def _published_awards(publication: Publication) -> dict[int, Decimal]:
+    """School → award of a publication, as its ledger entry booked them (zero awards are not
+    booked); checked against the publication's own record of them."""
+    recorded = {int(s): Decimal(a) for s, a in publication.awards.items() if Decimal(a)}
+    if publication.ledger_entry_id is None:
+        booked = {}
+    else:
+        booked = dict(
+            LedgerLine.objects.filter(
+                entry_id=publication.ledger_entry_id, account__kind=Account.Kind.AWARDS_PAID
+            ).values_list("account__school_id", "amount")
+        )
+    if booked != recorded:
+        raise ValidationError(
+            _("The ledger entry of %(publication)s does not match its awards.") % {"publication": publication}
+        )
+    return booked
+
+
+def preview_marker(period: EvaluationPeriod) -> str:
+    if period.computed_at is None:
+        return _("Preview (not published): the results have not been computed yet.")
+    return _("Preview (not published): results computed at %(time)s.") % {
+        "time": timezone.localtime(period.computed_at).strftime("%Y-%m-%d %H:%M")
+    }
+
+
+def award_sheet_rows(period: EvaluationPeriod, *, user: Any) -> list[list[Any]]:
+    """The preview marker (before publication), header, schools, remainder, pool. The award
+    column above the last row adds up to the pool to the fen."""
+    access.require_export(user, "award_sheet", period.county_id)
     results = list(
-        SchoolResult.objects.filter(period=period).select_related("school", "alliance").order_by("school__code")
+        SchoolResult.objects.filter(period=period)
+        .visible_to(user)
+        .select_related("school", "alliance")
+        .order_by("school__code")
     )
-    pool = None
-    remainder = Decimal("0.00")
+    publication = None
+    if period.status == EvaluationPeriod.Status.PUBLISHED:
+        publication = period.publications.order_by("-revision").first()
+    rows: list[list[Any]] = []
+    if publication is None:
+        rows.append([preview_marker(period)])
+        award_of = {r.school_id: r.award_preview or ZERO for r in results}
+    else:
+        booked = _published_awards(publication)
+        award_of = {r.school_id: booked.get(r.school_id, ZERO) for r in results}
+    rows.append([_("School code"), _("School"), _("Alliance"), _("Final score"), _("Grade"), _("Award (CNY)")])
     for r in results:
-        award = r.trace.get("award")
-        if award:
-            pool = Decimal(award["pool"])
-            remainder = Decimal(award["pool_remainder"])
-            break
-    published = period.status == EvaluationPeriod.Status.PUBLISHED
-    rows: list[list[Any]] = [
-        [_("School code"), _("School"), _("Alliance"), _("Final score"), _("Grade"), _("Award (CNY)")]
-    ]
-    total = Decimal("0.00")
-    for r in results:
-        award = (r.award if published else r.award_preview) or Decimal("0.00")
-        total += award
         rows.append(
             [
                 r.school.code,
@@ -43,24 +96,47 @@ def award_sheet_rows(period: EvaluationPeriod) -> list[list[Any]]:
                 r.alliance.name if r.alliance else "",
                 r.final_score,
                 Grade(r.grade).label,
-                award,
+                award_of[r.school_id],
             ]
         )
+    total = sum(award_of.values(), ZERO)
+    pool = _pool(period)
     if pool is None:
         pool = total
+    remainder = pool - total
+    if remainder < 0:
+        raise ValidationError(_("The awards do not add up to the pool; recompute the period first."))
     rows.append(["", _("Not awarded (stays in the pool)"), "", "", "", remainder])
     rows.append(["", _("Pool total"), "", "", "", pool])
-    if total + remainder != pool:
-        raise ValidationError(_("The awards do not add up to the pool; recompute the period first."))
     return rows
 
 
-def write_award_csv(period: EvaluationPeriod, out: IO[str]) -> None:
+def write_award_csv(period: EvaluationPeriod, out: IO[str], *, user: Any) -> None:
     """UTF-8 with a byte-order mark, so Excel opens it in Chinese."""
     out.write(BOM)
     writer = csv.writer(out)
-    for row in award_sheet_rows(period):
+    for row in award_sheet_rows(period, user=user):
         writer.writerow([str(c) for c in row])
+
+
+def award_csv_name(period: EvaluationPeriod) -> str:
+    if period.kind == EvaluationPeriod.Kind.TERM and period.term_id:
+        return f"awards-{period.school_year.start_year}-term-{period.term_id}.csv"
+    return f"awards-{period.school_year.start_year}.csv"
+
+
+def award_sheets_zip(periods: Iterable[EvaluationPeriod], *, user: Any) -> bytes:
+    """One award sheet per period, in a ZIP (every sheet checked before any is written)."""
+    sheets = []
+    for period in periods:
+        buffer = io.StringIO()
+        write_award_csv(period, buffer, user=user)
+        sheets.append((f"{period.county.code}-{award_csv_name(period)}", buffer.getvalue()))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, text in sheets:
+            archive.writestr(name, text.encode("utf-8"))
+    return out.getvalue()
 
 
 def award_period(*, start_year: int, county: Any = None) -> EvaluationPeriod:

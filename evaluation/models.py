@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from alliance.access import Scope, Via
 from alliance.models import Alliance, County, School, SchoolYear, Term
 from alliance.querysets import ScopedQuerySet
+from funding.models import LedgerEntry
 
 from .fields import JSONTextField
 from .querysets import EvaluationRunQuerySet, SchoolResultQuerySet
@@ -30,6 +31,13 @@ class Grade(models.TextChoices):
     GOOD = "good", _("Good (良好)")
     PASS = "pass", _("Pass (合格)")
     FAIL = "fail", _("Fail (不合格)")
+
+
+def validate_beta(value: Decimal | None) -> None:
+    """β, the share of a core school's final score from its member schools: 0 to 1 (the one
+    check, for the rubric's field and the what-if preview's β alike)."""
+    if value is not None and not (Decimal(0) <= value <= Decimal(1)):
+        raise ValidationError(_("β must be between 0 and 1."), code="out_of_range")
 
 
 def default_grade_bands() -> dict[str, str]:
@@ -58,7 +66,7 @@ class Rubric(models.Model):
         max_digits=3,
         decimal_places=2,
         default=Decimal("0.40"),
-        validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(1))],
+        validators=[validate_beta],
         help_text=_("Share of a core school's final score that comes from its member schools (0–1)."),
     )
     bundling_basis = models.CharField(
@@ -98,8 +106,6 @@ class Rubric(models.Model):
 
     def clean(self) -> None:
         errors: dict[str, list] = {}
-        if self.beta is not None and not (Decimal(0) <= self.beta <= Decimal(1)):
-            errors["beta"] = [_("β must be between 0 and 1.")]
         try:
             from .scoring import parse_grade_bands
 
@@ -240,6 +246,8 @@ class EvaluationPeriod(models.Model):
         verbose_name=_("approved by"),
     )
     approved_at = models.DateTimeField(_("approved at"), null=True, blank=True, editable=False)
+    # When its results were last computed and written (the nightly run, a proposal, an appeal).
+    computed_at = models.DateTimeField(_("results computed at"), null=True, blank=True, editable=False)
 
     objects = ScopedQuerySet.as_manager()
     scope = Scope(county="county", county_wide=True)
@@ -599,9 +607,13 @@ class Publication(models.Model):
     approved_at = models.DateTimeField(_("approved at"))
     reason = models.TextField(_("reason"), blank=True)
     awards = models.JSONField(_("awards by school id"), default=dict)
-    # The funding app's ledger entry ids (booked, and reversed by a later revision).
-    ledger_entry_id = models.BigIntegerField(_("ledger entry"), null=True, blank=True)
-    reversal_entry_id = models.BigIntegerField(_("reversing entry"), null=True, blank=True)
+    # The funding app's ledger entries: the awards booked, and their reversal by a later revision.
+    ledger_entry = models.ForeignKey(
+        LedgerEntry, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("ledger entry")
+    )
+    reversal_entry = models.ForeignKey(
+        LedgerEntry, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("reversing entry")
+    )
 
     objects = ScopedQuerySet.as_manager()
     # The frozen awards of every school: the bureau's and the auditors', not the schools' (each

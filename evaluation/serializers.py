@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from alliance import access
+from alliance.models import School
 from alliance.rest import ScopedModelSerializer
 
 from .models import (
@@ -19,6 +21,24 @@ from .models import (
     Rubric,
     SchoolResult,
 )
+
+
+class ScopedInputSerializer(serializers.Serializer):
+    """The input of a service call. Related rows are offered as the checkpoint narrows them for
+    the user (``county_scoped``: rows of the user's county; others: rows the user may read),
+    as a model serializer's would be."""
+
+    county_scoped: tuple[str, ...] = ()
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        user = getattr(self.context.get("request"), "user", None)
+        for name, field in fields.items():
+            qs = getattr(field, "queryset", None)
+            if qs is not None and user is not None:
+                kind = "county" if name in self.county_scoped else "read"
+                field.queryset = access.narrow_related(qs, user, kind=kind)
+        return fields
 
 
 class IndicatorSerializer(ScopedModelSerializer):
@@ -83,6 +103,10 @@ class RubricWriteSerializer(serializers.Serializer):
     dimensions = DimensionSpecSerializer(many=True, required=False)
 
 
+class RubricCreateSerializer(RubricWriteSerializer):
+    school_year = serializers.IntegerField()
+
+
 class SchoolYearRefSerializer(serializers.Serializer):
     school_year = serializers.IntegerField()
 
@@ -115,9 +139,37 @@ class PreviewSerializer(serializers.Serializer):
     fill_pool = serializers.BooleanField(required=False, allow_null=True, default=None)
 
 
+class PreviewRowSerializer(serializers.Serializer):
+    school = serializers.IntegerField()
+    school_name = serializers.CharField()
+    current_score = serializers.DecimalField(max_digits=6, decimal_places=2)
+    new_score = serializers.DecimalField(max_digits=6, decimal_places=2)
+    current_grade = serializers.CharField()
+    new_grade = serializers.CharField()
+    current_award = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
+    new_award = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
+
+
+class PreviewResultSerializer(serializers.Serializer):
+    """The what-if preview: every score and amount a decimal string, never a JSON float."""
+
+    beta = serializers.DecimalField(max_digits=3, decimal_places=2)
+    policy = serializers.DictField()
+    pool = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
+    current_remainder = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
+    new_remainder = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
+    rows = PreviewRowSerializer(many=True)
+
+
+class CorrectionItemSerializer(serializers.Serializer):
+    indicator = serializers.IntegerField()
+    school = serializers.IntegerField()
+    value = serializers.CharField()
+
+
 class CorrectionProposeSerializer(serializers.Serializer):
     reason = serializers.CharField()
-    corrections = serializers.ListField(child=serializers.DictField(), required=False, default=list)
+    corrections = CorrectionItemSerializer(many=True, required=False, default=list)
 
 
 class DecisionSerializer(serializers.Serializer):
@@ -136,26 +188,44 @@ class IndicatorValueSerializer(ScopedModelSerializer):
     class Meta:
         model = IndicatorValue
         fields = ["id", "period", "indicator", "school", "value", "comment", "evidence", "entered_by", "entered_at"]
-        read_only_fields = ["entered_by", "entered_at"]
+        read_only_fields = fields
 
-    def validate(self, attrs: dict) -> dict:
-        # The service (indicator_value_set) checks and explains everything, and updates an
-        # existing value instead of refusing it as a duplicate.
-        return attrs
+
+class IndicatorValueInputSerializer(ScopedInputSerializer):
+    """What ``indicator_value_set`` takes; it checks and explains the rest (and updates an
+    existing value instead of refusing it as a duplicate)."""
+
+    period = serializers.PrimaryKeyRelatedField(queryset=EvaluationPeriod.objects.all())
+    indicator = serializers.PrimaryKeyRelatedField(queryset=Indicator.objects.all())
+    school = serializers.PrimaryKeyRelatedField(queryset=School.objects.all())
+    value = serializers.DecimalField(max_digits=14, decimal_places=4)
+    comment = serializers.CharField(required=False, allow_blank=True, default="")
+    evidence = serializers.FileField(required=False, allow_null=True, default=None)
 
 
 class SchoolResultSerializer(ScopedModelSerializer):
+    """A result's summary (the lists)."""
+
     school_name = serializers.CharField(source="school.name", read_only=True)
     school_code = serializers.CharField(source="school.code", read_only=True)
-    # The stored figures with the rubric's names, rules and bands joined back (trace.explain).
-    trace = serializers.JSONField(source="explained_trace", read_only=True)
 
     class Meta:
         model = SchoolResult
         fields = [
             "id", "period", "school", "school_code", "school_name", "alliance", "own_total", "final_score",
-            "grade", "award_preview", "award", "rubric", "rubric_version", "rubric_hash", "trace",
+            "grade", "award_preview", "award", "rubric", "rubric_version", "rubric_hash",
         ]  # fmt: skip
+        read_only_fields = fields
+
+
+class SchoolResultDetailSerializer(SchoolResultSerializer):
+    """A result with its trace: the stored figures with the rubric's names, rules and bands
+    joined back (``trace.explain``)."""
+
+    trace = serializers.JSONField(source="explained_trace", read_only=True)
+
+    class Meta(SchoolResultSerializer.Meta):
+        fields = [*SchoolResultSerializer.Meta.fields, "trace"]
         read_only_fields = fields
 
 
@@ -194,11 +264,16 @@ class AppealSerializer(ScopedModelSerializer):
             "id", "period", "school", "indicator", "reason", "evidence", "status", "filed_by", "filed_at",
             "decided_by", "decided_at", "decision", "corrected_value",
         ]  # fmt: skip
-        read_only_fields = ["school", "status", "filed_by", "filed_at", "decided_by", "decided_at", "decision",
-                            "corrected_value"]  # fmt: skip
+        read_only_fields = fields
 
-    def validate(self, attrs: dict) -> dict:
-        return attrs  # appeal_file checks the period, the notice and the indicator
+
+class AppealInputSerializer(ScopedInputSerializer):
+    """What ``appeal_file`` takes; it checks the period, the notice and the indicator."""
+
+    period = serializers.PrimaryKeyRelatedField(queryset=EvaluationPeriod.objects.all())
+    indicator = serializers.PrimaryKeyRelatedField(queryset=Indicator.objects.all())
+    reason = serializers.CharField(allow_blank=True)
+    evidence = serializers.FileField(required=False, allow_null=True, default=None)
 
 
 class AppealAcceptSerializer(serializers.Serializer):
@@ -218,6 +293,9 @@ class AwardPolicySerializer(ScopedModelSerializer):
 
 
 class PublicationSerializer(ScopedModelSerializer):
+    ledger_entry_id = serializers.IntegerField(read_only=True)
+    reversal_entry_id = serializers.IntegerField(read_only=True)
+
     class Meta:
         model = Publication
         fields = [

@@ -62,15 +62,15 @@ def test_only_bureau_proposes_through_the_api(evaluated, principal, bureau_staff
     assert r.status_code == 200 and r.json()["status"] == "proposed"
 
 
-def test_award_sheet_adds_up_to_the_pool(evaluated, tmp_path, eval_schools):
+def test_award_sheet_adds_up_to_the_pool(evaluated, tmp_path, eval_schools, bureau_staff):
     # when
     out = tmp_path / "awards.csv"
-    call_command("export_awards", "--year", "2025", "--output", str(out))
+    call_command("export_awards", "--year", "2025", "--output", str(out), "--user", bureau_staff.username)
     raw = out.read_bytes()
-    # then UTF-8 with a BOM, one row per school, a remainder row and the pool last
+    # then UTF-8 with a BOM, the preview marker, one row per school, a remainder row and the pool last
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
-    body, pool_row = rows[1:-1], rows[-1]
+    body, pool_row = rows[2:-1], rows[-1]
     assert len(body) == 5  # four schools and the remainder
     assert sum(D(r[5]) for r in body) == D(pool_row[5]) == D("240000.00")
     assert [r[0] for r in body[:4]] == sorted(s.code for s in eval_schools.values())
@@ -93,7 +93,7 @@ def test_admin_pages_render_for_the_bureau(evaluated, bureau_staff):
         r = client.get(url)
         assert r.status_code == 200, url
     r = client.get(f"/admin/evaluation/schoolresult/{result.pk}/change/")
-    assert "bundling" in r.content.decode()
+    assert 'class="trace-table"' in r.content.decode()  # the trace as tables, not JSON
 
 
 def test_admin_export_action_downloads_the_sheet(evaluated, bureau_staff):

@@ -53,7 +53,8 @@ def test_principals_see_their_result_only_once_proposed(entered, bureau_staff, p
     services.publication_propose(actor=bureau_staff, period=entered)
     body = api.get("/api/v1/evaluation/results/").json()
     assert [r["school"] for r in body["results"]] == [principal.school_id]
-    assert body["results"][0]["trace"]["own_total"] == "60.00"
+    detail = api.get(f"/api/v1/evaluation/results/{body['results'][0]['id']}/").json()
+    assert detail["trace"]["own_total"] == "60.00"
 
 
 def test_full_publication_books_the_awards(entered, bureau_staff, second_bureau_staff, open_year, eval_schools):

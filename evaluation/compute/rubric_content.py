@@ -11,7 +11,6 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.utils.translation import gettext as _
 
 from .. import scoring
 from ..models import EvaluationPeriod, Indicator, Rubric
@@ -71,11 +70,14 @@ def rubric_hash(rubric: Rubric) -> str:
 
 
 def check_points_total(rubric: Rubric) -> None:
-    total = sum((i.max_points for _d, i in rubric_indicators(rubric)), ZERO)
-    if total != scoring.HUNDRED:
-        raise ValidationError(
-            _("The indicators' max points add up to %(total)s; they must add up to 100.") % {"total": total}
-        )
+    """Refuse a rubric whose structure cannot score (``services.rubric_structure_problems``:
+    its rows, unique codes, max points adding up to 100)."""
+    # Imported here: the services import this package (a real import cycle).
+    from ..services.rubrics import rubric_structure_problems
+
+    problems = rubric_structure_problems(rubric)
+    if problems:
+        raise ValidationError(problems, code="rubric_invalid")
 
 
 def current_rubrics(periods: Iterable[EvaluationPeriod]) -> dict[int, Rubric]:

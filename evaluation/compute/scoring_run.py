@@ -11,12 +11,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import ValidationError
-from django.utils.translation import gettext as _
-
 from .. import scoring
 from ..awards import AwardInput, AwardSheet, PolicyParams, compute_awards
-from ..models import EvaluationPeriod, Indicator, Rubric
+from ..models import EvaluationPeriod, Indicator, Rubric, validate_beta
 from ..trace import TRACE_FORMAT
 from .reads import Alliances, BatchInputs, BatchReads, Funding, read_batch
 from .rubric_content import rubric_hash, rubric_indicators
@@ -64,8 +61,8 @@ def score_batch(
     settings (what-if preview)."""
     rubrics = reads.rubrics
     beta_of = {p.pk: rubrics[p.pk].beta if beta is None else beta for p in reads.periods}
-    if not all(ZERO <= b <= 1 for b in beta_of.values()):
-        raise ValidationError(_("β must be between 0 and 1."))
+    for b in beta_of.values():
+        validate_beta(b)
     hashes: dict[int, str] = {}
     scorers: dict[tuple[str, str], tuple[Callable, dict]] = {}
     fresh: dict[int, PeriodOutcome] = {}
@@ -90,8 +87,7 @@ def compute_periods(
     policy: PolicyParams | None = None,
 ) -> list[PeriodOutcome]:
     """``score_batch(read_batch(periods, rubrics))``, read on this thread's connection."""
-    if beta is not None and not ZERO <= beta <= 1:
-        raise ValidationError(_("β must be between 0 and 1."))
+    validate_beta(beta)
     return score_batch(read_batch(periods, rubrics), beta=beta, policy=policy)
 
 

@@ -2,9 +2,10 @@
 publishing. Keyword-only, inside ``transaction.atomic``; bad input raises a ValidationError
 with a message for the user and writes nothing.
 
-A module per job: ``errors`` (the error codes), ``permissions`` (who may), ``default_rubric``,
+A module per job: ``errors`` (the error codes), ``default_rubric``,
 ``rubrics``, ``values`` (periods and indicator values), ``results`` (writing outcomes),
-``nightly`` (the evaluation run), ``preview`` (the what-if preview) and ``publishing``
+``nightly`` (the evaluation run), ``policies`` (award policies), ``preview`` (the what-if
+preview) and ``publishing``
 (proposal, appeals, approval, corrections). Callers use the names below
 (``from evaluation import services; services.rubric_create(...)``).
 """
@@ -13,6 +14,7 @@ from ..compute import current_rubric
 from .default_rubric import default_rubric_structure
 from .errors import EvaluationError
 from .nightly import ADVISORY_LOCK_KEY, RunRefused, evaluation_queue, evaluation_run
+from .policies import award_policy_create, award_policy_delete, award_policy_update
 from .preview import awards_preview
 from .publishing import (
     appeal_accept,
@@ -27,12 +29,18 @@ from .publishing import (
 from .results import SCHOOL_RESULT_FIELDS, outcome_write, outcomes_write
 from .rubrics import (
     RUBRIC_SETTINGS,
+    Problem,
+    StructureError,
     rubric_copy,
     rubric_create,
     rubric_create_default,
+    rubric_problems,
     rubric_rehash,
     rubric_revise,
+    rubric_structure,
+    rubric_structure_problems,
     rubric_update,
+    structure_problems,
 )
 from .values import indicator_value_set, period_create
 
@@ -41,10 +49,15 @@ __all__ = [
     "RUBRIC_SETTINGS",
     "SCHOOL_RESULT_FIELDS",
     "EvaluationError",
+    "Problem",
     "RunRefused",
+    "StructureError",
     "appeal_accept",
     "appeal_file",
     "appeal_reject",
+    "award_policy_create",
+    "award_policy_delete",
+    "award_policy_update",
     "awards_preview",
     "correction_approve",
     "correction_propose",
@@ -62,7 +75,11 @@ __all__ = [
     "rubric_copy",
     "rubric_create",
     "rubric_create_default",
+    "rubric_problems",
     "rubric_rehash",
     "rubric_revise",
+    "rubric_structure",
+    "rubric_structure_problems",
     "rubric_update",
+    "structure_problems",
 ]

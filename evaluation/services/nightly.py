@@ -11,18 +11,17 @@ from itertools import groupby
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from alliance import access
 from alliance.models import County, School
 from pgtools.snapshots import Readers
 
 from ..compute import BatchReads, current_rubrics, read_batch, score_batch
 from ..models import EvaluationPeriod, EvaluationRun
-from .permissions import _require_bureau
 from .results import _outcomes_write
 
 # pg_try_advisory_lock key of the evaluation run ("EVAL" in ASCII).
@@ -184,9 +183,9 @@ def evaluation_queue(*, actor: Any, county: County | None = None, start_year: in
     """Queue the nightly job now, once the current transaction commits (a rolled-back request
     queues nothing)."""
     if county is not None:
-        _require_bureau(actor, county.pk)
-    elif not (actor.is_superuser and actor.is_active):
-        raise PermissionDenied(_("Only the county's bureau staff may do this."))
+        access.require_bureau_of(actor, county.pk)
+    else:
+        access.require_superuser(actor)
     # Imported here: the tasks module imports the services (a real import cycle).
     from ..tasks import nightly_evaluation
 

@@ -7,15 +7,14 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.utils.translation import gettext as _
 
+from alliance import access
 from alliance.models import School
 
 from ..awards import PolicyParams
 from ..compute import compute_period
-from ..models import EvaluationPeriod
+from ..models import EvaluationPeriod, validate_beta
 from .errors import EvaluationError, _error
-from .permissions import _require_bureau
 
 
 def awards_preview(
@@ -29,9 +28,11 @@ def awards_preview(
     fill_pool: bool | None = None,
 ) -> dict[str, Any]:
     """Scores and awards under changed β or policy parameters beside the current ones. Saves nothing."""
-    _require_bureau(actor, period.county_id)
-    if beta is not None and not (Decimal(0) <= beta <= Decimal(1)):
-        raise _error(_("β must be between 0 and 1."), EvaluationError.OUT_OF_RANGE, "beta")
+    access.require_bureau_of(actor, period.county_id)
+    try:
+        validate_beta(beta)
+    except ValidationError as exc:
+        raise _error(exc.messages[0], EvaluationError.OUT_OF_RANGE, "beta") from exc
     current = compute_period(period)
     base = current.awards.policy if current.awards else PolicyParams()
     policy = base.with_overrides(

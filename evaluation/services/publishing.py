@@ -15,22 +15,21 @@ from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from alliance.access import Role, role_of
+from alliance import access
 from alliance.models import School
-from funding.models import FundingYear, LedgerEntry
+from funding.models import FundingYear
 from funding.services import awards_book, entry_reverse
 
 from ..compute import compute_period
 from ..models import Appeal, Correction, EvaluationPeriod, Indicator, IndicatorValue, Publication, SchoolResult
 from .errors import EvaluationError, _error
-from .permissions import _require_bureau
 from .results import outcome_write
 from .values import _check_value, _indicator_of_period, _require_period_open
 
 
 def publication_propose(*, actor: Any, period: EvaluationPeriod, notice_days: int | None = None) -> EvaluationPeriod:
     """Recompute the period and show it to the principals for the public notice (公示)."""
-    _require_bureau(actor, period.county_id)
+    access.require_bureau_of(actor, period.county_id)
     with transaction.atomic():
         period = EvaluationPeriod.objects.select_for_update().get(pk=period.pk)
         _require_period_open(period)
@@ -55,9 +54,7 @@ def appeal_file(
     *, actor: Any, period: EvaluationPeriod, indicator: Indicator, reason: str, evidence: Any = None
 ) -> Appeal:
     """申诉: a principal contests an indicator value of its own school during the notice."""
-    role = role_of(actor)
-    if role not in (Role.LEAD_PRINCIPAL, Role.MEMBER_PRINCIPAL) or not actor.school_id:
-        raise PermissionDenied(_("Only a school's principal may appeal its result."))
+    access.require_principal(actor, message=_("Only a school's principal may appeal its result."))
     with transaction.atomic():
         period = EvaluationPeriod.objects.select_for_update().get(pk=period.pk)
         if period.county_id != actor.school.county_id:
@@ -81,7 +78,7 @@ def appeal_file(
 
 
 def _open_appeal(appeal: Appeal, actor: Any) -> Appeal:
-    _require_bureau(actor, appeal.school.county_id)
+    access.require_bureau_of(actor, appeal.school.county_id)
     appeal = Appeal.objects.select_for_update().select_related("period", "indicator", "school").get(pk=appeal.pk)
     if appeal.status != Appeal.Status.OPEN:
         raise _error(_("This appeal has already been decided."), EvaluationError.APPEAL_DECIDED)
@@ -146,13 +143,13 @@ def _book(period: EvaluationPeriod, actor: Any, awards: Mapping[int, Decimal], m
 def publication_approve(*, actor: Any, period: EvaluationPeriod) -> Publication:
     """The second bureau user's approval after the notice: freezes scores and awards and books
     the awards (pool → schools) in the same transaction."""
-    _require_bureau(actor, period.county_id)
+    access.require_bureau_of(actor, period.county_id)
     with transaction.atomic():
         period = EvaluationPeriod.objects.select_for_update().get(pk=period.pk)
         if period.status == EvaluationPeriod.Status.PUBLISHED:
             raise _error(_("%(period)s is already published.") % {"period": period}, EvaluationError.PERIOD_PUBLISHED)
         if period.status != EvaluationPeriod.Status.PROPOSED:
-            raise _error(_("Propose the results before approving them."), EvaluationError.PERIOD_NOT_OPEN)
+            raise _error(_("Propose the results before approving them."), EvaluationError.NOT_PROPOSED)
         if period.proposed_by_id == actor.pk:
             raise _error(
                 _("A different bureau user must approve what you proposed (four eyes)."), EvaluationError.OWN_PROPOSAL
@@ -195,13 +192,13 @@ def correction_propose(
     correction becomes a new published revision once a different bureau user approves it,
     ``correction_approve``). The values are checked now; nothing changes until then. One
     correction of a period waits at a time."""
-    _require_bureau(actor, period.county_id)
+    access.require_bureau_of(actor, period.county_id)
     if not (reason or "").strip():
         raise _error(_("Give the reason for the correction."), EvaluationError.NO_REASON, "reason")
     with transaction.atomic():
         period = EvaluationPeriod.objects.select_for_update().get(pk=period.pk)
         if period.status != EvaluationPeriod.Status.PUBLISHED:
-            raise _error(_("Only a published period is corrected this way."), EvaluationError.PERIOD_NOT_OPEN)
+            raise _error(_("Only a published period is corrected this way."), EvaluationError.NOT_PUBLISHED)
         if period.corrections.filter(status=Correction.Status.PENDING).exists():
             raise _error(
                 _("A correction of %(period)s is waiting for approval: approve or reject it first.")
@@ -212,7 +209,7 @@ def correction_propose(
         for indicator, school, value in corrections:
             _indicator_of_period(period, indicator)
             if school.county_id != period.county_id:
-                raise _error(_("The school belongs to another county."), EvaluationError.NOT_IN_RUBRIC, "school")
+                raise _error(_("The school belongs to another county."), EvaluationError.OTHER_COUNTY, "school")
             values.append(
                 {"indicator": indicator.pk, "school": school.pk, "value": str(_check_value(indicator, value))}
             )
@@ -234,7 +231,7 @@ def correction_approve(*, actor: Any, period: EvaluationPeriod) -> Publication:
     are written, the period recomputed, the last revision's award entry reversed and the new
     awards booked as a new published revision, with the correction's reason, in one
     transaction."""
-    _require_bureau(actor, period.county_id)
+    access.require_bureau_of(actor, period.county_id)
     with transaction.atomic():
         period = EvaluationPeriod.objects.select_for_update().get(pk=period.pk)
         correction = _pending_correction(period)
@@ -257,10 +254,8 @@ def correction_approve(*, actor: Any, period: EvaluationPeriod) -> Publication:
         outcome_write(compute_period(period))
         SchoolResult.objects.filter(period=period).update(award=F("award_preview"))
         if last.ledger_entry_id:
-            reversal = entry_reverse(
-                entry=LedgerEntry.objects.get(pk=last.ledger_entry_id), actor=actor, reason=correction.reason
-            )
-            Publication.objects.filter(pk=last.pk).update(reversal_entry_id=reversal.pk)
+            reversal = entry_reverse(entry=last.ledger_entry, actor=actor, reason=correction.reason)
+            Publication.objects.filter(pk=last.pk).update(reversal_entry=reversal)
         awards = dict(SchoolResult.objects.filter(period=period, award__isnull=False).values_list("school_id", "award"))
         revision = (period.publications.aggregate(m=Max("revision"))["m"] or 0) + 1
         entry_id = _book(
@@ -289,7 +284,7 @@ def correction_approve(*, actor: Any, period: EvaluationPeriod) -> Publication:
 def correction_reject(*, actor: Any, period: EvaluationPeriod, decision: str) -> Correction:
     """Reject (or, by its proposer, withdraw) the period's waiting correction, with the reason.
     Nothing else changes."""
-    _require_bureau(actor, period.county_id)
+    access.require_bureau_of(actor, period.county_id)
     if not (decision or "").strip():
         raise _error(_("Give the reason for the decision."), EvaluationError.NO_REASON, "decision")
     with transaction.atomic():

@@ -4,6 +4,7 @@ natural keys, in a fixed number of statements (``pgtools.bulk.sync_rows``)."""
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils import timezone
 
 from pgtools.bulk import sync_rows
 
@@ -43,6 +44,7 @@ def outcomes_write(outcomes: list[PeriodOutcome]) -> tuple[int, int, int]:
         ignore_conflicts=True,
     )
     periods = [o.period.pk for o in outcomes]
+    EvaluationPeriod.objects.filter(pk__in=periods).update(computed_at=timezone.now())
     school_rows = [
         {
             "period_id": o.period.pk,

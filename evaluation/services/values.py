@@ -6,23 +6,21 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from alliance.access import Role, role_of
+from alliance import access
 from alliance.models import School, SchoolYear, Term
 
 from ..compute import current_rubric
 from ..models import EvaluationPeriod, Indicator, IndicatorValue, Rubric
 from .errors import EvaluationError, _error
-from .permissions import _is_bureau_of, _require_bureau
 
 
 def period_create(
     *, actor: Any, school_year: SchoolYear, term: Term | None = None, notice_days: int = 7
 ) -> EvaluationPeriod:
-    _require_bureau(actor, school_year.county_id)
+    access.require_bureau_of(actor, school_year.county_id)
     with transaction.atomic():
         period = EvaluationPeriod(
             county_id=school_year.county_id,
@@ -95,25 +93,16 @@ def indicator_value_set(
     bureau staff for any school of the county. Locks the rubric."""
     with transaction.atomic():
         period = EvaluationPeriod.objects.select_for_update().get(pk=period.pk)
-        role = role_of(actor)
-        if not _is_bureau_of(actor, period.county_id):
-            if role != Role.ASSESSOR or actor.county_id != period.county_id:
-                raise PermissionDenied(_("Only assessors and bureau staff enter indicator values."))
-            if not actor.assessed_schools.filter(pk=school.pk).exists():
-                raise _error(
-                    _("%(school)s is not among the schools assigned to you.") % {"school": school},
-                    EvaluationError.NOT_ASSESSOR_OF_SCHOOL,
-                    "school",
-                )
-        if school.county_id != period.county_id:
-            raise _error(_("The school belongs to another county."), EvaluationError.NOT_ASSESSOR_OF_SCHOOL, "school")
+        access.require_assessor_of(actor, school, period.county_id, code=EvaluationError.NOT_ASSESSOR_OF_SCHOOL)
+        if school.county_id != period.county_id:  # the bureau naming a school of another county
+            raise _error(_("The school belongs to another county."), EvaluationError.OTHER_COUNTY, "school")
         _require_period_open(period)
         rubric = _indicator_of_period(period, indicator)
         if indicator.method == Indicator.Method.COMPUTED:
             raise _error(
                 _("%(indicator)s is computed from logged data; correct it through an appeal.")
                 % {"indicator": indicator.name},
-                EvaluationError.NOT_IN_RUBRIC,
+                EvaluationError.COMPUTED_INDICATOR,
                 "indicator",
             )
         value = _check_value(indicator, value)
