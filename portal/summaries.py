@@ -30,13 +30,14 @@ from evaluation.models import (
 )
 from funding.models import Category, PlanLine, SpendingPlan, SpendingRecord
 from staffing.models import Activity, Exchange, ExchangeHost, MentorPair
+from staffing.querysets import CLOSED_EXCHANGE_STATUSES
 
 from .charts import bars
 from .templatetags.portal_format import yuan
 
 ZERO = Decimal("0.00")
 OPEN_TASKS = (PairingTask.Status.PLANNED, PairingTask.Status.IN_PROGRESS)
-CLOSED_EXCHANGES = (Exchange.Status.COMPLETED, Exchange.Status.CANCELLED)
+CLOSED_EXCHANGES = CLOSED_EXCHANGE_STATUSES
 
 
 @dataclass(frozen=True)

@@ -46,8 +46,8 @@ LEAD = "lead"
 ASSESSOR = "assessor"
 BUREAU = "bureau"
 AUDITOR = "auditor"
-PRINCIPALS = (PRINCIPAL, LEAD)
-COUNTY_READERS = (BUREAU, AUDITOR)
+SCHOOL_HOMES = (PRINCIPAL, LEAD)
+COUNTY_HOMES = (BUREAU, AUDITOR)
 
 
 def _home_for(user: Any) -> Home | None:
@@ -104,7 +104,7 @@ def _page(request: HttpRequest, template: str, context: dict[str, Any], status: 
         "user_name": user.get_full_name() or user.get_username(),
         "school": School.objects.visible_to(user).filter(pk=user.school_id).first() if user.school_id else None,
         "nav": [(url, label, _is_current(request.path, url)) for url, label in _nav(home)],
-        "admin_url": reverse("admin:index") if home.key in COUNTY_READERS else None,
+        "admin_url": reverse("admin:index") if access.is_county_reader(request.user) else None,
         **context,
     }
     return render(request, template, context, status=status)
@@ -155,8 +155,10 @@ def _school_home(request: HttpRequest) -> HttpResponse:
 
 def _exchange_form(request: HttpRequest, school: School, **kwargs: Any) -> ExchangeForm:
     teachers = Teacher.objects.changeable_by(request.user).filter(school=school, active=True).order_by("name")
-    # Hosts are any active school of the county (as the API's and the admin's county-scoped choices).
-    hosts = School.objects.filter(county_id=school.county_id, active=True).exclude(pk=school.pk).order_by("code")
+    # Hosts are any active school of the county: the checkpoint's county-scoped choices, as in
+    # the API and the admin.
+    county_schools = access.narrow_related(School.objects.filter(active=True), request.user, kind="county")
+    hosts = county_schools.exclude(pk=school.pk).order_by("code")
     return ExchangeForm(request.POST or None, teachers=teachers, hosts=hosts, **kwargs)
 
 
@@ -164,7 +166,7 @@ def _is_editable(exchange: Exchange) -> bool:
     return exchange.status not in summaries.CLOSED_EXCHANGES
 
 
-@for_homes(*PRINCIPALS)
+@for_homes(*SCHOOL_HOMES)
 def exchanges(request: HttpRequest) -> HttpResponse:
     """The school's exchanges, and a form to log a new one (exchange_create)."""
     school = _own_school(request)
@@ -186,7 +188,7 @@ def exchanges(request: HttpRequest) -> HttpResponse:
     )
 
 
-@for_homes(*PRINCIPALS)
+@for_homes(*SCHOOL_HOMES)
 def exchange_edit(request: HttpRequest, pk: int) -> HttpResponse:
     school = _own_school(request)
     exchange = get_object_or_404(
@@ -220,7 +222,7 @@ def exchange_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return _page(request, "portal/exchange_edit.html", {"form": form, "exchange": exchange}, status=status)
 
 
-@for_homes(*PRINCIPALS)
+@for_homes(*SCHOOL_HOMES)
 def spending(request: HttpRequest) -> HttpResponse:
     """Spending against the school's lines of the approved plan, each with its receipt."""
     school = _own_school(request)
@@ -264,7 +266,7 @@ def spending(request: HttpRequest) -> HttpResponse:
     )
 
 
-@for_homes(*PRINCIPALS)
+@for_homes(*SCHOOL_HOMES)
 def result_latest(request: HttpRequest) -> HttpResponse:
     result = summaries.latest_result(request.user, _own_school(request))
     if result is None:
@@ -286,7 +288,7 @@ def _notice_running(result: SchoolResult) -> bool:
     return period.status == EvaluationPeriod.Status.PROPOSED and timezone.now() < period.notice_ends_at
 
 
-@for_homes(*PRINCIPALS)
+@for_homes(*SCHOOL_HOMES)
 def result_detail(request: HttpRequest, pk: int, form: AppealForm | None = None, status: int = 200) -> HttpResponse:
     """A result: totals, each dimension's subtotal, every indicator with its rule in words; an
     appeal per indicator while the public notice runs (own school only)."""
@@ -308,7 +310,7 @@ def result_detail(request: HttpRequest, pk: int, form: AppealForm | None = None,
     return _page(request, "portal/result.html", context, status=status)
 
 
-@for_homes(*PRINCIPALS)
+@for_homes(*SCHOOL_HOMES)
 def result_appeal(request: HttpRequest, pk: int) -> HttpResponse:
     result = _result_of(request, pk)
     if request.method != "POST" or result.school_id != request.user.school_id:
@@ -414,7 +416,7 @@ def _overview(request: HttpRequest) -> HttpResponse:
     return _page(request, "portal/overview.html", summaries.county_overview(request.user))
 
 
-@for_homes(*COUNTY_READERS)
+@for_homes(*COUNTY_HOMES)
 def overview(request: HttpRequest) -> HttpResponse:
     return _overview(request)
 
@@ -433,7 +435,7 @@ def _reports(request: HttpRequest) -> HttpResponse:
     )
 
 
-@for_homes(*COUNTY_READERS)
+@for_homes(*COUNTY_HOMES)
 def reports(request: HttpRequest) -> HttpResponse:
     return _reports(request)
 

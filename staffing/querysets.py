@@ -15,6 +15,8 @@ from alliance.querysets import ScopedQuerySet
 COUNTED_EXCHANGE_STATUSES = ("approved", "active", "completed")
 # Postings that hold a teacher's calendar (the no-overlap rule; migration 0002 repeats it in SQL).
 BLOCKING_EXCHANGE_STATUSES = ("planned", "approved", "active")
+# History: a completed or cancelled exchange no longer changes.
+CLOSED_EXCHANGE_STATUSES = ("completed", "cancelled")
 # One-off events: they take no posting slot and may last a single day.
 EVENT_EXCHANGE_KINDS = ("lesson_delivery", "online")
 # Kinds that move a teacher to another school (the rotation indicator): every kind but the events.

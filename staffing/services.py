@@ -25,6 +25,7 @@ from alliance import access
 from alliance.models import Membership, School, SchoolYear
 
 from .models import Activity, ActivityAttachment, Exchange, ExchangeHost, MentorMeeting, MentorPair, Teacher
+from .querysets import CLOSED_EXCHANGE_STATUSES
 
 
 class ExchangeError(StrEnum):
@@ -216,7 +217,7 @@ def exchange_update(
 
 def exchange_open_check(*, exchange: Exchange) -> None:
     """A completed or cancelled exchange is history: nothing about it changes any more."""
-    if exchange.status in (S.COMPLETED, S.CANCELLED):
+    if exchange.status in CLOSED_EXCHANGE_STATUSES:
         raise ValidationError(
             _("A completed or cancelled exchange can no longer be changed."), code=ExchangeError.CLOSED.value
         )
