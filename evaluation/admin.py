@@ -33,6 +33,7 @@ from .models import (
     EvaluationRun,
     Indicator,
     IndicatorValue,
+    NightlySchedule,
     Publication,
     Rubric,
     SchoolResult,
@@ -42,7 +43,7 @@ from .models import (
 def _run(modeladmin, request, fn, ok_message) -> None:
     try:
         fn()
-    except (ValidationError, PermissionDenied, services.RunRefused) as exc:
+    except (ValidationError, PermissionDenied, services.RunRefused, services.QueueUnavailable) as exc:
         text = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
         modeladmin.message_user(request, text, messages.ERROR)
     else:
@@ -595,3 +596,24 @@ class CorrectionAdmin(KeptForTheRecord, ScopedAdmin):
                 ),
                 _("Correction rejected."),
             )
+
+
+@admin.register(NightlySchedule)
+class NightlyScheduleAdmin(ScopedAdmin):
+    """A county's night: its bureau staff change the time and switch it on or off, for their
+    county only (the rows come through the access checkpoint); rows are made per county."""
+
+    list_display = ["county", "enabled", "run_at", "last_run_on", "last_run"]
+    list_select_related = ["county", "last_run"]
+    fields = ["county", "enabled", "run_at", "last_run_on", "last_run"]
+    readonly_fields = ["county", "last_run_on", "last_run"]
+
+    def has_add_permission(self, request):
+        return False  # one per county, made by services.nightly_schedules_ensure
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        services.nightly_schedules_ensure()
+        return super().get_queryset(request)

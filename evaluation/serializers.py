@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from alliance.rest import ScopedModelSerializer
@@ -184,7 +185,19 @@ class EvaluationRunSerializer(ScopedModelSerializer):
 
 
 class RunStartSerializer(serializers.Serializer):
-    start_year = serializers.IntegerField(required=False, allow_null=True)
+    # A school year by its first calendar year; bounded so a typo is a 400, not a query on 10²⁰.
+    start_year = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=2000,
+        max_value=2100,
+        error_messages={
+            "min_value": _("A school year between 2000 and 2100, e.g. 2025 for 2025–2026."),
+            "max_value": _("A school year between 2000 and 2100, e.g. 2025 for 2025–2026."),
+            "invalid": _("A school year between 2000 and 2100, e.g. 2025 for 2025–2026."),
+            "max_string_length": _("A school year between 2000 and 2100, e.g. 2025 for 2025–2026."),
+        },
+    )
 
 
 class AppealSerializer(ScopedModelSerializer):

@@ -208,11 +208,12 @@ def test_a_redelivered_duplicate_does_nothing_while_the_first_run_holds_the_lock
     time.sleep(1.2)
     second = workers(queue, visibility_timeout=1)
     log = second.wait_log(f"Task {TASK}[{task_id}] succeeded")
-    # then the duplicate was refused: no second run, nothing written yet
+    # then the duplicate was refused (and recorded as such): no second run, nothing written yet
     assert "'status': 'refused'" in log
     assert list(EvaluationRun.objects.order_by("pk").values_list("trigger", "status")) == [
         ("manual", "succeeded"),
         ("celery", "running"),
+        ("celery", "refused"),
     ]
     assert results(period) == before
     # when the first run can finish
@@ -222,6 +223,7 @@ def test_a_redelivered_duplicate_does_nothing_while_the_first_run_holds_the_lock
     assert list(EvaluationRun.objects.order_by("pk").values_list("trigger", "status")) == [
         ("manual", "succeeded"),
         ("celery", "succeeded"),
+        ("celery", "refused"),
     ]
     after = results(period)
     assert {sid: pk for sid, (pk, *_rest) in after.items()} == {sid: pk for sid, (pk, *_rest) in before.items()}
@@ -262,9 +264,9 @@ def test_a_run_killed_midway_keeps_the_last_results_and_the_redelivery_recompute
     # then it recomputed once: the dead claim is marked abandoned, the results updated in place
     assert "'status': 'succeeded'" in log
     dead.refresh_from_db()
-    assert dead.status == "failed" and dead.error and dead.finished_at
+    assert dead.status == "abandoned" and dead.error and dead.finished_at
     runs = list(EvaluationRun.objects.order_by("pk").values_list("trigger", "status"))
-    assert runs == [("manual", "succeeded"), ("celery", "failed"), ("celery", "succeeded")]
+    assert runs == [("manual", "succeeded"), ("celery", "abandoned"), ("celery", "succeeded")]
     after = results(period)
     assert {sid: pk for sid, (pk, *_rest) in after.items()} == {sid: pk for sid, (pk, *_rest) in before.items()}
     assert {sid: (own, final) for sid, (_pk, own, final) in after.items()} == expected(period)

@@ -12,7 +12,17 @@ A module per job: ``errors`` (the error codes), ``permissions`` (who may), ``def
 from ..compute import current_rubric
 from .default_rubric import default_rubric_structure
 from .errors import EvaluationError
-from .nightly import ADVISORY_LOCK_KEY, RunRefused, evaluation_queue, evaluation_run
+from .nightly import (
+    ADVISORY_LOCK_KEY,
+    QueueUnavailable,
+    RunRefused,
+    evaluation_queue,
+    evaluation_run,
+    evaluation_run_scheduled,
+    evaluation_runs_sweep,
+    nightly_due,
+    nightly_schedules_ensure,
+)
 from .preview import awards_preview
 from .publishing import (
     appeal_accept,
@@ -41,6 +51,7 @@ __all__ = [
     "RUBRIC_SETTINGS",
     "SCHOOL_RESULT_FIELDS",
     "EvaluationError",
+    "QueueUnavailable",
     "RunRefused",
     "appeal_accept",
     "appeal_file",
@@ -53,7 +64,11 @@ __all__ = [
     "default_rubric_structure",
     "evaluation_queue",
     "evaluation_run",
+    "evaluation_run_scheduled",
+    "evaluation_runs_sweep",
     "indicator_value_set",
+    "nightly_due",
+    "nightly_schedules_ensure",
     "outcome_write",
     "outcomes_write",
     "period_create",
