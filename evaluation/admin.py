@@ -601,7 +601,8 @@ class CorrectionAdmin(KeptForTheRecord, ScopedAdmin):
 @admin.register(NightlySchedule)
 class NightlyScheduleAdmin(ScopedAdmin):
     """A county's night: its bureau staff change the time and switch it on or off, for their
-    county only (the rows come through the access checkpoint); rows are made per county."""
+    county only (the rows come through the access checkpoint). A row per county is made by the
+    migration and, for a new county, by the next beat tick (``services.nightly_schedules_ensure``)."""
 
     list_display = ["county", "enabled", "run_at", "last_run_on", "last_run"]
     list_select_related = ["county", "last_run"]
@@ -613,7 +614,3 @@ class NightlyScheduleAdmin(ScopedAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-    def get_queryset(self, request):
-        services.nightly_schedules_ensure()
-        return super().get_queryset(request)

@@ -81,7 +81,7 @@ class Rubric(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     objects = ScopedQuerySet.as_manager()
-    scope = Scope(county="county")
+    scope = Scope(county="county", county_wide=True)
 
     class Meta:
         verbose_name = _("rubric")
@@ -242,7 +242,7 @@ class EvaluationPeriod(models.Model):
     approved_at = models.DateTimeField(_("approved at"), null=True, blank=True, editable=False)
 
     objects = ScopedQuerySet.as_manager()
-    scope = Scope(county="county")
+    scope = Scope(county="county", county_wide=True)
 
     class Meta:
         verbose_name = _("evaluation period")
@@ -458,7 +458,7 @@ class AwardPolicy(models.Model):
     )
 
     objects = ScopedQuerySet.as_manager()
-    scope = Scope(county="county")
+    scope = Scope(county="county", county_wide=True)
 
     class Meta:
         verbose_name = _("award policy")
@@ -559,9 +559,11 @@ class NightlySchedule(models.Model):
     one beat task (``evaluation.nightly_tick``) runs every county whose time has come today; a
     county's bureau staff edit only their county's row."""
 
+    DEFAULT_RUN_AT = dt.time(2, 0)
+
     county = models.OneToOneField(County, models.CASCADE, related_name="nightly_schedule", verbose_name=_("county"))
     enabled = models.BooleanField(_("runs every night"), default=True)
-    run_at = models.TimeField(_("time (local)"), default=dt.time(2, 0))
+    run_at = models.TimeField(_("time (local)"), default=DEFAULT_RUN_AT)
     # The local date of the last scheduled run claimed for this county (claimed under the
     # evaluation lock by a conditional UPDATE), and that run; an abandoned run gives it back.
     last_run_on = models.DateField(_("last run on"), null=True, blank=True, editable=False)

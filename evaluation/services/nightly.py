@@ -83,10 +83,11 @@ class _Heartbeat:
         try:
             with own.cursor() as cursor:
                 cursor.execute(
-                    f"UPDATE {EvaluationRun._meta.db_table} SET heartbeat_at = now() WHERE id = ("  # noqa: S608 (our table name)
+                    # The application's clock, as the sweep compares it with the application's now.
+                    f"UPDATE {EvaluationRun._meta.db_table} SET heartbeat_at = %s WHERE id = ("  # noqa: S608 (our table name)
                     f"SELECT id FROM {EvaluationRun._meta.db_table} WHERE id = %s AND status = %s "
                     "FOR UPDATE SKIP LOCKED)",
-                    [self.run_pk, EvaluationRun.Status.RUNNING],
+                    [timezone.now(), self.run_pk, EvaluationRun.Status.RUNNING],
                 )
         except Exception:
             logger.warning("evaluation run %s: heartbeat failed", self.run_pk, exc_info=True)
@@ -277,7 +278,7 @@ def nightly_schedules_ensure(*, now: dt.datetime | None = None) -> int:
     today first runs tomorrow. Returns how many were created."""
     local = timezone.localtime(now or timezone.now())
     missing = County.objects.filter(nightly_schedule__isnull=True)
-    default = NightlySchedule._meta.get_field("run_at").default
+    default = NightlySchedule.DEFAULT_RUN_AT
     created = NightlySchedule.objects.bulk_create(
         [NightlySchedule(county=c, last_run_on=local.date() if local.time() >= default else None) for c in missing],
         ignore_conflicts=True,
