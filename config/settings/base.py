@@ -204,18 +204,20 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBIL
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Beat's own entries (DatabaseScheduler copies them into its table; superusers only see it in
 # the admin). A county's time and on/off are its evaluation.NightlySchedule, edited by its bureau.
+# A tick or sweep not started within its interval is dropped (the next one does the same work):
+# "expire_seconds" is DatabaseScheduler's name for it, "expires" Celery's own schedulers'.
 CELERY_BEAT_SCHEDULE = {
     # Runs every county whose scheduled time has come today and that is switched on.
     "evaluation nightly tick": {
         "task": "evaluation.nightly_tick",
         "schedule": 60.0,
-        "options": {"expires": 55},
+        "options": {"expire_seconds": 55, "expires": 55},
     },
     # Marks runs whose heartbeat stopped as abandoned and releases what they held.
     "evaluation sweep abandoned runs": {
         "task": "evaluation.sweep_abandoned_runs",
         "schedule": float(EVALUATION_SWEEP_SECONDS),
-        "options": {"expires": max(EVALUATION_SWEEP_SECONDS - 1, 1)},
+        "options": dict.fromkeys(("expire_seconds", "expires"), max(EVALUATION_SWEEP_SECONDS - 1, 1)),
     },
 }
 # The nightly evaluation works through the counties in batches of about this many schools
