@@ -15,8 +15,9 @@ from django.contrib.contenttypes.models import ContentType
 from .access import PRINCIPALS, Role
 
 PORTAL_APPS = ("alliance", "staffing", "funding", "evaluation", "reports", "portal")
-# Bureau staff edit the overnight job's schedule in the admin (django-celery-beat).
-BUREAU_EXTRA_APPS = ("django_celery_beat",)
+# None: the global beat schedule (django-celery-beat) is the superusers'; a county's bureau
+# edits its own night in evaluation.NightlySchedule.
+BUREAU_EXTRA_APPS: tuple[str, ...] = ()
 
 
 def _codenames(role: Role, model) -> set[str]:

@@ -34,6 +34,7 @@ from .models import (
     EvaluationRun,
     Indicator,
     IndicatorValue,
+    NightlySchedule,
     Publication,
     Rubric,
     SchoolResult,
@@ -53,13 +54,23 @@ def _run_each(modeladmin, request, queryset, fn, done_message) -> None:
     for row in rows:
         try:
             fn(row)
-        except (ValidationError, PermissionDenied, services.RunRefused) as exc:
+        except (ValidationError, PermissionDenied, services.RunRefused, services.QueueUnavailable) as exc:
             refused.append((row, _refusal(exc)))
     done = len(rows) - len(refused)
     level = messages.SUCCESS if not refused else messages.WARNING if done else messages.ERROR
     modeladmin.message_user(request, done_message % {"done": done, "total": len(rows)}, level)
     for row, why in refused:
         modeladmin.message_user(request, _("Not done for %(row)s: %(why)s") % {"row": row, "why": why}, messages.ERROR)
+
+
+def _run(modeladmin, request, fn, ok_message) -> None:
+    try:
+        fn()
+    except (ValidationError, PermissionDenied, services.RunRefused, services.QueueUnavailable) as exc:
+        text = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+        modeladmin.message_user(request, text, messages.ERROR)
+    else:
+        modeladmin.message_user(request, ok_message, messages.SUCCESS)
 
 
 class KeptForTheRecord:
@@ -820,3 +831,21 @@ class CorrectionAdmin(KeptForTheRecord, ScopedAdmin):
             lambda c: services.correction_reject(actor=request.user, period=c.period, decision=c.decision),
             _("%(done)d of %(total)d corrections rejected."),
         )
+
+
+@admin.register(NightlySchedule)
+class NightlyScheduleAdmin(ScopedAdmin):
+    """A county's night: its bureau staff change the time and switch it on or off, for their
+    county only (the rows come through the access checkpoint). A row per county is made by the
+    migration and, for a new county, by the next beat tick (``services.nightly_schedules_ensure``)."""
+
+    list_display = ["county", "enabled", "run_at", "last_run_on", "last_run"]
+    list_select_related = ["county", "last_run"]
+    fields = ["county", "enabled", "run_at", "last_run_on", "last_run"]
+    readonly_fields = ["county", "last_run_on", "last_run"]
+
+    def has_add_permission(self, request):
+        return False  # one per county, made by services.nightly_schedules_ensure
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -205,7 +205,12 @@ class PeriodApi(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelM
     @action(detail=True, methods=["post"])
     def evaluate(self, request: Request, pk: Any = None) -> Response:
         period = self.get_object()
-        services.evaluation_queue(actor=request.user, county=period.county, start_year=period.school_year.start_year)
+        try:
+            services.evaluation_queue(
+                actor=request.user, county=period.county, start_year=period.school_year.start_year
+            )
+        except services.QueueUnavailable as exc:
+            return Response({"detail": str(exc), "queued": False}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
         return Response({"queued": True}, status=status.HTTP_202_ACCEPTED)
 
 
@@ -267,7 +272,10 @@ class EvaluationRunApi(ScopedReadOnlyViewSet):
     @action(detail=False, methods=["post"])
     def start(self, request: Request) -> Response:
         data = _valid(RunStartSerializer, request)
-        services.evaluation_queue(actor=request.user, county=request.user.county, start_year=data.get("start_year"))  # type: ignore[union-attr]
+        try:
+            services.evaluation_queue(actor=request.user, county=request.user.county, start_year=data.get("start_year"))  # type: ignore[union-attr]
+        except services.QueueUnavailable as exc:
+            return Response({"detail": str(exc), "queued": False}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
         return Response({"queued": True}, status=status.HTTP_202_ACCEPTED)
 
 

@@ -3,6 +3,7 @@ publications of the evaluation (评价) and its differential awards (差额奖�
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from typing import Any
 
@@ -519,6 +520,8 @@ class EvaluationRun(models.Model):
         SUCCEEDED = "succeeded", _("Succeeded")
         FAILED = "failed", _("Failed")
         REFUSED = "refused", _("Refused (another run was running)")
+        ABANDONED = "abandoned", _("Abandoned (its process stopped beating)")
+        NOT_QUEUED = "not_queued", _("Not queued (the job queue was unreachable)")
 
     county = models.ForeignKey(
         County, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("county")
@@ -536,6 +539,13 @@ class EvaluationRun(models.Model):
     progress = models.PositiveSmallIntegerField(_("progress %"), default=0)
     error = models.TextField(_("error"), blank=True)
     trigger = models.CharField(_("started by"), max_length=60, blank=True)
+    # Beaten by the running process at most every EVALUATION_HEARTBEAT_SECONDS, on a connection
+    # of its own; a running row whose beat stopped is swept as abandoned (services.nightly).
+    heartbeat_at = models.DateTimeField(_("last heartbeat"), null=True, blank=True)
+    # The run's PostgreSQL session (pg_backend_pid), so the sweep can end exactly that one.
+    backend_pid = models.IntegerField(null=True, blank=True, editable=False)
+    # Periods left out and why, e.g. [{"period": 3, "county": "330100", "reason": "…"}].
+    skipped = models.JSONField(_("skipped periods"), default=list, blank=True)
 
     objects = EvaluationRunQuerySet.as_manager()
     scope = Scope(county="county")
@@ -551,6 +561,36 @@ class EvaluationRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.started_at:%Y-%m-%d %H:%M} {self.get_status_display()}"
+
+
+class NightlySchedule(models.Model):
+    """A county's night: when its evaluation runs (local time) and whether it runs at all. The
+    one beat task (``evaluation.nightly_tick``) runs every county whose time has come today; a
+    county's bureau staff edit only their county's row."""
+
+    DEFAULT_RUN_AT = dt.time(2, 0)
+
+    county = models.OneToOneField(County, models.CASCADE, related_name="nightly_schedule", verbose_name=_("county"))
+    enabled = models.BooleanField(_("runs every night"), default=True)
+    run_at = models.TimeField(_("time (local)"), default=DEFAULT_RUN_AT)
+    # The local date of the last scheduled run claimed for this county (claimed under the
+    # evaluation lock by a conditional UPDATE), and that run; an abandoned run gives it back.
+    last_run_on = models.DateField(_("last run on"), null=True, blank=True, editable=False)
+    last_run = models.ForeignKey(
+        EvaluationRun, models.SET_NULL, null=True, blank=True, related_name="+", editable=False,
+        verbose_name=_("last run"),
+    )  # fmt: skip
+
+    objects = ScopedQuerySet.as_manager()
+    scope = Scope(county="county")
+
+    class Meta:
+        verbose_name = _("nightly schedule")
+        verbose_name_plural = _("nightly schedules")
+        ordering = ["county__code"]
+
+    def __str__(self) -> str:
+        return f"{self.county} {self.run_at:%H:%M}"
 
 
 class Appeal(models.Model):

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from alliance import access
@@ -254,7 +255,15 @@ class EvaluationRunSerializer(ScopedModelSerializer):
 
 
 class RunStartSerializer(serializers.Serializer):
-    start_year = serializers.IntegerField(required=False, allow_null=True)
+    # A school year by its first calendar year; bounded so a typo is a 400, not a query on 10²⁰.
+    _year_message = _("A school year between 2000 and 2100, e.g. 2025 for 2025–2026.")
+    start_year = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=2000,
+        max_value=2100,
+        error_messages=dict.fromkeys(("min_value", "max_value", "invalid", "max_string_length"), _year_message),
+    )
 
 
 class AppealSerializer(ScopedModelSerializer):

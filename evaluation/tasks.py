@@ -1,7 +1,10 @@
-"""The overnight job: a thin Celery entry point to ``services.evaluation_run``.
+"""The overnight jobs: thin Celery entry points to the nightly services.
 
 Arguments are keys only (a county code and a school year), so a redelivered or duplicated
-message carries no stale state; the run's own lock makes a duplicate do nothing.
+message carries no stale state; the run's own lock makes a duplicate do nothing but write its
+``refused`` record. Beat sends ``nightly_tick`` and ``sweep_abandoned_runs`` every minute
+(``CELERY_BEAT_SCHEDULE`` in settings); each county's time and on/off is its
+``NightlySchedule`` row, which its bureau staff edit.
 """
 
 from __future__ import annotations
@@ -35,3 +38,25 @@ def nightly_evaluation(county_code: str | None = None, start_year: int | None = 
         logger.info("nightly evaluation skipped: %s", exc)
         return {"status": "refused"}
     return {"status": run.status, "run": run.pk, "schools": run.schools_count}
+
+
+@shared_task(name="evaluation.nightly_tick", acks_late=True)
+def nightly_tick() -> dict:
+    """Run tonight's evaluation of every county whose scheduled time has come (and is on)."""
+    if not services.nightly_due():
+        return {"status": "nothing due"}
+    try:
+        run = services.evaluation_run_scheduled()
+    except services.RunRefused as exc:
+        logger.info("scheduled evaluation skipped: %s", exc)
+        return {"status": "refused"}
+    if run is None:
+        return {"status": "nothing due"}
+    return {"status": run.status, "run": run.pk, "schools": run.schools_count}
+
+
+@shared_task(name="evaluation.sweep_abandoned_runs")
+def sweep_abandoned_runs() -> dict:
+    """Mark runs whose heartbeat stopped as abandoned and release what they held."""
+    swept = services.evaluation_runs_sweep()
+    return {"abandoned": [run.pk for run in swept]}

@@ -48,12 +48,26 @@ def worker_database_url() -> str:
 
 
 class Worker:
-    """``celery -A config worker --pool=solo`` consuming ``queue``; output goes to ``log_path``."""
+    """``celery -A config worker --pool=solo`` consuming ``queue`` (a comma-separated list may
+    name several); output goes to ``log_path``. ``pool="prefork"`` gives a main process and one
+    child; ``beat=True`` embeds beat (its schedule in a file beside the log, so the tests' beat
+    never touches django-celery-beat's table); ``env`` adds or overrides environment variables.
+    The worker leads a process group of its own, so ``kill_all`` reaches every process of it."""
 
-    def __init__(self, queue: str, log_path: Path, *, visibility_timeout: int | None = None) -> None:
+    def __init__(
+        self,
+        queue: str,
+        log_path: Path,
+        *,
+        visibility_timeout: int | None = None,
+        pool: str = "solo",
+        beat: bool = False,
+        env: dict[str, str] | None = None,
+    ) -> None:
+        extra_env = env
         self.queue = queue
         self.log_path = log_path
-        self.name = f"{queue}-{uuid.uuid4().hex[:6]}@localhost"
+        self.name = f"{queue.replace(',', '+')}-{uuid.uuid4().hex[:6]}@localhost"
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "config.settings.base",
@@ -68,12 +82,13 @@ class Worker:
         }
         if visibility_timeout is not None:
             env["CELERY_VISIBILITY_TIMEOUT"] = str(visibility_timeout)
+        env.update(extra_env or {})
         cmd = [
             str(CELERY),
             "-A",
             "config",
             "worker",
-            "--pool=solo",
+            f"--pool={pool}",
             "--concurrency=1",
             "--without-heartbeat",
             "--without-gossip",
@@ -84,9 +99,11 @@ class Worker:
             self.name,
             "--loglevel=INFO",
         ]
+        if beat:
+            cmd += ["-B", "--scheduler", "celery.beat:PersistentScheduler", "-s", str(log_path.with_suffix(".beat"))]
         self._log = open(log_path, "ab")  # noqa: SIM115 (closed in stop())
         self.process = subprocess.Popen(  # noqa: S603 (our own virtualenv's celery, fixed arguments)
-            cmd, cwd=BASE_DIR, env=env, stdout=self._log, stderr=subprocess.STDOUT
+            cmd, cwd=BASE_DIR, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
         )
 
     @property
@@ -114,6 +131,19 @@ class Worker:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGKILL)
             self.process.wait(timeout=10)
+
+    def children(self) -> list[int]:
+        """The pids of the main process's children (a prefork pool's processes)."""
+        path = Path(f"/proc/{self.pid}/task/{self.pid}/children")
+        return [int(p) for p in path.read_text().split()] if path.exists() else []
+
+    def kill_all(self) -> list[int]:
+        """SIGKILL to the main process and its children at once (the whole process group): a
+        machine gone, or the OOM killer taking both. Returns the pids killed."""
+        pids = [self.pid, *self.children()]
+        os.killpg(self.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
+        return pids
 
     def stop(self) -> None:
         if self.process.poll() is None:

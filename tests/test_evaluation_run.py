@@ -114,9 +114,14 @@ def test_a_second_concurrent_run_is_refused(scored, settings):
         with pytest.raises(services.RunRefused):
             services.evaluation_run()
         outcome = nightly_evaluation.run(county_code=scored.county.code, start_year=2025)
-        # then neither did anything
+        # then neither computed anything, and each wrote its refused record
         assert outcome == {"status": "refused"}
-        assert not EvaluationRun.objects.exists()
+        refused = list(EvaluationRun.objects.order_by("pk"))
+        assert [(r.status, r.trigger, r.county_id, r.start_year) for r in refused] == [
+            ("refused", "manual", None, None),
+            ("refused", "celery", scored.county.pk, 2025),
+        ]
+        assert all(r.finished_at == r.started_at and r.error for r in refused)
         assert not SchoolResult.objects.exists()
     finally:
         other.close()
@@ -129,7 +134,8 @@ def test_a_running_claim_refuses_a_duplicate_and_a_dead_ones_is_abandoned(scored
     run = services.evaluation_run()
     # then the dead run is marked abandoned and the new one succeeds
     dead.refresh_from_db()
-    assert (dead.status == "failed" and "Abandoned" in dead.error) or "放弃" in dead.error
+    assert dead.status == "abandoned" and dead.finished_at
+    assert "Abandoned" in dead.error or "放弃" in dead.error
     assert run.status == "succeeded"
 
 

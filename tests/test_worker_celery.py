@@ -14,6 +14,7 @@ import json
 import time
 import uuid
 from decimal import Decimal as D
+from pathlib import Path
 
 import psycopg2
 import pytest
@@ -24,7 +25,7 @@ from django.db import connection, transaction
 from config.celery import app
 from evaluation import services
 from evaluation.compute import compute_period
-from evaluation.models import EvaluationRun, SchoolResult
+from evaluation.models import EvaluationRun, NightlySchedule, SchoolResult
 
 from .celery_worker import Worker, wait_for
 from .factories_evaluation import enter, indicator, make_rubric
@@ -68,11 +69,12 @@ def broker():
 
 @pytest.fixture
 def workers(tmp_path):
-    """Start workers with ``workers(queue, visibility_timeout=…)``; all are stopped afterwards."""
+    """Start workers with ``workers(queue, visibility_timeout=…, pool=…, beat=…, env=…)`` (see
+    ``Worker``); all are stopped afterwards."""
     started: list[Worker] = []
 
-    def start(queue: str, *, visibility_timeout: int | None = None) -> Worker:
-        worker = Worker(queue, tmp_path / f"worker-{len(started) + 1}.log", visibility_timeout=visibility_timeout)
+    def start(queue: str, **options) -> Worker:
+        worker = Worker(queue, tmp_path / f"worker-{len(started) + 1}.log", **options)
         started.append(worker)
         return worker.wait_ready()
 
@@ -208,11 +210,12 @@ def test_a_redelivered_duplicate_does_nothing_while_the_first_run_holds_the_lock
     time.sleep(1.2)
     second = workers(queue, visibility_timeout=1)
     log = second.wait_log(f"Task {TASK}[{task_id}] succeeded")
-    # then the duplicate was refused: no second run, nothing written yet
+    # then the duplicate was refused (and recorded as such): no second run, nothing written yet
     assert "'status': 'refused'" in log
     assert list(EvaluationRun.objects.order_by("pk").values_list("trigger", "status")) == [
         ("manual", "succeeded"),
         ("celery", "running"),
+        ("celery", "refused"),
     ]
     assert results(period) == before
     # when the first run can finish
@@ -222,6 +225,7 @@ def test_a_redelivered_duplicate_does_nothing_while_the_first_run_holds_the_lock
     assert list(EvaluationRun.objects.order_by("pk").values_list("trigger", "status")) == [
         ("manual", "succeeded"),
         ("celery", "succeeded"),
+        ("celery", "refused"),
     ]
     after = results(period)
     assert {sid: pk for sid, (pk, *_rest) in after.items()} == {sid: pk for sid, (pk, *_rest) in before.items()}
@@ -262,9 +266,9 @@ def test_a_run_killed_midway_keeps_the_last_results_and_the_redelivery_recompute
     # then it recomputed once: the dead claim is marked abandoned, the results updated in place
     assert "'status': 'succeeded'" in log
     dead.refresh_from_db()
-    assert dead.status == "failed" and dead.error and dead.finished_at
+    assert dead.status == "abandoned" and dead.error and dead.finished_at
     runs = list(EvaluationRun.objects.order_by("pk").values_list("trigger", "status"))
-    assert runs == [("manual", "succeeded"), ("celery", "failed"), ("celery", "succeeded")]
+    assert runs == [("manual", "succeeded"), ("celery", "abandoned"), ("celery", "succeeded")]
     after = results(period)
     assert {sid: pk for sid, (pk, *_rest) in after.items()} == {sid: pk for sid, (pk, *_rest) in before.items()}
     assert {sid: (own, final) for sid, (_pk, own, final) in after.items()} == expected(period)
@@ -300,3 +304,78 @@ def test_a_rolled_back_request_queues_no_job_and_a_committed_one_does(small_coun
     finally:
         broker.redis.delete(queue)
     assert EvaluationRun.objects.get().status == "succeeded"
+
+
+def test_a_worker_killed_outright_is_swept_as_abandoned_and_the_next_run_goes_ahead(
+    small_county, broker, workers, blocker
+):
+    period, s = small_county["period"], small_county["schools"]
+    # given last night's results, then a changed value; no county's night due meanwhile
+    services.evaluation_run()
+    before = results(period)
+    enter(small_county["bureau"], period, small_county["rubric"], s["b"], quality=100)
+    services.nightly_schedules_ensure()
+    NightlySchedule.objects.update(enabled=False)
+    # and a prefork worker (a main process and a child) beating every second, abandoned after 3 s
+    liveness = {"EVALUATION_HEARTBEAT_SECONDS": "1", "EVALUATION_ABANDONED_AFTER": "3", "EVALUATION_SWEEP_SECONDS": "1"}
+    queue = broker.queue()
+    first = workers(queue, pool="prefork", env=liveness)
+    assert len(first.children()) == 1
+    # whose run is in the middle of writing the results
+    blocker.hold_school_result(before[s["other_lead"].pk][0])
+    task_id = broker.send(queue, county_code=period.county.code, start_year=2025)
+    wait_for(waiting_on_a_lock, 15, "the run to reach the locked row", first.log)
+    run = EvaluationRun.objects.get(trigger="celery")
+    assert run.status == "running" and run.heartbeat_at and run.backend_pid
+    # when both processes are killed outright (SIGKILL: no cleanup, no acknowledgement)
+    killed = first.kill_all()
+    killed_at = time.monotonic()
+    assert len(killed) == 2
+    for pid in killed:
+        wait_for(lambda pid=pid: not Path(f"/proc/{pid}").exists() or "Z" in _proc_state(pid), 10, f"pid {pid} gone")
+    blocker.release()
+    wait_for(lambda: not evaluation_lock_held(), 15, "the dead run's session to end")
+    # then at first the row still says running: nothing has noticed
+    run.refresh_from_db()
+    assert run.status == "running"
+    # when another worker runs with beat, whose sweep comes every second
+    other_queue = broker.queue()
+    sweeper = workers(f"{other_queue},{app.conf.task_default_queue}", beat=True, env=liveness)
+    try:
+        wait_for(
+            lambda: EvaluationRun.objects.filter(pk=run.pk, status="abandoned").exists(),
+            30,
+            "the sweep to mark the run abandoned",
+            sweeper.log,
+        )
+        swept_after = time.monotonic() - killed_at
+        # then the run is abandoned with the reason, its lock is free, the last results intact
+        run.refresh_from_db()
+        assert run.finished_at and run.progress < 100
+        assert "3" in run.error and ("heartbeat" in run.error or "心跳" in run.error)
+        assert not evaluation_lock_held()
+        assert results(period) == before
+        assert "evaluation.sweep_abandoned_runs" in sweeper.log()
+        # and it took about the abandoned-after time plus one sweep (3 s + 1 s), not a new night
+        print(f"\nrun {run.pk} swept as abandoned {swept_after:.1f} s after the kill")
+        assert swept_after < 15, swept_after
+        # when the next run is queued
+        next_id = broker.send(other_queue, county_code=period.county.code, start_year=2025)
+        log = sweeper.wait_log(f"Task {TASK}[{next_id}] succeeded", timeout=30)
+    finally:
+        broker.redis.delete(app.conf.task_default_queue)
+    # then it goes ahead and recomputes the changed value, in place
+    assert "'status': 'succeeded'" in log
+    runs = list(EvaluationRun.objects.order_by("pk").values_list("trigger", "status"))
+    assert runs == [("manual", "succeeded"), ("celery", "abandoned"), ("celery", "succeeded")]
+    after = results(period)
+    assert {sid: pk for sid, (pk, *_rest) in after.items()} == {sid: pk for sid, (pk, *_rest) in before.items()}
+    assert after[s["b"].pk][1] > before[s["b"].pk][1]
+    assert broker.unacked(task_id)  # the killed message waits for its visibility timeout (6 h here)
+
+
+def _proc_state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][:1]
+    except (FileNotFoundError, IndexError):
+        return "Z"

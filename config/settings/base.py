@@ -197,10 +197,43 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# Redis redelivers an unacknowledged task after this many seconds; with acks_late a task
-# running longer may be delivered twice, which is why every job takes a lock.
+# A request that queues a job while the broker is down must answer soon (a 503 with a message,
+# services.evaluation_queue), not hang: connect within 3 s, retry publishing twice within 1 s.
+CELERY_BROKER_CONNECTION_TIMEOUT = 3
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5}
+# How the nightly run's liveness is sized (README, "Background jobs"):
+# - a running evaluation beats EVALUATION_HEARTBEAT_SECONDS apart at most (from its batch loop;
+#   a batch of 20,000 schools takes ~15 s, bench/README.md);
+# - the sweep (beat, every EVALUATION_SWEEP_SECONDS) marks a run abandoned once its heartbeat is
+#   EVALUATION_ABANDONED_AFTER old, ends its session and gives its counties' night back: a
+#   killed worker's run is abandoned within ABANDONED_AFTER + SWEEP seconds;
+# - Redis redelivers an unacknowledged task after CELERY_VISIBILITY_TIMEOUT: it must exceed the
+#   longest run (a province's run is minutes), or a running task is delivered twice (the
+#   duplicate is refused and recorded; every job takes the lock). It is not what detects a dead
+#   run: the heartbeat is.
+EVALUATION_HEARTBEAT_SECONDS = env.int("EVALUATION_HEARTBEAT_SECONDS", default=30)
+EVALUATION_ABANDONED_AFTER = env.int("EVALUATION_ABANDONED_AFTER", default=600)
+EVALUATION_SWEEP_SECONDS = env.int("EVALUATION_SWEEP_SECONDS", default=60)
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=6 * 3600)}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Beat's own entries (DatabaseScheduler copies them into its table; superusers only see it in
+# the admin). A county's time and on/off are its evaluation.NightlySchedule, edited by its bureau.
+# A tick or sweep not started within its interval is dropped (the next one does the same work):
+# "expire_seconds" is DatabaseScheduler's name for it, "expires" Celery's own schedulers'.
+CELERY_BEAT_SCHEDULE = {
+    # Runs every county whose scheduled time has come today and that is switched on.
+    "evaluation nightly tick": {
+        "task": "evaluation.nightly_tick",
+        "schedule": 60.0,
+        "options": {"expire_seconds": 55, "expires": 55},
+    },
+    # Marks runs whose heartbeat stopped as abandoned and releases what they held.
+    "evaluation sweep abandoned runs": {
+        "task": "evaluation.sweep_abandoned_runs",
+        "schedule": float(EVALUATION_SWEEP_SECONDS),
+        "options": dict.fromkeys(("expire_seconds", "expires"), max(EVALUATION_SWEEP_SECONDS - 1, 1)),
+    },
+}
 # The nightly evaluation works through the counties in batches of about this many schools
 # (whole counties): each metric is one query per batch, and memory is bounded by the batch.
 EVALUATION_BATCH_SCHOOLS = env.int("EVALUATION_BATCH_SCHOOLS", default=20000)

@@ -13,7 +13,17 @@ preview) and ``publishing``
 from ..compute import current_rubric
 from .default_rubric import default_rubric_structure
 from .errors import EvaluationError
-from .nightly import ADVISORY_LOCK_KEY, RunRefused, evaluation_queue, evaluation_run
+from .nightly import (
+    ADVISORY_LOCK_KEY,
+    QueueUnavailable,
+    RunRefused,
+    evaluation_queue,
+    evaluation_run,
+    evaluation_run_scheduled,
+    evaluation_runs_sweep,
+    nightly_due,
+    nightly_schedules_ensure,
+)
 from .policies import award_policy_create, award_policy_delete, award_policy_update
 from .preview import awards_preview
 from .publishing import (
@@ -50,6 +60,7 @@ __all__ = [
     "SCHOOL_RESULT_FIELDS",
     "EvaluationError",
     "Problem",
+    "QueueUnavailable",
     "RunRefused",
     "StructureError",
     "appeal_accept",
@@ -66,7 +77,11 @@ __all__ = [
     "default_rubric_structure",
     "evaluation_queue",
     "evaluation_run",
+    "evaluation_run_scheduled",
+    "evaluation_runs_sweep",
     "indicator_value_set",
+    "nightly_due",
+    "nightly_schedules_ensure",
     "outcome_write",
     "outcomes_write",
     "period_create",

@@ -111,7 +111,9 @@ def _outcomes_write(outcomes: list[PeriodOutcome], counts: list[int]) -> None:
     proposal's figures stand); add the rows written to ``counts``."""
     with transaction.atomic():
         still_open = set(
-            EvaluationPeriod.objects.select_for_update()
+            # of=self: the periods' ordering joins their county, whose row must stay unlocked (a
+            # refused run's record and every other row of the county refer to it).
+            EvaluationPeriod.objects.select_for_update(of=("self",))
             .filter(pk__in=[o.period.pk for o in outcomes], status=EvaluationPeriod.Status.OPEN)
             .values_list("pk", flat=True)
         )
