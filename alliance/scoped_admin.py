@@ -9,6 +9,8 @@ from typing import Any
 from django.contrib import admin
 from django.http import Http404
 
+from audit.history import HistoryMixin  # the object's history from the audit trail
+
 from . import access
 
 
@@ -45,7 +47,7 @@ class ScopedFieldsMixin:
         return field
 
 
-class ScopedAdmin(ScopedFieldsMixin, admin.ModelAdmin):
+class ScopedAdmin(HistoryMixin, ScopedFieldsMixin, admin.ModelAdmin):
     # Fields only the bureau may set (status, approval): read-only for everyone else.
     bureau_fields: tuple[str, ...] = ()
 

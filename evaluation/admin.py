@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from alliance import access
 from alliance.models import School
 from alliance.scoped_admin import ScopedAdmin, ScopedTabularInline
+from audit.services import record_event
 
 from . import services
 from .export import write_award_csv
@@ -266,6 +267,7 @@ class EvaluationPeriodAdmin(KeptForTheRecord, ScopedAdmin):
         except ValidationError as exc:
             self.message_user(request, " ".join(exc.messages), messages.ERROR)
             return None
+        record_event("export", request=request, model="evaluation.evaluationperiod", object_id=period.pk)
         response = HttpResponse(buffer.getvalue().encode("utf-8"), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="awards-{period.school_year.start_year}.csv"'
         return response
