@@ -110,3 +110,19 @@ def test_the_trail_filters_by_user_school_model_and_date(two_counties_records, b
         assert response.status_code == 200, params
     models = {r.model for r in client.get(url, {"model": "alliance.school"}).context["cl"].result_list}
     assert models == {"alliance.school"}
+
+
+def test_the_trail_speaks_chinese():
+    import re
+
+    from django.utils import translation
+
+    from audit.models import AuditSeal
+
+    with translation.override("zh-hans"):
+        names = [str(AuditRecord._meta.verbose_name), str(AuditSeal._meta.verbose_name)]
+        names += [
+            str(f.verbose_name) for m in (AuditRecord, AuditSeal) for f in m._meta.concrete_fields if f.name != "id"
+        ]
+        names += [str(label) for _value, label in AuditRecord.Action.choices]
+    assert [n for n in names if not re.search(r"[\u4e00-\u9fff]", n)] == []
