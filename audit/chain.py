@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
+import orjson
 from django.conf import settings
 from django.db import OperationalError, connection, transaction
 from django.utils import timezone
@@ -45,9 +45,18 @@ def _key() -> bytes:
     return (getattr(settings, "AUDIT_CHAIN_KEY", "") or settings.SECRET_KEY).encode()
 
 
-def digest(previous: str, row: tuple) -> str:
-    content = json.dumps(list(row), ensure_ascii=False, separators=(",", ":"))
-    return hmac.new(_key(), f"{previous}\n{content}".encode(), hashlib.sha256).hexdigest()
+def hasher() -> Callable[[str, tuple], str]:
+    """``digest(previous, row)`` under the current key: the key's HMAC state is prepared once."""
+    keyed = hmac.new(_key(), digestmod=hashlib.sha256)
+
+    def digest(previous: str, row: tuple) -> str:
+        h = keyed.copy()
+        h.update(previous.encode())
+        h.update(b"\n")
+        h.update(orjson.dumps(list(row)))  # compact JSON, UTF-8: one text for one row
+        return h.hexdigest()
+
+    return digest
 
 
 def _head(cursor) -> tuple[int, str, int]:
@@ -64,6 +73,7 @@ def seal(*, block: int = BLOCK) -> int:
     """Seals every record written since the last seal; returns how many. Raises ``Busy`` if
     the records table could not be locked within ``LOCK_TIMEOUT``."""
     sealed = 0
+    digest = hasher()
     while True:
         try:
             with transaction.atomic(), connection.cursor() as cursor:
@@ -77,16 +87,19 @@ def seal(*, block: int = BLOCK) -> int:
                 rows = cursor.fetchall()
                 if not rows:
                     return sealed
-                now = timezone.now()
-                seals = []
+                seqs, ids, hashes = [], [], []
                 for row in rows:
                     seq += 1
                     previous = digest(previous, row)
-                    seals.append((seq, row[0], previous, now))
-                cursor.executemany(
-                    "INSERT INTO audit_auditseal (seq, record_id, hash, sealed_at) VALUES (%s, %s, %s, %s)", seals
+                    seqs.append(seq)
+                    ids.append(row[0])
+                    hashes.append(previous)
+                cursor.execute(
+                    "INSERT INTO audit_auditseal (seq, record_id, hash, sealed_at)"
+                    " SELECT s, r, h, %s FROM unnest(%s::bigint[], %s::bigint[], %s::text[]) AS t(s, r, h)",
+                    [timezone.now(), seqs, ids, hashes],
                 )
-                sealed += len(seals)
+                sealed += len(seqs)
         except OperationalError as exc:
             if "lock timeout" in str(exc) or getattr(exc.__cause__, "pgcode", None) == "55P03":
                 raise Busy(str(exc)) from exc
@@ -123,6 +136,7 @@ def verify(*, expect_head: tuple[int, str] | None = None) -> Report:
         if outermost:  # one snapshot for the walk and the checks after it
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         previous, expected_seq, last_id = GENESIS, 1, 0
+        digest = hasher()
         for seq, record_id, stored, present, *row in _chain():
             if seq != expected_seq:
                 report.problem = (

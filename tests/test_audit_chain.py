@@ -37,8 +37,11 @@ def _behind_the_triggers(sql: str, params=()) -> None:
 def _verify(*args) -> str:
     from io import StringIO
 
+    from django.utils import translation
+
     out = StringIO()
-    call_command("verify_audit", *args, stdout=out)
+    with translation.override("en"):
+        call_command("verify_audit", *args, stdout=out)
     return out.getvalue()
 
 
