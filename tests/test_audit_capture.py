@@ -323,3 +323,23 @@ def test_the_database_refuses_to_change_or_delete_a_seal(county):
     for statement in ("UPDATE audit_auditseal SET hash = 'x'", "DELETE FROM audit_auditseal"):
         with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(statement)
+
+
+def test_a_command_and_a_task_name_themselves(db):
+    from django.core.management import call_command
+
+    from evaluation.tasks import nightly_evaluation
+
+    # when the evaluation runs from the shell and from Celery
+    call_command("evaluate")
+    nightly_evaluation.delay()
+
+    # then each run's records say which
+    sources = [
+        r.source for r in AuditRecord.objects.filter(model="evaluation.evaluationrun", action="insert").order_by("id")
+    ]
+    assert sources[0] == "manage.py evaluate"
+    assert sources[1].startswith("task evaluation.nightly_evaluation")
+    # and the context does not outlive them
+    school = SchoolFactory()
+    assert _records("alliance.school", school.pk, "insert").get().source == ""
