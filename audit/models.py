@@ -23,16 +23,17 @@ class AuditRecord(models.Model):
     at = models.DateTimeField(_("when"), db_index=True)
     action = models.CharField(_("action"), max_length=16, choices=Action.choices)
     # "app_label.model_name" of the row (for an M2M link, of its through table).
-    model = models.CharField(_("model"), max_length=100, blank=True, db_index=True)
+    model = models.CharField(_("model"), max_length=100, blank=True)  # indexed with object_id
     object_id = models.CharField(_("object id"), max_length=64, blank=True)
     before = models.JSONField(_("before"), null=True, blank=True)
     after = models.JSONField(_("after"), null=True, blank=True)
     # Copied in, not foreign keys: the record outlives the user, the school and the county.
-    user_id = models.BigIntegerField(_("user id"), null=True, blank=True, db_index=True)
+    # Indexes cost every write: the county's (the readers' scope), the time's, the object's.
+    user_id = models.BigIntegerField(_("user id"), null=True, blank=True)
     username = models.CharField(_("username"), max_length=150, blank=True)
     role = models.CharField(_("role"), max_length=32, blank=True)
     county_id = models.BigIntegerField(_("county id"), null=True, blank=True, db_index=True)
-    school_id = models.BigIntegerField(_("school id"), null=True, blank=True, db_index=True)
+    school_id = models.BigIntegerField(_("school id"), null=True, blank=True)
     client_addr = models.GenericIPAddressField(_("client address"), null=True, blank=True)
     source = models.CharField(_("request or command"), max_length=300, blank=True)
     # The database session's role and application: a row written from psql says so.

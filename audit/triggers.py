@@ -67,58 +67,95 @@ UNTRACKED = frozenset(
 
 TRIGGER = "audit_capture"
 
-FUNCTIONS = r"""
+# One INSERT … SELECT of the statement's rows (``{rows}``: pairs b = before, a = after),
+# materialized so that each row's to_jsonb is computed once, not once per use.
+_RECORD = """
+    WITH c AS MATERIALIZED ({rows})
+    INSERT INTO audit_auditrecord (
+        at, action, model, object_id, before, after, user_id, username, role, county_id,
+        school_id, client_addr, source, db_user, txid
+    )
+    SELECT
+        clock_timestamp(), lower(TG_OP), TG_ARGV[0], COALESCE(c.a, c.b) ->> 'id',
+        CASE WHEN cardinality(redacted) = 0 THEN c.b ELSE audit_redact(c.b, NULL, redacted) END,
+        CASE WHEN cardinality(redacted) = 0 THEN c.a ELSE audit_redact(c.a, c.b, redacted) END,
+        v_user_id, v_username, v_role,
+        COALESCE(actor_county, (COALESCE(c.a, c.b) ->> 'county_id')::bigint, s.county_id),
+        v_school_id, v_addr, v_source, v_db_user, v_txid
+    FROM c
+    LEFT JOIN alliance_school s
+        ON actor_county IS NULL AND s.id = (COALESCE(c.a, c.b) ->> 'school_id')::bigint;"""
+
+FUNCTIONS = "".join(
+    (
+        r"""
+CREATE OR REPLACE FUNCTION audit_redact(row_ jsonb, other jsonb, cols text[]) RETURNS jsonb
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    col text;
+BEGIN
+    FOREACH col IN ARRAY cols LOOP
+        IF row_ ? col THEN
+            row_ := jsonb_set(row_, ARRAY[col], to_jsonb(CASE
+                WHEN other IS NULL OR other -> col IS NOT DISTINCT FROM row_ -> col THEN '[redacted]'
+                ELSE '[redacted, changed]' END));
+        END IF;
+    END LOOP;
+    RETURN row_;
+END;
+$$;
+
+-- A statement-level trigger over the statement's transition tables: a bulk write of n rows
+-- costs one INSERT … SELECT of n records, not n calls. The county is the actor's; for a
+-- command's or a superuser's change, the row's own or its school's.
 CREATE OR REPLACE FUNCTION audit_capture() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
     raw text := current_setting('audit.context', true);
     ctx jsonb := '{}';
-    old_row jsonb;
-    new_row jsonb;
-    row_ jsonb;
     redacted text[] := TG_ARGV[1]::text[];
     ignored text[] := TG_ARGV[2]::text[];
-    col text;
-    county bigint;
+    actor_county bigint;
+    v_user_id bigint;
+    v_username text;
+    v_role text;
+    v_school_id bigint;
+    v_addr inet;
+    v_source text;
+    v_db_user text := left(session_user || ' ' || current_setting('application_name'), 100);
+    v_txid bigint := txid_current();
 BEGIN
-    IF TG_OP <> 'INSERT' THEN old_row := to_jsonb(OLD); END IF;
-    IF TG_OP <> 'DELETE' THEN new_row := to_jsonb(NEW); END IF;
-    IF TG_OP = 'UPDATE' AND (old_row - ignored) = (new_row - ignored) THEN
-        RETURN NULL;  -- nothing that counts changed (a save without changes, a run's progress)
-    END IF;
-    FOREACH col IN ARRAY redacted LOOP
-        IF new_row ? col THEN
-            new_row := jsonb_set(new_row, ARRAY[col], to_jsonb(CASE
-                WHEN old_row IS NOT NULL AND old_row -> col = new_row -> col THEN '[redacted]'
-                ELSE '[redacted, changed]' END));
-        END IF;
-        IF old_row ? col THEN
-            old_row := jsonb_set(old_row, ARRAY[col], '"[redacted]"');
-        END IF;
-    END LOOP;
     IF raw IS NOT NULL AND raw <> '' THEN
         ctx := raw::jsonb;
     END IF;
-    row_ := COALESCE(new_row, old_row);
-    -- The county: the actor's; for a command's or a superuser's change, the row's own.
-    county := COALESCE((ctx ->> 'county_id')::bigint, (row_ ->> 'county_id')::bigint);
-    IF county IS NULL AND row_ ? 'school_id' THEN
-        SELECT s.county_id INTO county FROM alliance_school s WHERE s.id = (row_ ->> 'school_id')::bigint;
+    actor_county := (ctx ->> 'county_id')::bigint;
+    v_user_id := (ctx ->> 'user_id')::bigint;
+    v_username := COALESCE(ctx ->> 'username', '');
+    v_role := COALESCE(ctx ->> 'role', '');
+    v_school_id := (ctx ->> 'school_id')::bigint;
+    v_addr := (ctx ->> 'addr')::inet;
+    v_source := COALESCE(ctx ->> 'source', '');
+    IF TG_OP = 'INSERT' THEN""",
+        _RECORD.replace("{rows}", "SELECT NULL::jsonb AS b, to_jsonb(n) AS a FROM audit_new n"),
+        """
+    ELSIF TG_OP = 'DELETE' THEN""",
+        _RECORD.replace("{rows}", "SELECT to_jsonb(o) AS b, NULL::jsonb AS a FROM audit_old o"),
+        """
+    ELSE""",
+        # Nothing that counts changed (a save without changes, a run's progress): no record.
+        _RECORD.replace(
+            "{rows}",
+            "SELECT b, a FROM (SELECT to_jsonb(o) AS b, to_jsonb(n) AS a FROM audit_old o"
+            " JOIN audit_new n ON n.id = o.id) p WHERE (p.b - ignored) IS DISTINCT FROM (p.a - ignored)",
+        ),
+        """
     END IF;
-    INSERT INTO audit_auditrecord (
-        at, action, model, object_id, before, after, user_id, username, role, county_id,
-        school_id, client_addr, source, db_user, txid
-    ) VALUES (
-        clock_timestamp(), lower(TG_OP), TG_ARGV[0], COALESCE(row_ ->> 'id', ''), old_row, new_row,
-        (ctx ->> 'user_id')::bigint, COALESCE(ctx ->> 'username', ''), COALESCE(ctx ->> 'role', ''), county,
-        (ctx ->> 'school_id')::bigint, (ctx ->> 'addr')::inet, COALESCE(ctx ->> 'source', ''),
-        left(session_user || ' ' || current_setting('application_name'), 100), txid_current()
-    );
     RETURN NULL;
 END;
 $$;
 
-CREATE OR REPLACE FUNCTION audit_refuse_change() RETURNS trigger
+""",
+        r"""CREATE OR REPLACE FUNCTION audit_refuse_change() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'TRUNCATE' AND current_setting('is_superuser') = 'on' THEN
@@ -128,7 +165,9 @@ BEGIN
         USING ERRCODE = 'restrict_violation';
 END;
 $$;
-"""
+""",
+    )
+)
 
 GUARDED = ("audit_auditrecord", "audit_auditseal")
 
@@ -143,16 +182,30 @@ def _array(cols: tuple[str, ...]) -> str:
     return "{" + ",".join(cols) + "}"
 
 
+_EVENTS = {
+    "insert": "AFTER INSERT ON {table} REFERENCING NEW TABLE AS audit_new",
+    "update": "AFTER UPDATE ON {table} REFERENCING OLD TABLE AS audit_old NEW TABLE AS audit_new",
+    "delete": "AFTER DELETE ON {table} REFERENCING OLD TABLE AS audit_old",
+}
+
+
+def trigger_names() -> list[str]:
+    return [f"{TRIGGER}_{event}" for event in _EVENTS]
+
+
 def capture_sql(labels: Any = None) -> list[str]:
     statements = []
     for label in labels or TRACKED:
         redacted, ignored = TRACKED[label]
         table = _table(label)
-        statements += [
-            f"DROP TRIGGER IF EXISTS {TRIGGER} ON {table}",
-            f"CREATE TRIGGER {TRIGGER} AFTER INSERT OR UPDATE OR DELETE ON {table} FOR EACH ROW"
-            f" EXECUTE FUNCTION audit_capture('{label}', '{_array(redacted)}', '{_array(ignored)}')",
-        ]
+        args = f"'{label}', '{_array(redacted)}', '{_array(ignored)}'"
+        for event, when in _EVENTS.items():
+            name = f"{TRIGGER}_{event}"
+            statements += [
+                f"DROP TRIGGER IF EXISTS {name} ON {table}",
+                f"CREATE TRIGGER {name} {when.format(table=table)} FOR EACH STATEMENT"
+                f" EXECUTE FUNCTION audit_capture({args})",
+            ]
     return statements
 
 
@@ -171,7 +224,9 @@ def guard_sql() -> list[str]:
 
 
 def drop_capture_sql(labels: Any = None) -> list[str]:
-    return [f"DROP TRIGGER IF EXISTS {TRIGGER} ON {_table(label)}" for label in labels or TRACKED]
+    return [
+        f"DROP TRIGGER IF EXISTS {name} ON {_table(label)}" for label in labels or TRACKED for name in trigger_names()
+    ]
 
 
 def install(schema_editor: Any, labels: Any = None) -> None:
