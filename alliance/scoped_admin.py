@@ -11,6 +11,8 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
+from audit.history import HistoryMixin  # the object's history from the audit trail
+
 from . import access
 
 if TYPE_CHECKING:
@@ -75,7 +77,7 @@ class ScopedFieldsMixin:
         return field
 
 
-class ScopedAdmin(ScopedFieldsMixin, admin.ModelAdmin):
+class ScopedAdmin(HistoryMixin, ScopedFieldsMixin, admin.ModelAdmin):
     # Fields only the bureau may set (status, approval): read-only for everyone else.
     bureau_fields: tuple[str, ...] = ()
 
