@@ -256,6 +256,15 @@ def home_of(user: Any) -> str | None:
     return HOMES.get(role) if role is not None else None
 
 
+def role_value(user: Any) -> str:
+    """The role as recorded (the audit trail): its value, "superuser" for a superuser without a
+    role, "" for none."""
+    role = role_of(user)
+    if role is not None:
+        return role.value
+    return "superuser" if is_superuser(user) else ""
+
+
 def role_label(user: Any) -> str:
     role = role_of(user)
     return str(role.label) if role is not None else ""

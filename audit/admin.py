@@ -17,7 +17,7 @@ from .models import AuditRecord
 
 
 def _reads_trail(user) -> bool:
-    return user.is_active and (user.is_superuser or access.role_of(user) in access.COUNTY_READERS)
+    return access.is_county_reader(user)
 
 
 class UserFilter(admin.SimpleListFilter):

@@ -34,15 +34,14 @@ def current() -> dict:
 
 
 def for_user(user: Any, *, addr: str | None = None, source: str = "") -> dict:
-    from alliance.access import role_of
-
     ctx: dict[str, Any] = {"addr": addr, "source": source[:300]}
     if user is not None and getattr(user, "is_authenticated", False):
-        role = role_of(user)
+        from alliance.access import role_value
+
         ctx.update(
             user_id=user.pk,
             username=user.get_username(),
-            role=role.value if role else ("superuser" if user.is_superuser else ""),
+            role=role_value(user),
             county_id=user.county_id,
             school_id=user.school_id,
         )

@@ -11,10 +11,8 @@ class AuditRecordQuerySet(models.QuerySet):
     def visible_to(self, user: Any) -> AuditRecordQuerySet:
         """Superusers read the whole trail; bureau staff and auditors the records of their
         county (made by its users, or of rows that carry that county); nobody else any."""
-        if not getattr(user, "is_active", False):
-            return self.none()
-        if user.is_superuser:
+        if access.is_superuser(user):
             return self
-        if access.role_of(user) in access.COUNTY_READERS and user.county_id:
+        if access.is_county_reader(user) and user.county_id:
             return self.filter(county_id=user.county_id)
         return self.none()

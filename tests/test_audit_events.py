@@ -68,9 +68,9 @@ def test_the_admins_award_sheet_download_is_recorded(evaluated, auditor):
     assert (record.model, record.object_id) == ("evaluation.evaluationperiod", str(evaluated.pk))
 
 
-def test_the_export_command_is_recorded(evaluated, tmp_path):
+def test_the_export_command_is_recorded(evaluated, bureau_staff, tmp_path):
     out = tmp_path / "awards.csv"
-    call_command("export_awards", "--year", "2025", "--output", str(out))
+    call_command("export_awards", "--year", "2025", "--output", str(out), "--user", bureau_staff.username)
     record = AuditRecord.objects.get(action="export")
     assert record.object_id == str(evaluated.pk)
     assert record.source.startswith("manage.py export_awards")
@@ -90,7 +90,7 @@ def test_another_schools_row_refused_in_the_admin_is_recorded(principal, other_s
     assert response.status_code == 404
     record = AuditRecord.objects.get(action="refused")
     assert (record.username, record.model, record.object_id) == ("principal", "staffing.teacher", str(teacher.pk))
-    assert record.source == f"GET /staffing/teacher/{teacher.pk}/change/"
+    assert record.source == f"GET /admin/staffing/teacher/{teacher.pk}/change/"
 
 
 def test_another_schools_row_refused_by_the_api_is_recorded(principal, other_school, api):
@@ -103,5 +103,5 @@ def test_another_schools_row_refused_by_the_api_is_recorded(principal, other_sch
 
 
 def test_an_anonymous_404_is_not_an_audit_event(other_school):
-    Client().get("/staffing/teacher/999999/change/")
+    Client().get("/admin/staffing/teacher/999999/change/")
     assert not AuditRecord.objects.filter(action="refused").exists()
