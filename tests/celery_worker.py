@@ -122,7 +122,9 @@ class Worker:
         wait_for(ready, timeout, f"worker {self.name} to be ready", self.log)
         return self
 
-    def wait_log(self, text: str, timeout: float = 20) -> str:
+    def wait_log(self, text: str, timeout: float = 60) -> str:
+        # Generous: Redis redelivers an unacknowledged task only when the worker's restore timer
+        # fires (every 10 s), and under `make test -n 2` the task then shares both cores.
         wait_for(lambda: text in self.log(), timeout, f"{text!r} in the log of {self.name}", self.log)
         return self.log()
 
