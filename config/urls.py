@@ -1,13 +1,13 @@
-from django.conf import settings
 from django.contrib import admin
 from django.http import HttpRequest, JsonResponse
-from django.urls import include, path
-from django.views.static import serve
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.authtoken.views import obtain_auth_token
+from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.routers import DefaultRouter
+from rest_framework.settings import api_settings
 
 from alliance import apis as alliance_apis
+from config import errors
 from evaluation import apis as evaluation_apis
 from funding import apis as funding_apis
 from staffing import apis as staffing_apis
@@ -28,15 +28,21 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     # POST username + password -> {"token": ...}; failures count towards the axes lockout.
-    path("api/auth/token/", obtain_auth_token, name="api-token"),
+    # Its own parsers would bypass the bounded JSON parser (REST_FRAMEWORK's default).
+    path(
+        "api/auth/token/", ObtainAuthToken.as_view(parser_classes=api_settings.DEFAULT_PARSER_CLASSES), name="api-token"
+    ),
     # Session login/logout for the browsable API (logout is a POST).
     path("api/auth/", include("rest_framework.urls")),
+    # Any other /api/ path is a JSON 404 (the admin's catch-all below would redirect to a login).
+    re_path(r"^api/", errors.api_not_found),
     # The principal's result page (公示); before the admin, whose catch-all would take it.
     path("", include("evaluation.urls")),
     # Last: the admin at the site root ends with a catch-all that would shadow every path after it.
     path("", admin.site.urls),
 ]
-if settings.DEBUG:
-    # settings.MEDIA_URL reads back as "/media/"; a route must not start with a slash.
-    media = settings.MEDIA_URL.lstrip("/")
-    urlpatterns.insert(0, path(f"{media}<path:path>", serve, {"document_root": settings.MEDIA_ROOT}))
+
+handler400 = errors.handler400
+handler403 = errors.handler403
+handler404 = errors.handler404
+handler500 = errors.handler500
