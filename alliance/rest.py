@@ -45,7 +45,7 @@ def exception_handler(exc: Exception, context: dict) -> Any:
 
 # Plain decimal notation: digits, at most one point, an optional leading minus. No exponent, no
 # grouping commas, no NaN or Infinity.
-_PLAIN_DECIMAL = re.compile(r"^-?(\d+(\.\d*)?|\.\d+)$")
+_PLAIN_DECIMAL = re.compile(r"^-?([0-9]+(\.[0-9]*)?|\.[0-9]+)$")
 
 
 class PlainDecimalField(serializers.DecimalField):
@@ -70,17 +70,17 @@ class PlainDecimalField(serializers.DecimalField):
 
 
 class ScopedViewSetMixin:
-    """Rows come through the access checkpoint; ``action_roles`` restricts custom actions.
-
-    Detail responses carry the row's version as ``ETag``. An update locks its row, refuses
-    (412, with the current values) a stale ``If-Match``, re-reads the row under the lock and
-    saves only the fields the request names, so two edits of different fields both survive."""
+    """Rows come through the access checkpoint; ``action_roles`` restricts custom actions."""
 
     action_roles: dict[str, frozenset[Role]] = {}
 
     def get_queryset(self):
         qs = super().get_queryset()
         return qs.visible_to(self.request.user)
+
+
+class VersionedRetrieveMixin:
+    """A detail response carries the row's version as its ``ETag`` (``alliance.versions``)."""
 
     def _with_version(self, response: Response, instance: models.Model) -> Response:
         version = row_version(type(instance), instance.pk)
@@ -91,6 +91,13 @@ class ScopedViewSetMixin:
     def retrieve(self, request, *args, **kwargs):
         instance = self.get_object()
         return self._with_version(Response(self.get_serializer(instance).data), instance)
+
+
+class VersionedUpdateMixin(VersionedRetrieveMixin):
+    """No lost update: an update locks its row, refuses a stale ``If-Match`` (412, with the
+    current values and version), reads the row again under the lock and saves only the fields
+    the request names (``ScopedModelSerializer.update``), so two edits of different fields both
+    survive and an edit made from a stale read never overwrites a newer one."""
 
     def update(self, request, *args, **kwargs):
         partial = kwargs.pop("partial", False)
@@ -117,11 +124,11 @@ class ScopedViewSetMixin:
         return self._with_version(Response(serializer.data), serializer.instance)
 
 
-class ScopedModelViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
+class ScopedModelViewSet(ScopedViewSetMixin, VersionedUpdateMixin, viewsets.ModelViewSet):
     pass
 
 
-class ScopedReadOnlyViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+class ScopedReadOnlyViewSet(ScopedViewSetMixin, VersionedRetrieveMixin, viewsets.ReadOnlyModelViewSet):
     pass
 
 
