@@ -38,11 +38,11 @@ def _endpoints():
 def _field_bodies(viewset) -> list[str]:
     try:
         names = [n for n, f in viewset.serializer_class().fields.items() if not f.read_only]
-    except Exception:  # noqa: BLE001 - a serializer needing context: only the raw bodies
+    except Exception:
         names = []
     if not names:
         return []
-    return [json.dumps({n: v for n in names}) for v in ODD_VALUES]
+    return [json.dumps(dict.fromkeys(names, v)) for v in ODD_VALUES]
 
 
 @pytest.fixture

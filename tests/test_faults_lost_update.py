@@ -27,7 +27,9 @@ def _patch_in_thread(user, url, data, barrier, results):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_concurrent_patches_of_different_fields_both_survive(bureau_staff, second_bureau_staff, county, monkeypatch):
+def test_two_concurrent_patches_of_different_fields_both_survive(
+    bureau_staff, second_bureau_staff, county, monkeypatch
+):
     school = School.objects.create(
         county=county, code="C001", name="并发小学", stage="primary", location="rural", strength="weak"
     )
@@ -44,7 +46,9 @@ def test_two_concurrent_patches_of_different_fields_both_survive(bureau_staff, s
         barrier = threading.Barrier(2)
         results: list[int] = []
         threads = [
-            threading.Thread(target=_patch_in_thread, args=(bureau_staff, url, {"students": 100 + n}, barrier, results)),
+            threading.Thread(
+                target=_patch_in_thread, args=(bureau_staff, url, {"students": 100 + n}, barrier, results)
+            ),
             threading.Thread(
                 target=_patch_in_thread, args=(second_bureau_staff, url, {"classes": 10 + n}, barrier, results)
             ),
