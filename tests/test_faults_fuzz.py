@@ -23,7 +23,7 @@ RAW_BODIES = [
     ('{"id": {"$gt": 0}}', "application/json"),
     ("\xff\xfe{", "application/json"),
     ("a=1&b=%ZZ", "application/x-www-form-urlencoded"),
-    ("--x\r\nContent-Disposition: form-data; name=\"f\"\r\n\r\n", "multipart/form-data; boundary=x"),
+    ('--x\r\nContent-Disposition: form-data; name="f"\r\n\r\n', "multipart/form-data; boundary=x"),
     ("<xml/>", "application/xml"),
 ]
 # Values every field of a serializer gets in turn.

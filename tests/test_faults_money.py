@@ -10,7 +10,6 @@ from django.utils import translation
 
 from alliance.rest import PlainDecimalField
 
-
 ODD_AMOUNTS = ["1e3", "1E3", "1.001", "NaN", "Infinity", "-inf", "1,000", "0x10", "１０", " ", True]
 PLAIN_AMOUNTS = [("1000", "1000.00"), ("1000.5", "1000.50"), ("1000.25", "1000.25"), (1000, "1000.00")]
 
