@@ -100,3 +100,54 @@ def test_an_edit_saves_only_the_fields_it_names(api_as, bureau_staff, member_sch
     response = api_as(bureau_staff).patch(f"/api/v1/schools/{member_school.pk}/", {"students": 5}, format="json")
     assert response.status_code == 200
     assert set(saved["update_fields"]) == {"students"}
+
+
+def _form_data(response) -> dict:
+    """What the browser would post back: the change form's current values and its version."""
+    form = response.context["adminform"].form
+    data = {}
+    for name in form.fields:
+        value = form[name].value()
+        if value is None or value is False:
+            continue
+        data[name] = "on" if value is True else value
+    data["_row_version"] = response.context["row_version"]
+    for formset in response.context["inline_admin_formsets"]:
+        mgmt = formset.formset.management_form
+        for name in mgmt.fields:
+            data[f"{mgmt.prefix}-{name}"] = mgmt[name].value()
+    return data
+
+
+@pytest.mark.django_db
+def test_two_bureau_users_saving_one_row_in_the_admin(client, bureau_staff, second_bureau_staff, member_school):
+    from django.test import Client
+
+    url = f"/alliance/school/{member_school.pk}/change/"
+    first, second = client, Client()
+    first.force_login(bureau_staff)
+    second.force_login(second_bureau_staff)
+    # given both open the change form of the same school
+    form_a = first.get(url)
+    form_b = second.get(url)
+    assert b'name="_row_version"' in form_a.content
+    data_a, data_b = _form_data(form_a), _form_data(form_b)
+    assert data_a["_row_version"] == data_b["_row_version"]
+    # when the first saves a new headcount
+    data_a["students"] = 555
+    assert first.post(url, data_a).status_code == 302
+    # and the second saves another change from the form it read before
+    data_b["classes"] = 44
+    refused = second.post(url, data_b, follow=True)
+    # then the second save is refused with a message and the fresh values, and nothing is lost
+    member_school.refresh_from_db()
+    assert (member_school.students, member_school.classes) != (555, 44)
+    assert member_school.students == 555
+    assert any("someone else" in str(m).lower() or "他人" in str(m) for m in refused.context["messages"])
+    assert refused.context["adminform"].form["students"].value() == 555
+    # and a save from the fresh form goes through
+    fresh = _form_data(refused)
+    fresh["classes"] = 44
+    assert second.post(url, fresh).status_code == 302
+    member_school.refresh_from_db()
+    assert (member_school.students, member_school.classes) == (555, 44)
