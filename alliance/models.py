@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .access import Scope
 from .querysets import AllianceQuerySet, SchoolQuerySet, ScopedQuerySet
+from .uploads import ProtectedFileField, UploadTo
 
 
 class County(models.Model):
@@ -286,7 +287,7 @@ class Pairing(models.Model):
         School, models.PROTECT, related_name="pairings_helped", verbose_name=_("helped school")
     )
     agreement_date = models.DateField(_("agreement signed on"), null=True, blank=True)
-    agreement_document = models.FileField(_("agreement document"), upload_to="pairings/%Y/", blank=True)
+    agreement_document = ProtectedFileField(_("agreement document"), upload_to=UploadTo("pairings"), blank=True)
     focus_areas = models.JSONField(_("focus areas"), default=list, blank=True)
     start_date = models.DateField(_("start date"))
     end_date = models.DateField(_("end date"), null=True, blank=True)

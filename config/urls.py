@@ -7,6 +7,7 @@ from rest_framework.routers import DefaultRouter
 from rest_framework.settings import api_settings
 
 from alliance import apis as alliance_apis
+from alliance.uploads import serve_upload
 from config import errors
 from evaluation import apis as evaluation_apis
 from funding import apis as funding_apis
@@ -36,6 +37,8 @@ urlpatterns = [
     path("api/auth/", include("rest_framework.urls")),
     # Any other /api/ path is a JSON 404 (the admin's catch-all below would redirect to a login).
     re_path(r"^api/", errors.api_not_found),
+    # Uploaded files, only through the access checkpoint (alliance.uploads); no public /media/.
+    path("files/<str:label>/<int:pk>/<str:field>/", serve_upload, name="upload"),
     # The principal's result page (公示); before the admin, whose catch-all would take it.
     path("", include("evaluation.urls")),
     # Last: the admin at the site root ends with a catch-all that would shadow every path after it.
