@@ -103,9 +103,13 @@ class ApiErrorMiddleware:
         if response.get("Content-Type", "").split(";")[0].strip().endswith("json"):
             return response
         if hasattr(response, "accepted_renderer"):
-            # DRF's own answer, rendered for what the client asked (the browsable API's page).
-            return response
-        replaced = json_error(response.status_code, _detail(response.status_code))
+            if response["Content-Type"].startswith("text/html"):
+                return response  # the browsable API's page (DEBUG), for a browser that asked
+            # DRF's own error, rendered as YAML for the schema's client: the same body in JSON.
+            data = response.data if isinstance(response.data, dict) else {"detail": response.data}
+            replaced = JsonResponse(data, status=response.status_code, json_dumps_params={"ensure_ascii": False})
+        else:
+            replaced = json_error(response.status_code, _detail(response.status_code))
         for name in self.KEPT_HEADERS:
             if name in response:
                 replaced[name] = response[name]

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     # Outermost of the portal's own: an error under /api/ is JSON, a database blink is a 503.
     "config.errors.ApiErrorMiddleware",
     "config.middleware.DatabaseUnavailableMiddleware",
@@ -161,6 +162,23 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", defa
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Content-Security-Policy (django-csp): the portal's own origin only, no inline script or style
+# anywhere (the admin has none). The one exception is the API docs page (config.urls), whose
+# Swagger UI brings an inline <style> and data: images.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 X_FRAME_OPTIONS = "DENY"
 if env.bool("USE_X_FORWARDED_PROTO", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -222,6 +240,9 @@ REST_FRAMEWORK = {
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # JSON; the browsable API only while developing (DEBUG).
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
+    + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
     "EXCEPTION_HANDLER": "alliance.rest.exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
 }
@@ -230,6 +251,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "校联体/教共体管理平台 — schools, alliances, exchanges, funding, evaluation.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and the docs are for signed-in users, unless DEBUG.
+    "SERVE_PERMISSIONS": [f"rest_framework.permissions.{'AllowAny' if DEBUG else 'IsAuthenticated'}"],
     # Group the docs by resource (schools, alliances, …) rather than one long "v1" list.
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
     # Swagger UI's assets come from drf-spectacular-sidecar, served by the app: no CDN.
