@@ -54,6 +54,11 @@ def handler404(request: HttpRequest, exception: Exception | None = None) -> Http
 
 
 def handler400(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    from .middleware import is_database_unavailable, unavailable_response
+
+    # The session could not be saved because the database went away (SessionInterrupted).
+    if is_database_unavailable(exception):
+        return unavailable_response(request)
     if is_api(request):
         return json_error(400, _detail(400))
     return defaults.bad_request(request, exception)

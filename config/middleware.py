@@ -45,6 +45,11 @@ def unavailable_response(request: HttpRequest) -> HttpResponse:
             content_type="text/html; charset=utf-8",
         )
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    session = getattr(request, "session", None)
+    if session is not None and not hasattr(session, "_session_cache"):
+        # Its load failed half-way: the session middleware must find it empty and unchanged
+        # (it saves nothing on a 5xx).
+        session._session_cache = {}
     # A broken connection must not serve the next request: Django reconnects on demand.
     for conn in connections.all(initialized_only=True):
         with contextlib.suppress(*DATABASE_ERRORS):
