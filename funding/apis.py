@@ -3,6 +3,8 @@
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, Sum
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -51,6 +53,7 @@ class FundingYearApi(ScopedModelViewSet):
         added = services.funding_quotas_default(actor=request.user, funding_year=self.get_object())
         return Response({"added": added})
 
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
     @action(detail=True, methods=["get"])
     def execution(self, request, pk=None):
         """Plan vs spent per alliance, school and category (rows of readable schools only)."""
