@@ -45,9 +45,10 @@ lint: setup-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-## bench: the evaluation benchmark on a throwaway PostgreSQL (bench/evaluate.py)
+## bench: the evaluation benchmark and the API benchmark on a throwaway PostgreSQL (bench/evaluate.py, bench/api.py)
 bench: setup-dev
 	scripts/services.sh $(PY) bench/evaluate.py $(BENCH_ARGS)
+	scripts/services.sh $(PY) bench/api.py $(BENCH_API_ARGS)
 
 ## messages: recompile the translations (needs gettext's msgfmt)
 messages: setup-dev

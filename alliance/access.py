@@ -80,6 +80,15 @@ class Scope:
     county_wide: bool = False
 
 
+ROLE_NAMES = tuple(r.value for r in Role)
+
+
+def remember_role(user: Any, group_name: str | None) -> None:
+    """Set the user's role from a group name read with the user (``alliance.authentication``),
+    sparing ``role_of`` its query."""
+    user._portal_role = Role(group_name) if group_name in ROLE_NAMES else None
+
+
 def role_of(user: Any) -> Role | None:
     """The user's role, read once per user object."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:

@@ -223,7 +223,8 @@ DJANGO_CELERY_BEAT_TZ_AWARE = True
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        # DRF's, with the user's role read in the same query (alliance.authentication).
+        "alliance.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["alliance.permissions.RolePermission"],
     # JSON nested deeper than 32 levels is a 400, not a RecursionError (alliance.parsers).
@@ -232,7 +233,8 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    # DRF's page numbers, without the COUNT(*) when the page read is the last (alliance.pagination).
+    "DEFAULT_PAGINATION_CLASS": "alliance.pagination.PortalPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
