@@ -94,6 +94,8 @@ class ProtectedFieldFile(FieldFile):
     def url(self) -> str:
         """The checkpoint-guarded address of the file, never the storage's public one."""
         self._require_file()
+        if self.instance.pk is None:
+            raise AttributeError("an unsaved row's file has no address yet")
         return upload_url(self.instance, self.field.name)
 
 
