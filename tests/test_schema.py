@@ -55,6 +55,7 @@ def demo_loaded(transactional_db):
 
 
 def _run(schema_dict: dict, base_url: str, token: str, deadline: float) -> tuple[list[str], Counter]:
+    import requests
     import schemathesis
     from hypothesis import HealthCheck, Phase, given
     from hypothesis import settings as hsettings
@@ -86,7 +87,11 @@ def _run(schema_dict: dict, base_url: str, token: str, deadline: float) -> tuple
         )
         @given(case=operation.as_strategy())
         def call(case):
-            response = case.call(base_url=base_url, headers=headers, timeout=30)
+            try:
+                response = case.call(base_url=base_url, headers=headers, timeout=30)
+            except requests.Timeout:
+                # A shared test machine stalls now and then: a second slow answer is a failure.
+                response = case.call(base_url=base_url, headers=headers, timeout=60)
             statuses[f"{response.status_code // 100}xx"] += 1
             try:
                 case.validate_response(response, checks=checks)
