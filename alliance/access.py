@@ -80,6 +80,15 @@ class Scope:
     county_wide: bool = False
 
 
+ROLE_NAMES = tuple(r.value for r in Role)
+
+
+def remember_role(user: Any, group_name: str | None) -> None:
+    """Set the user's role from a group name read with the user (``alliance.authentication``),
+    sparing ``role_of`` its query."""
+    user._portal_role = Role(group_name) if group_name in ROLE_NAMES else None
+
+
 def role_of(user: Any) -> Role | None:
     """The user's role, read once per user object."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
@@ -214,12 +223,29 @@ def visible_runs(qs: QuerySet, user: Any) -> QuerySet:
     return qs.none()
 
 
+# The roles bureau staff may give and manage: every role but their own (only a superuser
+# creates or changes bureau staff).
+BUREAU_MANAGES = frozenset(Role) - BUREAU_ONLY
+
+
 def visible_users(qs: QuerySet, user: Any) -> QuerySet:
-    """User rows: superusers all; bureau staff the non-superusers of their county; nobody else."""
+    """User rows: superusers all; bureau staff the principals, assessors and auditors of their
+    county (never a superuser, never another bureau user, not even themselves: their own
+    password is changed on the admin's password page); nobody else."""
     if is_superuser(user):
         return qs
     if role_of(user) == Role.BUREAU:
-        return qs.filter(county_id=user.county_id, is_superuser=False)
+        return qs.filter(county_id=user.county_id, is_superuser=False).exclude(groups__name=Role.BUREAU.value)
+    return qs.none()
+
+
+def assignable_groups(qs: QuerySet, user: Any) -> QuerySet:
+    """The role groups a user may give in the User admin: a superuser any, bureau staff the
+    roles they manage (``BUREAU_MANAGES``), nobody else any."""
+    if is_superuser(user):
+        return qs
+    if role_of(user) == Role.BUREAU:
+        return qs.filter(name__in=[r.value for r in BUREAU_MANAGES])
     return qs.none()
 
 

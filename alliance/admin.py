@@ -175,7 +175,32 @@ class UserAdmin(BaseUserAdmin):
         field = super().formfield_for_manytomany(db_field, request, **kwargs)
         if db_field.name == "assessed_schools":
             field.queryset = access.narrow_related(field.queryset, request.user, kind="county")
+        elif db_field.name == "groups":
+            # Bureau staff give the roles they manage; only a superuser makes bureau staff.
+            field.queryset = access.assignable_groups(field.queryset, request.user)
         return field
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if "assessed_schools" not in form.base_fields:
+            return form
+
+        class Form(form):
+            def clean(self):
+                cleaned = super().clean()
+                county = cleaned.get("county", getattr(self.instance, "county", None))
+                schools = cleaned.get("assessed_schools") or []
+                if any(county is None or s.county_id != county.pk for s in schools):
+                    self.add_error("assessed_schools", _("Every assessed school must be of the user's county."))
+                return cleaned
+
+        return Form
+
+    def save_model(self, request, obj, form, change):
+        # An account bureau staff create belongs to their county (they could not see it otherwise).
+        if not change and obj.county_id is None and not access.is_superuser(request.user):
+            obj.county_id = request.user.county_id
+        super().save_model(request, obj, form, change)
 
     def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
         raise Http404

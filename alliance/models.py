@@ -7,10 +7,13 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.signals import m2m_changed, post_save, pre_save
+from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
 
 from .access import Scope, Via
 from .querysets import AllianceQuerySet, SchoolQuerySet, ScopedQuerySet
+from .uploads import ProtectedFileField, UploadTo
 
 
 class County(models.Model):
@@ -286,7 +289,7 @@ class Pairing(models.Model):
         School, models.PROTECT, related_name="pairings_helped", verbose_name=_("helped school")
     )
     agreement_date = models.DateField(_("agreement signed on"), null=True, blank=True)
-    agreement_document = models.FileField(_("agreement document"), upload_to="pairings/%Y/", blank=True)
+    agreement_document = ProtectedFileField(_("agreement document"), upload_to=UploadTo("pairings"), blank=True)
     focus_areas = models.JSONField(_("focus areas"), default=list, blank=True)
     start_date = models.DateField(_("start date"))
     end_date = models.DateField(_("end date"), null=True, blank=True)
@@ -402,6 +405,68 @@ class User(AbstractUser):
         super().clean()
         if self.school_id and self.county_id and self.school.county_id != self.county_id:  # type: ignore[union-attr]
             raise ValidationError({"school": _("The school belongs to another county.")})
+        # Schools assigned earlier stay inside the county the user now belongs to (new
+        # assignments are checked as they are made: ``_assessed_schools_in_county``).
+        if self.pk and self.assessed_schools.exclude(county_id=self.county_id).exists():
+            raise ValidationError({"assessed_schools": _("Every assessed school must be of the user's county.")})
+
+
+def revoke_logins(user: User) -> None:
+    """End every way the user is signed in: API tokens and sessions are deleted, so that a later
+    reactivation or the old password brings none of them back."""
+    from django.conf import settings
+    from django.utils import timezone
+    from django.utils.module_loading import import_string
+    from rest_framework.authtoken.models import Token
+
+    Token.objects.filter(user=user).delete()
+    store = import_string(f"{settings.SESSION_ENGINE}.SessionStore")
+    if not hasattr(store, "get_model_class"):
+        return  # cache-only sessions: the changed password's session hash ends them
+    Session = store.get_model_class()
+    mine = [
+        s.session_key
+        for s in Session.objects.filter(expire_date__gt=timezone.now()).iterator()
+        if str(store().decode(s.session_data).get("_auth_user_id")) == str(user.pk)
+    ]
+    for key in mine:
+        store(session_key=key).delete()
+
+
+@receiver(pre_save, sender=User, dispatch_uid="alliance.user_credentials_changed")
+def _note_credentials_change(sender, instance: User, raw=False, update_fields=None, **kwargs) -> None:
+    instance._revoke_logins = False
+    if raw or instance.pk is None:
+        return
+    old = sender._base_manager.filter(pk=instance.pk).values("password", "is_active").first()
+    if old is None:
+        return
+    # Django re-hashing the same password at login (a stronger hasher) saves only the password,
+    # with no new raw password set: that is not a change of credentials.
+    rehash = update_fields is not None and set(update_fields) == {"password"} and instance._password is None
+    password_changed = old["password"] != instance.password and not rehash
+    deactivated = old["is_active"] and not instance.is_active
+    instance._revoke_logins = password_changed or deactivated
+
+
+@receiver(post_save, sender=User, dispatch_uid="alliance.user_revoke_logins")
+def _revoke_on_credentials_change(sender, instance: User, raw=False, **kwargs) -> None:
+    if getattr(instance, "_revoke_logins", False):
+        instance._revoke_logins = False
+        revoke_logins(instance)
+
+
+@receiver(m2m_changed, sender=User.assessed_schools.through, dispatch_uid="alliance.assessed_schools_in_county")
+def _assessed_schools_in_county(sender, instance, action, reverse, pk_set, **kwargs) -> None:
+    """An assessor is assigned schools of its own county only, however the link is made."""
+    if action != "pre_add" or not pk_set:
+        return
+    if reverse:  # school.assessors.add(user, ...)
+        outside = User._base_manager.filter(pk__in=pk_set).exclude(county_id=instance.county_id).exists()
+    else:
+        outside = School._base_manager.filter(pk__in=pk_set).exclude(county_id=instance.county_id).exists()
+    if outside:
+        raise ValidationError({"assessed_schools": _("Every assessed school must be of the user's county.")})
 
 
 # For type annotations. Services that write take a logged-in ``User`` (``actor: User``); reads

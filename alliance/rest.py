@@ -1,26 +1,32 @@
-"""The API's shared pieces: the role permission, the scoped viewset and serializer, and the
-exception handler that turns model validation into a 400 with field errors.
+"""The API's shared pieces: the role permission, the scoped viewset and serializer, the
+exception handler that turns model validation into a 400 with field errors, the strict
+decimal field, and the versioned update (``ETag``/``If-Match``,
+row lock, only the submitted fields saved).
 The permission class lives in ``alliance.permissions`` (DRF's settings import it while
 ``rest_framework.views`` loads, so it must not import views itself)."""
 
 from __future__ import annotations
 
+import decimal
 import logging
+import re
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError, models
+from django.db import IntegrityError, models, transaction
 from django.db.models import ProtectedError, RestrictedError
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import build_serializer_context
-from rest_framework import exceptions, serializers, viewsets
+from rest_framework import exceptions, serializers, status, viewsets
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
+from rest_framework.utils import model_meta
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from . import access
 from .access import Role
+from .versions import etag, if_match_versions, row_version
 
 if TYPE_CHECKING:
     pass
@@ -42,6 +48,32 @@ def exception_handler(exc: Exception, context: dict) -> Any:
     return drf_exception_handler(exc, context)
 
 
+# Plain decimal notation: digits, at most one point, an optional leading minus. No exponent, no
+# grouping commas, no NaN or Infinity.
+_PLAIN_DECIMAL = re.compile(r"^-?([0-9]+(\.[0-9]*)?|\.[0-9]+)$")
+
+
+class PlainDecimalField(serializers.DecimalField):
+    """A decimal in plain notation with at most the model field's decimal places: "1e3",
+    "NaN", "1,000" and "1.001" (for money) are refused, never rounded or reinterpreted."""
+
+    default_error_messages = {
+        "plain": _("Enter a number in plain decimal notation, such as 1234.50."),
+        "max_decimal_places": _("Enter at most {max_decimal_places} decimal places."),
+    }
+
+    def to_internal_value(self, data: Any) -> decimal.Decimal:
+        if isinstance(data, bool):
+            self.fail("plain")
+        text = str(data).strip() if isinstance(data, str | int | float | decimal.Decimal) else None
+        if text is None or len(text) > self.MAX_STRING_LENGTH or not _PLAIN_DECIMAL.match(text):
+            self.fail("plain")
+        places = len(text.split(".", 1)[1]) if "." in text else 0
+        if self.decimal_places is not None and places > self.decimal_places:
+            self.fail("max_decimal_places", max_decimal_places=self.decimal_places)
+        return super().to_internal_value(text)
+
+
 class ScopedViewSetMixin:
     """Rows come through the access checkpoint; ``action_roles`` restricts custom actions."""
 
@@ -52,11 +84,56 @@ class ScopedViewSetMixin:
         return qs.visible_to(self.request.user)
 
 
-class ScopedModelViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
+class VersionedRetrieveMixin:
+    """A detail response carries the row's version as its ``ETag`` (``alliance.versions``)."""
+
+    def _with_version(self, response: Response, instance: models.Model) -> Response:
+        version = row_version(type(instance), instance.pk)
+        if version is not None:
+            response["ETag"] = etag(version)
+        return response
+
+    def retrieve(self, request, *args, **kwargs):
+        instance = self.get_object()
+        return self._with_version(Response(self.get_serializer(instance).data), instance)
+
+
+class VersionedUpdateMixin(VersionedRetrieveMixin):
+    """No lost update: an update locks its row, refuses a stale ``If-Match`` (412, with the
+    current values and version), reads the row again under the lock and saves only the fields
+    the request names (``ScopedModelSerializer.update``), so two edits of different fields both
+    survive and an edit made from a stale read never overwrites a newer one."""
+
+    def update(self, request, *args, **kwargs):
+        partial = kwargs.pop("partial", False)
+        instance = self.get_object()
+        model = type(instance)
+        with transaction.atomic():
+            list(model._base_manager.select_for_update().filter(pk=instance.pk).values_list("pk"))
+            version = row_version(model, instance.pk)
+            wanted = if_match_versions(request.headers.get("If-Match", ""))
+            if wanted is not None and version not in wanted:
+                current = self.get_serializer(self.get_object()).data
+                return Response(
+                    {"detail": _("This record was changed by someone else since you read it."), "current": current},
+                    status=status.HTTP_412_PRECONDITION_FAILED,
+                    headers={"ETag": etag(version)} if version else None,
+                )
+            # Read again under the lock: what another request saved meanwhile is the base.
+            instance = self.get_object()
+            serializer = self.get_serializer(instance, data=request.data, partial=partial)
+            serializer.is_valid(raise_exception=True)
+            self.perform_update(serializer)
+        if getattr(instance, "_prefetched_objects_cache", None):
+            instance._prefetched_objects_cache = {}
+        return self._with_version(Response(serializer.data), serializer.instance)
+
+
+class ScopedModelViewSet(ScopedViewSetMixin, VersionedUpdateMixin, viewsets.ModelViewSet):
     pass
 
 
-class ScopedReadOnlyViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+class ScopedReadOnlyViewSet(ScopedViewSetMixin, VersionedRetrieveMixin, viewsets.ReadOnlyModelViewSet):
     pass
 
 
@@ -118,6 +195,11 @@ class ScopedInputSerializer(serializers.ModelSerializer):
     """The input side of a write (input serializer → service → output serializer): it parses
     the request and
 
+    - reads decimals in plain notation only, with at most the model field's places
+      (``PlainDecimalField``);
+    - on update saves only the fields the request names (and the derived, non-editable ones the
+      model computes), never a stale copy of the others;
+
     - narrows every related field's choices through the access checkpoint: ``Meta.write_scoped``
       names fields whose rows the user must be able to change (a principal may only name its
       own school), ``Meta.county_scoped`` fields whose rows must be in the user's county,
@@ -126,6 +208,11 @@ class ScopedInputSerializer(serializers.ModelSerializer):
     - refuses input for fields the user may not set, instead of silently ignoring it.
 
     The rules (the model's ``clean()``, the service's checks) are the service's to run."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.DecimalField: PlainDecimalField,
+    }
 
     def get_fields(self) -> dict[str, serializers.Field]:
         fields = super().get_fields()
@@ -199,6 +286,25 @@ class ScopedModelSerializer(ScopedInputSerializer):
         except DjangoValidationError as exc:
             raise serializers.ValidationError(as_serializer_error(exc)) from exc
         return attrs
+
+    def update(self, instance: models.Model, validated_data: dict) -> models.Model:
+        info = model_meta.get_field_info(instance)
+        many = []
+        for attr, value in validated_data.items():
+            if attr in info.relations and info.relations[attr].to_many:
+                many.append((attr, value))
+            else:
+                setattr(instance, attr, value)
+        fields = [
+            f.name
+            for f in instance._meta.concrete_fields
+            if not f.primary_key and (f.name in validated_data or f.attname in validated_data or not f.editable)
+        ]
+        if fields:
+            instance.save(update_fields=fields)
+        for attr, value in many:
+            getattr(instance, attr).set(value)
+        return instance
 
     def prepare_instance(self, instance: models.Model, attrs: dict) -> None:
         """Set fields the client does not send (e.g. ``logged_by``) before validation."""

@@ -6,14 +6,21 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.options import csrf_protect_m
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import ValidationError
-from django.http import Http404
-from django.utils.translation import gettext_lazy as _
+from django.db import router, transaction
+from django.http import Http404, HttpResponseRedirect
+from django.utils.translation import gettext as _
 
 from audit.history import HistoryMixin  # the object's history from the audit trail
 
 from . import access
+from .versions import row_version
+
+# The hidden field of the change form that carries the version the row was read at.
+VERSION_FIELD = "_row_version"
 
 if TYPE_CHECKING:
     from .models import User
@@ -77,7 +84,43 @@ class ScopedFieldsMixin:
         return field
 
 
-class ScopedAdmin(HistoryMixin, ScopedFieldsMixin, admin.ModelAdmin):
+class VersionedChangeFormMixin:
+    """No lost update in the admin: the change form carries the version of the row it was read
+    at (``VERSION_FIELD``); a save is checked against the stored version under a lock of the
+    row, and one made over a newer version is refused with a message and the fresh values
+    (the form again, as stored now) instead of overwriting what another user saved."""
+
+    change_form_template = "admin/scoped_change_form.html"
+
+    @csrf_protect_m
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if object_id is None:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        if request.method != "POST":
+            obj = self.get_object(request, unquote(object_id))
+            version = row_version(self.model, obj.pk) if obj is not None else None
+            extra_context = {**(extra_context or {}), "row_version": version}
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        read_at = request.POST.get(VERSION_FIELD)
+        with transaction.atomic(using=router.db_for_write(self.model)):
+            obj = self.get_object(request, unquote(object_id))
+            if obj is not None and read_at is not None:
+                list(self.model._base_manager.select_for_update().filter(pk=obj.pk).values_list("pk"))
+                if row_version(self.model, obj.pk) != read_at:
+                    self.message_user(
+                        request,
+                        _(
+                            "Someone else saved this record after you opened it; your changes were not saved. "
+                            "The form now shows the stored values."
+                        ),
+                        messages.WARNING,
+                    )
+                    return HttpResponseRedirect(request.get_full_path())
+            extra_context = {**(extra_context or {}), "row_version": read_at}
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+
+class ScopedAdmin(HistoryMixin, VersionedChangeFormMixin, ScopedFieldsMixin, admin.ModelAdmin):
     # Fields only the bureau may set (status, approval): read-only for everyone else.
     bureau_fields: tuple[str, ...] = ()
 

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from alliance.access import Scope, Via
 from alliance.models import Alliance, County, School, SchoolYear, Term
 from alliance.querysets import ScopedQuerySet
+from alliance.uploads import ProtectedFileField, UploadTo
 from funding.models import LedgerEntry
 
 from .fields import JSONTextField
@@ -298,7 +299,7 @@ class IndicatorValue(models.Model):
     school = models.ForeignKey(School, models.PROTECT, related_name="indicator_values", verbose_name=_("school"))
     value = models.DecimalField(_("value"), max_digits=14, decimal_places=4)
     comment = models.TextField(_("comment"), blank=True)
-    evidence = models.FileField(_("evidence"), upload_to="evaluation/evidence/%Y/", blank=True)
+    evidence = ProtectedFileField(_("evidence"), upload_to=UploadTo("evaluation/evidence"), blank=True)
     entered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", verbose_name=_("entered by"), editable=False
     )
@@ -605,7 +606,7 @@ class Appeal(models.Model):
     school = models.ForeignKey(School, models.PROTECT, related_name="appeals", verbose_name=_("school"))
     indicator = models.ForeignKey(Indicator, models.PROTECT, related_name="appeals", verbose_name=_("indicator"))
     reason = models.TextField(_("reason"))
-    evidence = models.FileField(_("evidence"), upload_to="evaluation/appeals/%Y/", blank=True)
+    evidence = ProtectedFileField(_("evidence"), upload_to=UploadTo("evaluation/appeals"), blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN)
     filed_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", verbose_name=_("filed by"))
     filed_at = models.DateTimeField(_("filed at"), auto_now_add=True)

@@ -1,6 +1,8 @@
 """Funding under /api/v1/: thin views over the services; rows come through the checkpoint."""
 
 from django.db.models import Prefetch, Sum
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -61,6 +63,7 @@ class FundingYearApi(ServiceWritesMixin, ScopedModelViewSet):
         added = services.funding_quotas_default(actor=request.user, funding_year=self.get_object())
         return Response({"added": added})
 
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
     @action(detail=True, methods=["get"])
     def execution(self, request, pk=None):
         """Plan vs spent per alliance, school and category (rows of readable schools only)."""

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from alliance.access import Scope, Via
 from alliance.models import Alliance, County, School, SchoolYear
+from alliance.uploads import ProtectedFileField, UploadTo
 
 from .errors import FundingError
 from .querysets import (
@@ -500,7 +501,7 @@ class SpendingRecord(models.Model):
     amount = models.DecimalField(_("amount"), **MONEY, validators=[positive_money, fen_places])
     payee = models.CharField(_("payee"), max_length=200)
     description = models.TextField(_("description"), blank=True)
-    receipt = models.FileField(_("receipt"), upload_to=receipt_path, blank=True)
+    receipt = ProtectedFileField(_("receipt"), upload_to=UploadTo("receipts"), blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", editable=False, verbose_name=_("recorded by")
     )

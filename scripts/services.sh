@@ -52,6 +52,9 @@ redis-cli -p "$REDISPORT" ping >/dev/null 2>&1 || die "Redis does not answer"
 export DATABASE_URL="postgres://postgres@127.0.0.1:$PGPORT/portal"
 export REDIS_URL="redis://127.0.0.1:$REDISPORT/0"
 pg_create_db "$PGPORT" portal
+# For tests that restart the cluster (tests/test_faults_database.py): its folder, binaries, and
+# the user it runs as (empty unless root).
+export PGDATA PGBIN PG_RUNAS="${RUNAS[*]:-}"
 log "DATABASE_URL=$DATABASE_URL REDIS_URL=$REDIS_URL"
 
 set +e

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from alliance.access import Scope
 from alliance.models import School
 from alliance.querysets import ScopedQuerySet
+from alliance.uploads import ProtectedFileField, UploadTo
 
 from .querysets import (
     BLOCKING_EXCHANGE_STATUSES,
@@ -398,7 +399,7 @@ class ActivityAttachment(models.Model):
     """Photos, sign-in sheets, receipts."""
 
     activity = models.ForeignKey(Activity, models.CASCADE, related_name="attachments", verbose_name=_("activity"))
-    file = models.FileField(_("file"), upload_to="activities/%Y/%m/")
+    file = ProtectedFileField(_("file"), upload_to=UploadTo("activities"))
     caption = models.CharField(_("caption"), max_length=200, blank=True)
 
     objects = ScopedQuerySet.as_manager()

@@ -219,11 +219,28 @@ def test_behind_the_tls_proxy_pages_carry_the_security_headers(gunicorn):
     assert "登录" in response.body.decode()
 
 
+SESSION_FOR_A_USER = """
+from django.contrib.auth import get_user_model
+from django.contrib.sessions.backends.db import SessionStore
+user = get_user_model().objects.create_user("docs-reader", password="x-docs-reader-1")
+session = SessionStore()
+session.update({"_auth_user_id": str(user.pk), "_auth_user_hash": user.get_session_auth_hash(),
+                "_auth_user_backend": "django.contrib.auth.backends.ModelBackend"})
+session.create()
+print(session.session_key)
+"""
+
+
 def test_the_api_docs_assets_are_served_by_the_app(gunicorn):
-    # given the docs page through the proxy
-    port, _ = gunicorn
-    page = get(port, "/api/docs/", **{"X-Forwarded-Proto": "https"})
-    assert page.status == 200
+    # given the docs page through the proxy: for signed-in users only
+    port, env = gunicorn
+    assert get(port, "/api/docs/", **{"X-Forwarded-Proto": "https"}).status == 302
+    assert manage(env, "migrate", "--no-input").returncode == 0
+    made = manage(env, "shell", "-c", SESSION_FOR_A_USER)
+    assert made.returncode == 0, made.stderr
+    cookie = f"sessionid={made.stdout.strip().splitlines()[-1]}"
+    page = get(port, "/api/docs/", **{"X-Forwarded-Proto": "https", "Cookie": cookie})
+    assert page.status == 200, page.getheader("Location")
     html = page.body.decode()
 
     # then every script and stylesheet is a local, hashed static file that the app serves

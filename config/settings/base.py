@@ -45,6 +45,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Outermost of the portal's own: an error under /api/ is JSON, a database blink is a 503.
+    "config.errors.ApiErrorMiddleware",
+    "config.middleware.DatabaseUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -144,6 +148,8 @@ SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_HTTPONLY = False
+# Under /api/ a CSRF refusal is JSON like every other API error (config.errors).
+CSRF_FAILURE_VIEW = "config.errors.csrf_failure"
 
 # Repeated failed logins: locked per account *and* address, for AXES_COOLOFF_TIME hours.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
@@ -172,6 +178,23 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", defa
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Content-Security-Policy (django-csp): the portal's own origin only, no inline script or style
+# anywhere (the admin has none). The one exception is the API docs page (config.urls), whose
+# Swagger UI brings an inline <style> and data: images.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 X_FRAME_OPTIONS = "DENY"
 if env.bool("USE_X_FORWARDED_PROTO", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -249,10 +272,18 @@ DJANGO_CELERY_BEAT_TZ_AWARE = True
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        # DRF's, with the user's role read in the same query (alliance.authentication).
+        "alliance.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["alliance.permissions.RolePermission"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    # JSON nested deeper than 32 levels is a 400, not a RecursionError (alliance.parsers).
+    "DEFAULT_PARSER_CLASSES": [
+        "alliance.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    # DRF's page numbers, without the COUNT(*) when the page read is the last (alliance.pagination).
+    "DEFAULT_PAGINATION_CLASS": "alliance.pagination.PortalPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
@@ -260,6 +291,9 @@ REST_FRAMEWORK = {
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # JSON; the browsable API only while developing (DEBUG).
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
+    + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
     "EXCEPTION_HANDLER": "alliance.rest.exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
 }
@@ -268,6 +302,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "校联体/教共体管理平台 — schools, alliances, exchanges, funding, evaluation.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and the docs are for signed-in users, unless DEBUG.
+    "SERVE_PERMISSIONS": [f"rest_framework.permissions.{'AllowAny' if DEBUG else 'IsAuthenticated'}"],
     # Group the docs by resource (schools, alliances, …) rather than one long "v1" list.
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
     # Swagger UI's assets come from drf-spectacular-sidecar, served by the app: no CDN.
@@ -281,6 +317,8 @@ SPECTACULAR_SETTINGS = {
         "MentorMeetingKindEnum": "staffing.models.MentorMeeting.Kind",
         "PairingTaskStatusEnum": "alliance.models.PairingTask.Status",
     },
+    # Every operation documents the error answers it may give (config.schema).
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "config.schema.add_error_responses"],
 }
 
 LOGGING = {

@@ -1,0 +1,34 @@
+"""The API's pagination (``DEFAULT_PAGINATION_CLASS``). DRF's settings import it while
+``rest_framework.generics`` loads, so it must not import views or generics itself.
+
+A county's lists are mostly shorter than a page: the rows of the page are read first, and when
+they are the last page the total is known without the ``COUNT(*)`` query DRF would run first."""
+
+from __future__ import annotations
+
+from django.core.paginator import Paginator
+from rest_framework.pagination import PageNumberPagination
+
+
+class LastPageCountPaginator(Paginator):
+    def page(self, number):
+        try:
+            index = int(number)
+        except (TypeError, ValueError):
+            return super().page(number)  # Django's own message for a page that is not a number
+        if index >= 1 and "count" not in self.__dict__:
+            bottom = (index - 1) * self.per_page
+            rows = list(self.object_list[bottom : bottom + self.per_page + 1])
+            if len(rows) <= self.per_page and (rows or index == 1):
+                # The last page (or an empty first one): the total is what came before it plus it.
+                self.count = bottom + len(rows)
+                return self._get_page(rows, index, self)
+            if rows:
+                # More follow: the total needs its COUNT(*), the page's rows are read already.
+                self.validate_number(index)
+                return self._get_page(rows[: self.per_page], index, self)
+        return super().page(number)
+
+
+class PortalPagination(PageNumberPagination):
+    django_paginator_class = LastPageCountPaginator
