@@ -7,7 +7,8 @@ import json
 import re
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
+from django.contrib.admin.utils import messages, unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.forms.models import BaseInlineFormSet
@@ -326,7 +327,9 @@ class DimensionAdmin(LockedUnlessDraft, ScopedAdmin):
     def delete_view(self, request, object_id, extra_context=None):
         # A dimension goes on its rubric's page, where the points left are checked (a rubric's
         # own deletion still takes its dimensions with it).
-        dimension = self.get_object(request, object_id)
+        dimension = self.get_object(request, unquote(object_id))
+        if not self.has_delete_permission(request, dimension):
+            raise PermissionDenied
         if dimension is None:
             raise Http404
         self.message_user(

@@ -14,13 +14,19 @@ from django.test import Client
 from django.urls import reverse
 
 from config.urls import router
+from evaluation.models import NightlySchedule
 
-from .permission_table import BUREAU, COUNTY_X, PROTECTED_PAGE, ROLES, TABLE, Rule
+from .permission_table import BUREAU, COUNTY_READERS, COUNTY_X, PROTECTED_PAGE, ROLES, TABLE, Rule
 
 pytestmark = pytest.mark.django_db
 
 PAGES = ("changelist", "change", "change_b", "add", "delete", "delete_b")
 PROJECT_APPS = ("alliance", "staffing", "funding", "evaluation")
+
+
+def _schedule(county):
+    return NightlySchedule.objects.get_or_create(county=county)[0]
+
 
 # Model admins with no API endpoint: their rows here, like the table's.
 ADMIN_ONLY: dict[str, Rule] = {
@@ -50,6 +56,22 @@ ADMIN_ONLY: dict[str, Rule] = {
         read_b=frozenset({"bureau_y"}),
         change=frozenset(),
         change_b=frozenset({"bureau_y"}),
+        admin_expect={
+            ("bureau_y", "delete_b"): (302, "refused: a dimension is deleted on its rubric's page (the points left)"),
+        },
+    ),
+    # each county's nightly schedule, made per county; its bureau changes the time and on/off
+    "evaluation.NightlySchedule": Rule(
+        a_row=lambda w: _schedule(w.county),
+        b_row=lambda w: _schedule(w.other_county),
+        read=COUNTY_READERS,
+        read_b=frozenset({"bureau_y"}),
+        change=BUREAU,
+        change_b=frozenset({"bureau_y"}),
+        admin_expect={
+            **{(role, "add"): (403, "one schedule per county, made for it") for role in ("bureau", "bureau_y")},
+            **dict.fromkeys((("bureau", "delete"), ("bureau_y", "delete_b")), (403, "a schedule is never deleted")),
+        },
     ),
 }
 # Model admins tested elsewhere, and where.
@@ -156,5 +178,5 @@ def test_admin_scoping(world, label, role, page):
     elif kind == "change" and status == 200:
         assert ('name="_save"' in body) == (role in changers(rule, side_b)), "save button?"
     elif kind == "delete":
-        deleted = status == 302 and role != "anonymous"
+        deleted = status == 302 and role != "anonymous" and not why.startswith("refused")
         assert model._default_manager.filter(pk=row.pk).exists() != deleted

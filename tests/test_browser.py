@@ -223,6 +223,6 @@ def test_four_eyes_on_a_correction_in_the_admin(live_server, open_page, publishe
     second.goto(f"{live_server.url}/admin/evaluation/correction/")
     approve_the_first_row(second)
     # then revision 2 is published with the corrected value
-    assert "已更正并作为新修订版发布" in second.locator(".messagelist").inner_text()
+    assert "1 条更正中 1 条已批准并作为新修订版发布" in second.locator(".messagelist").inner_text()
     assert Publication.objects.filter(period=published).count() == 2
     assert str(SchoolResult.objects.get(period=published, school=b).own_total) == "70.00"

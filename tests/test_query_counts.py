@@ -139,7 +139,7 @@ ROWS: dict[str, Rows] = {
         bound=4,
         principal=True,
     ),
-    "mentorpair": Rows(_pair, bound=4, principal=True),
+    "mentorpair": Rows(_pair, bound=5, principal=True),  # + the teachers the reader may name (mentor_name)
     "mentormeeting": Rows(lambda c, i: MentorMeetingFactory(pair=_pair(c, i)), bound=3, principal=True),
     "activity": Rows(
         lambda c, i: ActivityFactory(host_school=c.member_school, schools=[c.lead_school]), bound=5, principal=True
