@@ -342,7 +342,7 @@ def funding_year_open(*, actor: Any, funding_year: FundingYear) -> FundingYear:
 
         appropriation = account_for(year, Account.Kind.APPROPRIATION)
         pool = account_for(year, Account.Kind.POOL)
-        funds: dict[int, Account] = {}
+        funds: dict[int | None, Account] = {}
         entries: list[LedgerEntry] = []
         pending: list[list[tuple[Account, Decimal]]] = []
         for quota in quotas:
