@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Self, cast
 
 from django.db import models
 
@@ -10,11 +10,12 @@ from . import access
 class ScopedQuerySet(models.QuerySet):
     """Adds the access checkpoint to a model's queryset (the model declares ``scope``)."""
 
-    def visible_to(self, user: Any) -> ScopedQuerySet:
-        return access.visible(self, user)
+    # The checkpoint filters the queryset it is given, so the class (and its methods) stays.
+    def visible_to(self, user: Any) -> Self:
+        return cast("Self", access.visible(self, user))
 
-    def changeable_by(self, user: Any) -> ScopedQuerySet:
-        return access.changeable(self, user)
+    def changeable_by(self, user: Any) -> Self:
+        return cast("Self", access.changeable(self, user))
 
 
 class SchoolQuerySet(ScopedQuerySet):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import decimal
 import logging
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, models, transaction
@@ -29,7 +29,13 @@ from .access import Role
 from .versions import etag, if_match_versions, row_version
 
 if TYPE_CHECKING:
-    pass
+    from rest_framework.generics import GenericAPIView
+    from rest_framework.schemas.inspectors import ViewInspector
+
+    # What ServiceWritesMixin expects of the view it is mixed into.
+    _ServiceWritesBase = GenericAPIView
+else:
+    _ServiceWritesBase = object
 
 logger = logging.getLogger(__name__)
 
@@ -141,13 +147,13 @@ class ServiceWritesSchema(AutoSchema):
     """The OpenAPI request body of a create or update is the view's input serializer."""
 
     def get_request_serializer(self) -> Any:
-        view = self.view
+        view: Any = self.view
         if getattr(view, "action", None) in ("create", "update", "partial_update"):
             return view.input_serializer_class(context=build_serializer_context(view))
         return super().get_request_serializer()
 
 
-class ServiceWritesMixin:
+class ServiceWritesMixin(_ServiceWritesBase):
     """Every write is input serializer → service → output serializer (HackSoft's
     ``UserCreateApi``): ``input_serializer_class`` parses (a ``ScopedInputSerializer``), the
     view's ``service_create`` / ``service_update`` / ``service_delete`` call the service with
@@ -155,16 +161,19 @@ class ServiceWritesMixin:
     A service's ``ValidationError`` becomes a 400 with field errors (``exception_handler``)."""
 
     input_serializer_class: type[serializers.Serializer] | None = None
-    schema = ServiceWritesSchema()
+    schema: ViewInspector | None = ServiceWritesSchema()
 
     def get_input_serializer(self, *args: Any, **kwargs: Any) -> serializers.Serializer:
         kwargs.setdefault("context", self.get_serializer_context())
+        assert self.input_serializer_class is not None
         return self.input_serializer_class(*args, **kwargs)
 
     def respond(self, obj: models.Model, status: int = 200) -> Response:
         obj = self.get_queryset().get(pk=obj.pk)
         # The view's output serializer, also from an action that parses its own input.
-        output = type(self).serializer_class(obj, context=self.get_serializer_context())
+        output_class = type(self).serializer_class
+        assert output_class is not None
+        output = output_class(obj, context=self.get_serializer_context())
         return Response(output.data, status=status)
 
     def create(self, request: Any, *args: Any, **kwargs: Any) -> Response:
@@ -253,7 +262,7 @@ class ScopedInputSerializer(serializers.ModelSerializer):
             writable = {n for n, f in self.fields.items() if not f.read_only}
             # A field of the row the client may not set here (the status, the approval, the id)
             # is refused, whether or not this serializer lists it.
-            opts = self.Meta.model._meta
+            opts = cast("type[models.Model]", self.Meta.model)._meta
             known = set(self.fields) | {f.name for f in (*opts.concrete_fields, *opts.many_to_many)}
             refused = sorted(k for k in data if k in known and k not in writable)
             if refused:

@@ -61,7 +61,7 @@ def _checked_form(form_class: type, check: Any) -> type:
         except ValidationError as exc:
             add_service_error(self, exc)
 
-    checked = type(form_class.__name__, (form_class,), {"_post_clean": _post_clean})
+    checked: type[Any] = type(form_class.__name__, (form_class,), {"_post_clean": _post_clean})
     return checked
 
 

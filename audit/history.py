@@ -5,7 +5,7 @@ which knows nothing of bulk actions, the API or raw SQL); the portal's base admi
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
@@ -16,6 +16,9 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from .models import AuditRecord
+
+if TYPE_CHECKING:
+    from django.template.response import _TemplateForResponseT
 
 
 def records_of(obj: Any):
@@ -40,7 +43,8 @@ def field_labels(model: Any) -> dict[str, str]:
 
 
 class HistoryMixin:
-    object_history_template = "admin/audit/object_history.html"
+    # As ModelAdmin declares it (the stubs' ClassVar), so the two bases agree.
+    object_history_template: ClassVar[_TemplateForResponseT | None] = "admin/audit/object_history.html"
 
     def history_view(self, request, object_id, extra_context=None):
         model = self.model

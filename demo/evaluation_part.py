@@ -31,12 +31,13 @@ TIERS = {"excellent": "1.2", "good": "1.0", "pass": "0.8", "fail": "0"}
 
 def load(ctx: Context) -> None:
     Rubric, EvaluationPeriod = models.Rubric, models.EvaluationPeriod
+    assert ctx.county is not None and ctx.school_year is not None  # the alliance part ran first
     rubric = Rubric.objects.filter(county=ctx.county, school_year=ctx.school_year).order_by("-version").first()
     if rubric is None:
         rubric = services.rubric_create_default(county=ctx.county, school_year=ctx.school_year, actor=ctx.bureau)
         ctx.count(Rubric._meta.label)
     # The first term's evaluation, and the school year's, which the 30 % awards follow.
-    periods = []
+    periods: list[models.EvaluationPeriod] = []
     for term in (ctx.terms[1], None):
         kind = EvaluationPeriod.Kind.TERM if term else EvaluationPeriod.Kind.YEAR
         period = EvaluationPeriod.objects.filter(
@@ -55,6 +56,7 @@ def load(ctx: Context) -> None:
     for period in periods:
         _enter_values(ctx, rubric, period)
     runs = models.EvaluationRun.objects.filter(county=ctx.county)
+    assert period is not None  # the last of the two, made above
     if period.status == EvaluationPeriod.Status.OPEN and not runs.exists():
         run = services.evaluation_run(county=ctx.county, start_year=data.START_YEAR, trigger="load_demo")
         ctx.count(models.EvaluationRun._meta.label)

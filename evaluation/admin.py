@@ -111,7 +111,7 @@ class RubricPartsFormSet(BaseInlineFormSet):
         return [
             f
             for f in self.forms
-            if not (self.can_delete and self._should_delete_form(f)) and (f.instance.pk or f.has_changed())
+            if not (self.can_delete and self._should_delete_form(f))  # type: ignore[attr-defined]  # private Django API, not in the stubs and (f.instance.pk or f.has_changed())
         ]
 
     def proposed(self) -> tuple[list[dict], dict]:
@@ -160,8 +160,8 @@ def _with_actor(formset_class, request):
 
 
 DIMENSION_FIELDS = ["order", "code", "name"]
-INDICATOR_FIELDS = ["order", "code", "name", "max_points", "method", "metric_key", "rule", "rule_params", "direction",
-                    "value_min", "value_max"]  # fmt: skip
+INDICATOR_FIELDS = ("order", "code", "name", "max_points", "method", "metric_key", "rule", "rule_params", "direction",
+                    "value_min", "value_max")  # fmt: skip
 
 
 class DimensionsFormSet(RubricPartsFormSet):

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
@@ -38,7 +40,7 @@ class ScopedInputSerializer(serializers.Serializer):
             qs = getattr(field, "queryset", None)
             if qs is not None and user is not None:
                 kind = "county" if name in self.county_scoped else "read"
-                field.queryset = access.narrow_related(qs, user, kind=kind)
+                cast(Any, field).queryset = access.narrow_related(qs, user, kind=kind)
         return fields
 
 

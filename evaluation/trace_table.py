@@ -4,6 +4,7 @@ policies by their names, in the user's language) instead of JSON."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from django.utils.html import format_html, format_html_join
@@ -18,12 +19,13 @@ SOURCES = {
     "metric": lambda: _("computed from logged data"),
     "missing": lambda: _("missing (no value)"),
 }
-SNAPSHOT = {
+# Keyed by what a trace (JSON) holds, which may be anything or absent.
+SNAPSHOT: dict[Any, Callable[[], Any]] = {
     "verified": lambda: _("verified: the rubric's words are those it was computed with"),
     "mismatch": lambda: _("mismatch: the stored rubric text was altered"),
     "missing": lambda: _("missing: the rubric's words are not stored"),
 }
-ROLES = {"lead": lambda: _("lead school"), "member": lambda: _("member school")}
+ROLES: dict[Any, Callable[[], Any]] = {"lead": lambda: _("lead school"), "member": lambda: _("member school")}
 
 
 def _label(choices: Any, value: Any) -> str:

@@ -17,7 +17,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import File
@@ -76,7 +76,7 @@ def check_amount(amount: Any, field: str = "amount", *, allow_zero: bool = False
         amount = Decimal(amount.strip())
     if not isinstance(amount, Decimal) or not amount.is_finite():
         raise _error(_("Enter the amount as a decimal number of yuan."), FundingError.NOT_MONEY, field)
-    if amount.as_tuple().exponent > 0:
+    if cast(int, amount.as_tuple().exponent) > 0:  # an int: the amount is finite
         raise _error(_("Enter the amount as a plain decimal number, e.g. 1000.00."), FundingError.NOT_PLAIN, field)
     if amount != amount.quantize(FEN):
         raise _error(_("Enter an amount with at most two decimal places (to the fen)."), FundingError.NOT_FEN, field)
@@ -342,7 +342,7 @@ def funding_year_open(*, actor: Any, funding_year: FundingYear) -> FundingYear:
 
         appropriation = account_for(year, Account.Kind.APPROPRIATION)
         pool = account_for(year, Account.Kind.POOL)
-        funds: dict[int, Account] = {}
+        funds: dict[int | None, Account] = {}
         entries: list[LedgerEntry] = []
         pending: list[list[tuple[Account, Decimal]]] = []
         for quota in quotas:

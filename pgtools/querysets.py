@@ -3,6 +3,7 @@ thousands of ids) and ``tuples`` (a ``values_list()`` queryset's rows fetched at
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
@@ -29,13 +30,13 @@ class AnyOf(models.Expression):
 
     def __init__(self, field: str | models.Expression, ids: Any) -> None:
         super().__init__()
-        self.lhs = models.F(field) if isinstance(field, str) else field
+        self.lhs: models.F | models.Expression = models.F(field) if isinstance(field, str) else field
         self.ids = sorted({int(i) for i in ids})
 
-    def get_source_expressions(self) -> list[models.Expression]:
+    def get_source_expressions(self) -> list[Any]:
         return [self.lhs]
 
-    def set_source_expressions(self, exprs: list[models.Expression]) -> None:
+    def set_source_expressions(self, exprs: Sequence[Any]) -> None:
         (self.lhs,) = exprs
 
     def runs(self) -> list[tuple[int, int]] | None:
@@ -50,7 +51,8 @@ class AnyOf(models.Expression):
                 out.append([i, i])
         return [(first, last) for first, last in out]
 
-    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+    # Params as a list, as Django's own expressions return them (the stubs say a tuple).
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:  # type: ignore[override]
         sql, params = compiler.compile(self.lhs)
         if not self.ids:
             return "1 = 0", []

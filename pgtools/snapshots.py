@@ -60,7 +60,9 @@ class Snapshot:
         raises (a failed read's error, the first in the order given, once all are done)."""
         if self.readers is None or self.id is None:
             return {key: read() for key, read in reads.items()}
-        submit, in_snapshot = self.readers._pool.submit, self.readers._in_snapshot
+        pool = self.readers._pool
+        assert pool is not None  # a snapshot is exported only for readers in parallel
+        submit, in_snapshot = pool.submit, self.readers._in_snapshot
         futures = {key: submit(in_snapshot, self.id, read) for key, read in reads.items()}
         # The exporting transaction must stay open until every read has imported its snapshot,
         # and nothing may still read after this returns: wait for all, then report a failure.

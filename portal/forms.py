@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from alliance.models import School
+from funding.models import PlanLine
 from staffing.models import Exchange, Subject, Teacher
 
 from .uploads import check_receipt
@@ -56,8 +57,10 @@ class ExchangeForm(forms.Form):
 
     def __init__(self, *args: Any, teachers, hosts, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["teacher"].queryset = teachers
-        self.fields["host_schools"].queryset = hosts
+        # Model choice fields (the stubs' Field has no queryset).
+        fields: dict[str, Any] = self.fields
+        fields["teacher"].queryset = teachers
+        fields["host_schools"].queryset = hosts
 
     def service_fields(self) -> dict[str, Any]:
         data = dict(self.cleaned_data)
@@ -68,7 +71,7 @@ class ExchangeForm(forms.Form):
 
 
 class SpendingForm(forms.Form):
-    plan_line = forms.ModelChoiceField(label=_("plan line"), queryset=None)
+    plan_line: forms.ModelChoiceField[PlanLine] = forms.ModelChoiceField(label=_("plan line"), queryset=None)
     date = forms.DateField(label=_("date"), widget=DateInput())
     amount = forms.DecimalField(label=_("amount (CNY)"), max_digits=14, decimal_places=2, min_value=0)
     payee = forms.CharField(label=_("payee"), max_length=200)
@@ -81,8 +84,9 @@ class SpendingForm(forms.Form):
 
     def __init__(self, *args: Any, lines, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["plan_line"].queryset = lines
-        self.fields["plan_line"].label_from_instance = lambda line: (
+        plan_line: Any = self.fields["plan_line"]  # a model choice field (the stubs' Field has no queryset)
+        plan_line.queryset = lines
+        plan_line.label_from_instance = lambda line: (
             f"{line.plan.alliance} · {line.school} · {line.get_category_display()}"
         )
 

@@ -382,7 +382,9 @@ def result_detail(result: SchoolResult) -> dict[str, Any]:
         total[0] += points
         total[1] += top
         indicators.append({**ind, "rule_words": rule_in_words(ind)})
-    dimensions = [{"name": name, "points": p, "max_points": m} for name, (p, m) in subtotals.items()]
+    dimensions: list[dict[str, Any]] = [
+        {"name": name, "points": p, "max_points": m} for name, (p, m) in subtotals.items()
+    ]
     chart = bars(
         (
             (

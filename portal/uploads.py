@@ -24,6 +24,7 @@ def receipt_kind(upload: UploadedFile) -> str | None:
 
 
 def check_receipt(upload: UploadedFile) -> UploadedFile:
+    assert upload.size is not None  # an uploaded file's size is known
     if upload.size > MAX_RECEIPT_BYTES:
         raise ValidationError(_("The receipt may be at most 10 MB."), code="too_large")
     if receipt_kind(upload) is None:

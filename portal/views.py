@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from alliance import access
-from alliance.models import Membership, School
+from alliance.models import Membership, School, User
 from evaluation import services as evaluation_services
 from evaluation.models import Appeal, EvaluationPeriod, Indicator, SchoolResult
 from funding import services as funding_services
@@ -39,6 +39,14 @@ class Home:
 
     key: str
     label: str
+
+
+class PortalRequest(HttpRequest):
+    """The request of a portal view (behind ``login_required``): its user is signed in, and
+    ``for_homes`` / ``home`` set the home the page is for."""
+
+    user: User
+    portal_home: Home
 
 
 PRINCIPAL = "principal"
@@ -62,7 +70,7 @@ def for_homes(*homes: str) -> Callable:
     def decorate(view: Callable) -> Callable:
         @login_required
         @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapped(request: PortalRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             home = _home_for(request.user)
             if home is None or home.key not in homes:
                 raise PermissionDenied
@@ -96,7 +104,7 @@ def _is_current(path: str, url: str) -> bool:
     return path == url or (url != "/" and path.startswith(url))
 
 
-def _page(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
+def _page(request: PortalRequest, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
     home: Home = request.portal_home
     user = request.user
     context = {
@@ -110,9 +118,10 @@ def _page(request: HttpRequest, template: str, context: dict[str, Any], status: 
     return render(request, template, context, status=status)
 
 
-def _own_school(request: HttpRequest) -> School:
+def _own_school(request: PortalRequest) -> School:
     """The principal's school, through the checkpoint (a school it may write)."""
-    school = access.writable_schools(request.user).filter(pk=request.user.school_id).first()
+    # pk=None (no school) matches no row, as Django allows; the stubs want a value.
+    school = access.writable_schools(request.user).filter(pk=request.user.school_id).first()  # type: ignore[misc]
     if school is None:
         school = get_object_or_404(School.objects.visible_to(request.user), pk=request.user.school_id)
     return school
@@ -130,7 +139,7 @@ class LogoutView(auth_views.LogoutView):
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: PortalRequest) -> HttpResponse:
     """Each role's home at "/"."""
     home = _home_for(request.user)
     if home is None:
@@ -148,12 +157,12 @@ def home(request: HttpRequest) -> HttpResponse:
 # --- principals -----------------------------------------------------------------------------
 
 
-def _school_home(request: HttpRequest) -> HttpResponse:
+def _school_home(request: PortalRequest) -> HttpResponse:
     school = _own_school(request)
     return _page(request, "portal/school_home.html", summaries.school_home(request.user, school))
 
 
-def _exchange_form(request: HttpRequest, school: School, **kwargs: Any) -> ExchangeForm:
+def _exchange_form(request: PortalRequest, school: School, **kwargs: Any) -> ExchangeForm:
     teachers = Teacher.objects.changeable_by(request.user).filter(school=school, active=True).order_by("name")
     # Hosts are any active school of the county: the checkpoint's county-scoped choices, as in
     # the API and the admin.
@@ -167,7 +176,7 @@ def _is_editable(exchange: Exchange) -> bool:
 
 
 @for_homes(*SCHOOL_HOMES)
-def exchanges(request: HttpRequest) -> HttpResponse:
+def exchanges(request: PortalRequest) -> HttpResponse:
     """The school's exchanges, and a form to log a new one (exchange_create)."""
     school = _own_school(request)
     form = _exchange_form(request, school)
@@ -189,7 +198,7 @@ def exchanges(request: HttpRequest) -> HttpResponse:
 
 
 @for_homes(*SCHOOL_HOMES)
-def exchange_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def exchange_edit(request: PortalRequest, pk: int) -> HttpResponse:
     school = _own_school(request)
     exchange = get_object_or_404(
         Exchange.objects.changeable_by(request.user).filter(origin_school=school).prefetch_related("host_schools"),
@@ -223,7 +232,7 @@ def exchange_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @for_homes(*SCHOOL_HOMES)
-def spending(request: HttpRequest) -> HttpResponse:
+def spending(request: PortalRequest) -> HttpResponse:
     """Spending against the school's lines of the approved plan, each with its receipt."""
     school = _own_school(request)
     lines = (
@@ -267,14 +276,14 @@ def spending(request: HttpRequest) -> HttpResponse:
 
 
 @for_homes(*SCHOOL_HOMES)
-def result_latest(request: HttpRequest) -> HttpResponse:
+def result_latest(request: PortalRequest) -> HttpResponse:
     result = summaries.latest_result(request.user, _own_school(request))
     if result is None:
         return _page(request, "portal/result.html", {"result": None})
     return redirect("portal:result-detail", pk=result.pk)
 
 
-def _result_of(request: HttpRequest, pk: int) -> SchoolResult:
+def _result_of(request: PortalRequest, pk: int) -> SchoolResult:
     return get_object_or_404(
         SchoolResult.objects.visible_to(request.user)
         .filter(period__status__in=(EvaluationPeriod.Status.PROPOSED, EvaluationPeriod.Status.PUBLISHED))
@@ -285,11 +294,16 @@ def _result_of(request: HttpRequest, pk: int) -> SchoolResult:
 
 def _notice_running(result: SchoolResult) -> bool:
     period = result.period
-    return period.status == EvaluationPeriod.Status.PROPOSED and timezone.now() < period.notice_ends_at
+    # A proposed period has its notice's end (``publishing``); the check is for the type.
+    return (
+        period.status == EvaluationPeriod.Status.PROPOSED
+        and period.notice_ends_at is not None
+        and timezone.now() < period.notice_ends_at
+    )
 
 
 @for_homes(*SCHOOL_HOMES)
-def result_detail(request: HttpRequest, pk: int, form: AppealForm | None = None, status: int = 200) -> HttpResponse:
+def result_detail(request: PortalRequest, pk: int, form: AppealForm | None = None, status: int = 200) -> HttpResponse:
     """A result: totals, each dimension's subtotal, every indicator with its rule in words; an
     appeal per indicator while the public notice runs (own school only)."""
     result = _result_of(request, pk)
@@ -311,7 +325,7 @@ def result_detail(request: HttpRequest, pk: int, form: AppealForm | None = None,
 
 
 @for_homes(*SCHOOL_HOMES)
-def result_appeal(request: HttpRequest, pk: int) -> HttpResponse:
+def result_appeal(request: PortalRequest, pk: int) -> HttpResponse:
     result = _result_of(request, pk)
     if request.method != "POST" or result.school_id != request.user.school_id:
         raise Http404
@@ -335,7 +349,7 @@ def result_appeal(request: HttpRequest, pk: int) -> HttpResponse:
 # --- assessors ------------------------------------------------------------------------------
 
 
-def _open_periods(request: HttpRequest):
+def _open_periods(request: PortalRequest):
     return (
         EvaluationPeriod.objects.visible_to(request.user)
         .filter(status=EvaluationPeriod.Status.OPEN)
@@ -344,7 +358,7 @@ def _open_periods(request: HttpRequest):
     )
 
 
-def _assessor_home(request: HttpRequest) -> HttpResponse:
+def _assessor_home(request: PortalRequest) -> HttpResponse:
     schools = School.objects.visible_to(request.user).order_by("code")
     return _page(
         request, "portal/assessor_home.html", {"schools": list(schools), "periods": list(_open_periods(request))}
@@ -356,7 +370,7 @@ def _cell(school: School, indicator: Indicator) -> str:
 
 
 @for_homes(ASSESSOR)
-def assess(request: HttpRequest, period_pk: int, school_pk: int | None = None) -> HttpResponse:
+def assess(request: PortalRequest, period_pk: int, school_pk: int | None = None) -> HttpResponse:
     """Schools × the entered indicators of one period; each school's row is saved in one
     submit, all its values in one transaction (any error: nothing kept, every cell's error shown)."""
     period = get_object_or_404(_open_periods(request), pk=period_pk)
@@ -412,16 +426,16 @@ def assess(request: HttpRequest, period_pk: int, school_pk: int | None = None) -
 # --- the bureau and auditors ------------------------------------------------------------------
 
 
-def _overview(request: HttpRequest) -> HttpResponse:
+def _overview(request: PortalRequest) -> HttpResponse:
     return _page(request, "portal/overview.html", summaries.county_overview(request.user))
 
 
 @for_homes(*COUNTY_HOMES)
-def overview(request: HttpRequest) -> HttpResponse:
+def overview(request: PortalRequest) -> HttpResponse:
     return _overview(request)
 
 
-def _reports(request: HttpRequest) -> HttpResponse:
+def _reports(request: PortalRequest) -> HttpResponse:
     periods = (
         EvaluationPeriod.objects.visible_to(request.user)
         .filter(pk__in=SchoolResult.objects.values("period_id"))
@@ -436,7 +450,7 @@ def _reports(request: HttpRequest) -> HttpResponse:
 
 
 @for_homes(*COUNTY_HOMES)
-def reports(request: HttpRequest) -> HttpResponse:
+def reports(request: PortalRequest) -> HttpResponse:
     return _reports(request)
 
 
@@ -444,7 +458,7 @@ def reports(request: HttpRequest) -> HttpResponse:
 
 
 @for_homes(LEAD)
-def alliance(request: HttpRequest) -> HttpResponse:
+def alliance(request: PortalRequest) -> HttpResponse:
     """The alliances the school leads, their schools side by side."""
     school = _own_school(request)
     span = summaries.current_span(request.user)
@@ -462,7 +476,7 @@ def _plan_cell(school_id: int, category: str) -> str:
 MONEY_FIELD = forms.DecimalField(max_digits=14, decimal_places=2)
 
 
-def _save_plan_lines(request: HttpRequest, plan: SpendingPlan, members, lines: dict) -> dict[str, list[str]]:
+def _save_plan_lines(request: PortalRequest, plan: SpendingPlan, members, lines: dict) -> dict[str, list[str]]:
     """Write every cell of the grid in one transaction through the plan-line services (the same
     rules as the admin and the API); an empty cell removes its line. Any error: nothing kept,
     the errors by cell."""
@@ -493,7 +507,7 @@ def _save_plan_lines(request: HttpRequest, plan: SpendingPlan, members, lines: d
 
 
 @for_homes(LEAD)
-def plan(request: HttpRequest, alliance_pk: int) -> HttpResponse:
+def plan(request: PortalRequest, alliance_pk: int) -> HttpResponse:
     """The alliance's spending plan: member × category lines, the total against the fund."""
     user = request.user
     school = _own_school(request)

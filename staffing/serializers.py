@@ -3,7 +3,8 @@ related fields through the checkpoint; the service decides) and an output serial
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, cast
 
 from rest_framework import serializers
 
@@ -90,7 +91,9 @@ class TeacherSerializer(ScopedModelSerializer):
 
 
 class ExchangeSerializer(ScopedModelSerializer):
-    hosts = serializers.PrimaryKeyRelatedField(many=True, source="host_schools", read_only=True)
+    hosts: serializers.PrimaryKeyRelatedField[School] = serializers.PrimaryKeyRelatedField(
+        many=True, source="host_schools", read_only=True
+    )
     teacher_name = serializers.CharField(source="teacher.name", read_only=True)
     origin_school_name = serializers.CharField(source="origin_school.name", read_only=True)
 
@@ -111,14 +114,17 @@ class MentorMeetingSerializer(ScopedModelSerializer):
         read_only_fields = fields
 
 
-def _reads_teacher(context: dict, teacher: Teacher) -> bool:
+def _reads_teacher(context: Mapping[str, Any], teacher: Teacher) -> bool:
     """Whether the requesting user may read ``teacher`` (a teacher row's scope: its school), with
     the user's readable schools read once per request."""
     user = context["request"].user
     if access.is_county_reader(user, teacher.school.county_id):
         return True
     if "_readable_school_ids" not in context:
-        context["_readable_school_ids"] = set(access.readable_schools(user).values_list("pk", flat=True))
+        # A serializer's context is a dict (the stubs say Mapping): the cache lives in it.
+        cast("dict[str, Any]", context)["_readable_school_ids"] = set(
+            access.readable_schools(user).values_list("pk", flat=True)
+        )
     return teacher.school_id in context["_readable_school_ids"]
 
 

@@ -177,7 +177,11 @@ def _metric_reads(window: Window) -> dict[str, Callable[[], dict[str, dict[int, 
     groups: dict[str, list[str]] = defaultdict(list)
     for key in sorted(window.keys):
         groups[REGISTRY[key].shares or key].append(key)
-    return {group: lambda keys=keys: {key: REGISTRY[key](window) for key in keys} for group, keys in groups.items()}
+
+    def read(keys: list[str]) -> Callable[[], dict[str, dict[int, Decimal]]]:
+        return lambda: {key: REGISTRY[key](window) for key in keys}
+
+    return {group: read(keys) for group, keys in groups.items()}
 
 
 @dataclass

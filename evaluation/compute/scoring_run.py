@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from .. import scoring
 from ..awards import AwardInput, AwardSheet, PolicyParams, compute_awards
@@ -160,7 +160,7 @@ def _indicator_points(
         values = metric_values.get(ind.metric_key, {}) if computed else {}
         # A value's key: its text for a metric's value (5 and 5.0 are equal, not the same
         # text), (source, text) for a value entered (or entered over a metric's), None if missing.
-        raw = [values.get(s) for s in school_ids] if computed else [None] * len(school_ids)
+        raw: list[Decimal | None] = [values.get(s) for s in school_ids] if computed else [None] * len(school_ids)
         keys: list[Any] = [None if v is None else str(v) for v in raw]
         entered_source = "override" if computed else "entered"
         for s, v in entered.get(ind.code, {}).items():
@@ -301,7 +301,9 @@ def _alliance_outcomes(
                 "lead_school_id": alliances.leads.get(alliance_id),
                 "schools": [
                     {"school_id": s, "final_score": str(f), "weight": None if weights is None else str(w)}
-                    for s, f, w in zip(schools, finals, weights or [None] * len(schools), strict=True)
+                    for s, f, w in zip(
+                        schools, finals, weights or cast("list[Decimal | None]", [None] * len(schools)), strict=True
+                    )
                 ],
                 "rubric": {"version": rubric.version, "hash": digest},
             },

@@ -320,14 +320,14 @@ def evaluation_run_scheduled(*, now: dt.datetime | None = None, trigger: str = "
 def _run_claimed(run: EvaluationRun, *, county_ids: list[int] | None, start_year: int | None) -> EvaluationRun:
     heartbeat = _Heartbeat(run.pk)
     try:
-        periods = EvaluationPeriod.objects.filter(status=EvaluationPeriod.Status.OPEN).select_related(
+        open_periods = EvaluationPeriod.objects.filter(status=EvaluationPeriod.Status.OPEN).select_related(
             "school_year", "term"
         )
         if county_ids is not None:
-            periods = periods.filter(county_id__in=county_ids)
+            open_periods = open_periods.filter(county_id__in=county_ids)
         if start_year is not None:
-            periods = periods.filter(school_year__start_year=start_year)
-        periods = list(periods.order_by("county_id", "start_date", "pk"))
+            open_periods = open_periods.filter(school_year__start_year=start_year)
+        periods = list(open_periods.order_by("county_id", "start_date", "pk"))
         counts = [0, 0, 0]
         computed = seen = 0
         skipped: list[dict] = []
@@ -336,6 +336,7 @@ def _run_claimed(run: EvaluationRun, *, county_ids: list[int] | None, start_year
             pending = readers.ahead(_batch_read, batches[0], readers) if batches else None
             for k, batch in enumerate(batches):
                 with _without_cycle_collection():
+                    assert pending is not None  # read ahead for this batch
                     reads, batch_skipped = pending.result()
                     heartbeat.beat()
                     skipped.extend(batch_skipped)

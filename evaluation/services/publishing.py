@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from alliance import access
 from alliance.models import School
-from funding.models import FundingYear
+from funding.models import FundingYear, LedgerEntry
 from funding.services import awards_book, entry_reverse
 
 from ..compute import compute_period
@@ -59,7 +59,10 @@ def appeal_file(
         period = EvaluationPeriod.objects.select_for_update().get(pk=period.pk)
         if period.county_id != actor.school.county_id:
             raise PermissionDenied(_("Only a school's principal may appeal its result."))
-        if period.status != EvaluationPeriod.Status.PROPOSED or timezone.now() >= period.notice_ends_at:
+        # A proposed period has its notice's end (``period_propose``).
+        if period.status != EvaluationPeriod.Status.PROPOSED or timezone.now() >= cast(
+            "dt.datetime", period.notice_ends_at
+        ):
             raise _error(
                 _("Appeals are accepted only during the public notice of %(period)s.") % {"period": period},
                 EvaluationError.NOTICE_OVER,
@@ -132,7 +135,7 @@ def _funding_year(period: EvaluationPeriod):
     return FundingYear.objects.filter(county_id=period.county_id, school_year_id=period.school_year_id).first()
 
 
-def _book(period: EvaluationPeriod, actor: Any, awards: Mapping[int, Decimal], memo: str) -> int | None:
+def _book(period: EvaluationPeriod, actor: Any, awards: Mapping[int, Decimal | None], memo: str) -> int | None:
     funding_year = _funding_year(period)
     positive = {s: a for s, a in awards.items() if a and a > 0}
     if funding_year is None or not positive:
@@ -150,6 +153,7 @@ def publication_approve(*, actor: Any, period: EvaluationPeriod) -> Publication:
             raise _error(_("%(period)s is already published.") % {"period": period}, EvaluationError.PERIOD_PUBLISHED)
         if period.status != EvaluationPeriod.Status.PROPOSED:
             raise _error(_("Propose the results before approving them."), EvaluationError.NOT_PROPOSED)
+        assert period.proposed_by_id is not None and period.notice_ends_at is not None  # set when proposed
         if period.proposed_by_id == actor.pk:
             raise _error(
                 _("A different bureau user must approve what you proposed (four eyes)."), EvaluationError.OWN_PROPOSAL
@@ -251,10 +255,14 @@ def correction_approve(*, actor: Any, period: EvaluationPeriod) -> Publication:
                 },
             )
         last = period.publications.order_by("-revision").first()
+        assert last is not None  # a correction is of a published period
         outcome_write(compute_period(period))
         SchoolResult.objects.filter(period=period).update(award=F("award_preview"))
         if last.ledger_entry_id:
-            reversal = entry_reverse(entry=last.ledger_entry, actor=actor, reason=correction.reason)
+            # ledger_entry_id is set, so ledger_entry is the row.
+            reversal = entry_reverse(
+                entry=cast("LedgerEntry", last.ledger_entry), actor=actor, reason=correction.reason
+            )
             Publication.objects.filter(pk=last.pk).update(reversal_entry=reversal)
         awards = dict(SchoolResult.objects.filter(period=period, award__isnull=False).values_list("school_id", "award"))
         revision = (period.publications.aggregate(m=Max("revision"))["m"] or 0) + 1

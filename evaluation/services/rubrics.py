@@ -295,6 +295,7 @@ def rubric_revise(*, actor: Any, rubric: Rubric) -> Rubric:
             .order_by("-version")
             .first()
         )
+        assert latest is not None  # the rubric itself is among them
         copy = Rubric(
             county_id=latest.county_id,
             school_year_id=latest.school_year_id,
