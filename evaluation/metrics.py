@@ -56,6 +56,7 @@ _ACTIVITY_LABELS = {
     "culture_sports": _("Cultural and sports events"),
     "online_lesson": _("Online lessons"),
     "supervision_visit": _("Supervision visits"),
+    "quarterly_supervision_meeting": _("Quarterly supervision feedback meetings held"),
 }
 ACTIVITY_KINDS = {kind: _ACTIVITY_LABELS[kind] for kind in STAFFING_ACTIVITY_KINDS}
 
