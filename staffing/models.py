@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from alliance.access import Scope
 from alliance.models import School
@@ -438,7 +439,7 @@ class SupervisionVisit(models.Model):
         models.CharField(max_length=24, choices=Form.choices), verbose_name=_("forms"), default=list, blank=True
     )
     findings = models.TextField(_("findings"), blank=True)
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    created_at = models.DateTimeField(pgettext_lazy("supervision", "created at"), auto_now_add=True)
 
     objects = ScopedQuerySet.as_manager()
     # The school reads its visits; the bureau and the school's assigned supervisors write them.
@@ -465,24 +466,34 @@ class Rectification(models.Model):
     """A rectification item (整改) of a visit: the school's principal answers, the supervisor closes."""
 
     class Status(models.TextChoices):
-        OPEN = "open", _("Open")
-        ANSWERED = "answered", _("Answered")
-        CLOSED = "closed", _("Closed")
+        OPEN = "open", pgettext_lazy("supervision", "Open")
+        ANSWERED = "answered", pgettext_lazy("supervision", "Answered")
+        CLOSED = "closed", pgettext_lazy("supervision", "Closed")
 
     visit = models.ForeignKey(
         SupervisionVisit, models.CASCADE, related_name="rectifications", verbose_name=_("supervision visit")
     )
     item = models.TextField(_("rectification item"))
-    due_date = models.DateField(_("due date"))
+    due_date = models.DateField(pgettext_lazy("supervision", "due date"))
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.OPEN)
     answer = models.TextField(_("answer"), blank=True)
-    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    answered_at = models.DateTimeField(pgettext_lazy("supervision", "answered at"), null=True, blank=True)
     answered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("answered by")
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=pgettext_lazy("supervision", "answered by"),
     )
-    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    closed_at = models.DateTimeField(pgettext_lazy("supervision", "closed at"), null=True, blank=True)
     closed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("closed by")
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=pgettext_lazy("supervision", "closed by"),
     )
 
     objects = ScopedQuerySet.as_manager()
