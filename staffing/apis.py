@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
-from rest_framework import serializers, status
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.generics import get_object_or_404
@@ -272,6 +273,7 @@ class SupervisionVisitApi(ServiceWritesMixin, ScopedModelViewSet):
     def service_update(self, *, actor, instance, data):
         return services.supervision_visit_update(actor=actor, visit=instance, **data)
 
+    @extend_schema(parameters=[VisitGridQuerySerializer], responses=VisitGridRowSerializer(many=True))
     @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
     def grid(self, request: Request) -> Response:
         """School × month visit counts of a school year, the months below the rule marked:
@@ -314,7 +316,7 @@ class RectificationApi(ServiceWritesMixin, ScopedModelViewSet):
         )
         return self.respond(rectification)
 
-    @action(detail=True, methods=["post"], serializer_class=serializers.Serializer)
+    @action(detail=True, methods=["post"])
     def close(self, request: Request, pk: str | None = None) -> Response:
         return self.respond(services.rectification_close(actor=request.user, rectification=self.get_object()))
 
