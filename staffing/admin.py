@@ -360,9 +360,8 @@ class SupervisionVisitAdmin(ScopedAdmin):
         field = super().formfield_for_foreignkey(db_field, request, **kwargs)
         if db_field.name == "supervisor" and field is not None:
             field.required = False
-            field.queryset = field.queryset.filter(
-                county_id=request.user.county_id, groups__name=access.Role.ASSESSOR.value
-            ).distinct()
+            # the county's supervisors: users with schools assigned (the service checks the school's)
+            field.queryset = field.queryset.filter(assessed_schools__county_id=request.user.county_id).distinct()
         return field
 
     def has_delete_permission(self, request, obj=None) -> bool:

@@ -5,13 +5,14 @@ from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.generics import get_object_or_404
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import BaseRouter
 
 from alliance import access
+from alliance.models import SchoolYear
 from alliance.rest import ScopedModelViewSet, ServiceWritesMixin
 
 from . import services
@@ -282,7 +283,10 @@ class SupervisionVisitApi(ServiceWritesMixin, ScopedModelViewSet):
         query.is_valid(raise_exception=True)
         year = query.validated_data["school_year"]
         user = request.user
-        if not (access.is_county_reader(user, year.county_id) or access.role_of(user) == access.Role.ASSESSOR):
+        if not SchoolYear.objects.visible_to(user).filter(pk=year.pk).exists():
+            raise NotFound
+        # county readers, and the supervisors (assessors: the other writers of visits)
+        if not (access.is_county_reader(user, year.county_id) or access.can_write_model(user, SupervisionVisit)):
             raise PermissionDenied(_("Only bureau staff, auditors and supervisors see the visit grid."))
         schools = access.readable_schools(user).filter(county_id=year.county_id, active=True)
         rows = visit_grid(schools=schools, months=school_year_months(year))
@@ -299,7 +303,8 @@ class RectificationApi(ServiceWritesMixin, ScopedModelViewSet):
     filterset_fields = ["visit", "status", "visit__school"]
     ordering_fields = ["due_date"]
     http_method_names = ["get", "post", "head", "options"]
-    action_roles = {"answer": access.PRINCIPALS, "close": frozenset({access.Role.BUREAU, access.Role.ASSESSOR})}
+    # closing: the writers of supervision rows (bureau, assessors), by the model-level gate
+    action_roles = {"answer": access.PRINCIPALS}
 
     def service_create(self, *, actor, data):
         return services.rectification_create(actor=actor, **data)

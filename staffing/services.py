@@ -632,7 +632,7 @@ VISIT_FIELDS = ("date", "forms", "findings")
 def _supervisor_check(*, actor: Any, school: School, supervisor: Any | None) -> Any:
     """Who the visit's supervisor is: an assessor logs its own visits; the bureau names an
     assessor of the county to whom the school is assigned, or is the supervisor itself."""
-    if access.role_of(actor) == access.Role.ASSESSOR:
+    if not access.is_bureau(actor):
         if supervisor is not None and supervisor.pk != actor.pk:
             raise ValidationError(
                 {"supervisor": ValidationError(_("You log your own visits."), code=SupervisionError.SUPERVISOR.value)}
@@ -640,8 +640,7 @@ def _supervisor_check(*, actor: Any, school: School, supervisor: Any | None) -> 
         return actor
     if supervisor is None:
         return actor
-    assigned = supervisor.assessed_schools.filter(pk=school.pk).exists()
-    if access.role_of(supervisor) != access.Role.ASSESSOR or supervisor.county_id != school.county_id or not assigned:
+    if not access.is_assessor_of(supervisor, school):
         raise ValidationError(
             {
                 "supervisor": ValidationError(
@@ -655,7 +654,8 @@ def _supervisor_check(*, actor: Any, school: School, supervisor: Any | None) -> 
 def supervision_visit_check(*, actor: Any, school: School, supervisor: Any | None = None) -> Any:
     """Whether ``actor`` may log a visit of ``school`` naming ``supervisor``; the supervisor
     recorded. A role that logs no visits is refused outright (``PermissionDenied``)."""
-    if not (access.is_bureau(actor) or access.role_of(actor) == access.Role.ASSESSOR):
+    # bureau staff and assessors (the checkpoint's writers of supervision rows)
+    if not access.can_write_model(actor, SupervisionVisit):
         raise PermissionDenied(_("Only supervisors and bureau staff log supervision visits."))
     access.require_assessor_of(actor, school, school.county_id, code=SupervisionError.NOT_ASSIGNED.value)
     return _supervisor_check(actor=actor, school=school, supervisor=supervisor)
@@ -700,7 +700,7 @@ def supervision_visit_update(*, actor: Any, visit: SupervisionVisit, **fields: A
 def _require_supervisor_or_bureau(actor: Any, visit: SupervisionVisit) -> None:
     if access.is_bureau_of(actor, visit.school.county_id):
         return
-    if access.role_of(actor) == access.Role.ASSESSOR and visit.supervisor_id == actor.pk:
+    if visit.supervisor_id == actor.pk and access.is_assessor_of(actor, visit.school):
         return
     raise PermissionDenied(_("Only the visit's supervisor or the bureau may do this."))
 
