@@ -16,7 +16,7 @@ from alliance.access import Role
 from staffing.models import Activity, Rectification, SupervisionVisit
 from staffing.supervision import months_between, visit_grid
 
-from .factories import UserFactory
+from .factories import SchoolFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -253,3 +253,25 @@ def test_the_grid_endpoint(api_as, bureau_staff, assessor, principal, school_yea
 
 def test_the_quarterly_feedback_meeting_is_an_activity_kind():
     assert Activity.Kind.QUARTERLY_SUPERVISION_MEETING == "quarterly_supervision_meeting"
+
+
+def test_the_grid_of_another_countys_year_is_not_found(api_as, other_bureau_staff, school_year):
+    url = reverse("supervisionvisit-grid") + f"?school_year={school_year.pk}"
+    assert api_as(other_bureau_staff).get(url).status_code == 404
+
+
+def test_the_grid_endpoint_reads_in_a_fixed_number_of_queries(
+    api_as, bureau_staff, assessor, school_year, county, django_assert_max_num_queries
+):
+    # given twenty schools with a visit each
+    for _ in range(20):
+        school = SchoolFactory(county=county)
+        SupervisionVisit.objects.create(school=school, supervisor=bureau_staff, date=school_year.start_date)
+    api = api_as(bureau_staff)
+    url = reverse("supervisionvisit-grid") + f"?school_year={school_year.pk}"
+    api.get(url)  # warm the caches
+    # when the bureau reads the grid, then a handful of queries, not one per school
+    with django_assert_max_num_queries(6):
+        response = api.get(url)
+    assert response.status_code == 200
+    assert len(response.json()) >= 20
