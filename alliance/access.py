@@ -191,6 +191,13 @@ def require_assessor_of(user: Any, school: School, county_id: int, *, code: str 
         )
 
 
+def is_assessor_of(user: Any, school: School) -> bool:
+    """An assessor of the school's county to whom the school is assigned (its supervisor, 责任督学)."""
+    if role_of(user) != Role.ASSESSOR or user.county_id != school.county_id:
+        return False
+    return user.assessed_schools.filter(pk=school.pk).exists()
+
+
 def sees_working_results(user: Any) -> bool:
     """Results before they are proposed are the bureau's working figures: the county's readers
     see them; schools see their result only once proposed."""

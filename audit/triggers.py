@@ -34,6 +34,8 @@ TRACKED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "staffing.activity": ((), ()),
     "staffing.activity_schools": ((), ()),
     "staffing.activityattachment": ((), ()),
+    "staffing.supervisionvisit": ((), ()),
+    "staffing.rectification": ((), ()),
     "funding.fundingyear": ((), ()),
     "funding.fundingquota": ((), ()),
     "funding.account": ((), ()),

@@ -420,5 +420,6 @@ ACTIVITY_TITLES: dict[str, tuple[str, ...]] = {
     "resource_sharing": ("共享{subject}学科教案与课件",),
     "culture_sports": ("校际艺术节", "联盟学校运动会", "读书节"),
     "online_lesson": ("智慧云课堂:{subject}名师课堂",),
-    "supervision_visit": ("责任督学随访督导", "季度督导情况反馈点评会"),
+    "supervision_visit": ("责任督学随访督导",),
+    "quarterly_supervision_meeting": ("季度督导情况反馈点评会",),
 }

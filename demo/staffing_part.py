@@ -495,7 +495,7 @@ def plan_activities(roster: dict[str, list[TeacherFact]]) -> list[data.ActivityF
         for month in (10, 11, 12):
             add("supervision_visit", dt.date(2025, month, draw.randint(5, 25)), code, (code,), "责任督学随访督导",
                 "责任督学刘影", 1, "巡视校园、听取汇报、推门听课、走访师生、查阅资料。")  # fmt: skip
-    add("supervision_visit", dt.date(2025, 12, 30), "HN004", assessed, "季度督导情况反馈点评会",
+    add("quarterly_supervision_meeting", dt.date(2025, 12, 30), "HN004", assessed, "季度督导情况反馈点评会",
         "责任督学、各校校长", 2 * len(assessed), "逐一分析每所学校的亮点与不足,给出改进建议。")  # fmt: skip
     return plan
 

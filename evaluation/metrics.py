@@ -37,7 +37,7 @@ from django.utils.translation import gettext_lazy as _
 from alliance.models import Membership, PairingTask, School
 from funding import metrics as funding_metrics
 from pgtools.querysets import AnyOf, tuples
-from staffing.models import Activity, Exchange, ExchangeHost, MentorMeeting, Teacher
+from staffing.models import Activity, Exchange, ExchangeHost, MentorMeeting, Rectification, SupervisionVisit, Teacher
 from staffing.querysets import ACTIVITY_KINDS as STAFFING_ACTIVITY_KINDS
 from staffing.querysets import COUNTED_EXCHANGE_STATUSES, ROTATION_ELIGIBLE_YEARS, ROTATION_KINDS, clipped_span
 
@@ -56,6 +56,7 @@ _ACTIVITY_LABELS = {
     "culture_sports": _("Cultural and sports events"),
     "online_lesson": _("Online lessons"),
     "supervision_visit": _("Supervision visits"),
+    "quarterly_supervision_meeting": _("Quarterly supervision feedback meetings held"),
 }
 ACTIVITY_KINDS = {kind: _ACTIVITY_LABELS[kind] for kind in STAFFING_ACTIVITY_KINDS}
 
@@ -354,6 +355,39 @@ def mentoring_meetings(window: Window) -> dict[int, Decimal]:
     for school, n in tuples(mentees.values(side).annotate(n=Count("pk")).order_by().values_list(side, "n")):
         out[school] += n
     return {school: Decimal(n) for school, n in out.items()}
+
+
+# --- supervision (seed 004) -------------------------------------------------------------
+
+
+@metric("supervision_visits", _("Supervision visits received"), unit=_("visits"))
+def supervision_visits(window: Window) -> dict[int, Decimal]:
+    """Visits of the school's supervisors (责任督学) in the window."""
+    rows = SupervisionVisit.objects.filter(window.any_of("school_id"), date__range=window.dates)
+    return {
+        school: Decimal(n)
+        for school, n in tuples(
+            rows.values("school_id").annotate(n=Count("pk")).order_by().values_list("school_id", "n")
+        )
+    }
+
+
+@metric("rectifications_on_time", _("Rectification items closed on time (%)"), unit="%")
+def rectifications_on_time(window: Window) -> dict[int, Decimal]:
+    """Of the rectification items due in the window, the share the supervisor closed by the due date."""
+    rows = Rectification.objects.filter(window.any_of("visit__school_id"), due_date__range=window.dates)
+    on_time = Q(status="closed", closed_at__date__lte=F("due_date"))
+    side = "visit__school_id"
+    return {
+        school: _pct(ok, n)
+        for school, n, ok in tuples(
+            rows.values(side)
+            .annotate(n=Count("pk"), ok=Count("pk", filter=on_time))
+            .order_by()
+            .values_list(side, "n", "ok")
+        )
+        if n
+    }
 
 
 # --- funding -----------------------------------------------------------------------------

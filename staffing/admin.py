@@ -11,7 +11,17 @@ from alliance import access
 from alliance.scoped_admin import ScopedAdmin, ScopedTabularInline, adopt, form_values, save_formset_via
 
 from . import services
-from .models import Activity, ActivityAttachment, Exchange, ExchangeHost, MentorMeeting, MentorPair, Teacher
+from .models import (
+    Activity,
+    ActivityAttachment,
+    Exchange,
+    ExchangeHost,
+    MentorMeeting,
+    MentorPair,
+    Rectification,
+    SupervisionVisit,
+    Teacher,
+)
 
 
 class ReadableSchoolFilter(admin.RelatedFieldListFilter):
@@ -315,3 +325,95 @@ class ActivityAdmin(ScopedAdmin):
     @admin.display(description=_("schools involved"))
     def school_count(self, obj: Activity) -> int:
         return len(obj.schools.all())
+
+
+class RectificationInline(ScopedTabularInline):
+    model = Rectification
+    fields = ["item", "due_date", "status", "answer", "answered_by", "closed_at"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(SupervisionVisit)
+class SupervisionVisitAdmin(ScopedAdmin):
+    list_display = ["date", "school", "supervisor", "rectification_count"]
+    list_filter = [("school", ReadableSchoolFilter), "date"]
+    search_fields = ["findings", "school__name"]
+    list_select_related = ["school", "supervisor"]
+    date_hierarchy = "date"
+    fields = ["school", "supervisor", "date", "forms", "findings"]
+    county_scoped = ("school",)
+    inlines = [RectificationInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("rectifications")
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = tuple(super().get_readonly_fields(request, obj))
+        # Which school and whose visit it was stay as logged.
+        return (*fields, "school", "supervisor") if obj is not None else fields
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "supervisor" and field is not None:
+            field.required = False
+            # the county's supervisors: users with schools assigned (the service checks the school's)
+            field.queryset = field.queryset.filter(assessed_schools__county_id=request.user.county_id).distinct()
+        return field
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # a visit is a record, as in the API
+
+    def service_check(self, request, form):
+        if form.instance.pk is None and form.cleaned_data.get("school") is not None:
+            services.supervision_visit_check(
+                actor=request.user, school=form.cleaned_data["school"], supervisor=form.cleaned_data.get("supervisor")
+            )
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            saved = services.supervision_visit_update(
+                actor=request.user, visit=obj, **form_values(form, changed_only=True)
+            )
+        else:
+            saved = services.supervision_visit_create(actor=request.user, **form_values(form, changed_only=False))
+        adopt(obj, saved)
+
+    @admin.display(description=_("rectification items"))
+    def rectification_count(self, obj: SupervisionVisit) -> int:
+        return len(obj.rectifications.all())
+
+
+@admin.register(Rectification)
+class RectificationAdmin(ScopedAdmin):
+    """Items are set here; the answer and the closing are the API's actions (services)."""
+
+    list_display = ["item_short", "visit", "due_date", "status"]
+    list_filter = ["status", "due_date"]
+    search_fields = ["item", "answer", "visit__school__name"]
+    list_select_related = ["visit__school"]
+    fields = ["visit", "item", "due_date", "status", "answer", "answered_at", "answered_by", "closed_at", "closed_by"]
+    readonly_fields = ["status", "answer", "answered_at", "answered_by", "closed_at", "closed_by"]
+    write_scoped = ("visit",)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return obj is None and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def service_check(self, request, form):
+        visit, due_date = form.cleaned_data.get("visit"), form.cleaned_data.get("due_date")
+        if visit is not None and due_date is not None:
+            services.rectification_check(visit=visit, due_date=due_date)
+
+    def save_model(self, request, obj, form, change):
+        values = form_values(form, changed_only=False)
+        adopt(obj, services.rectification_create(actor=request.user, **values))
+
+    @admin.display(description=_("rectification item"))
+    def item_short(self, obj: Rectification) -> str:
+        return str(obj)

@@ -1,17 +1,31 @@
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.generics import get_object_or_404
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import BaseRouter
 
 from alliance import access
+from alliance.models import SchoolYear
 from alliance.rest import ScopedModelViewSet, ServiceWritesMixin
 
 from . import services
-from .models import Activity, ActivityAttachment, Exchange, MentorMeeting, MentorPair, Teacher
+from .models import (
+    Activity,
+    ActivityAttachment,
+    Exchange,
+    MentorMeeting,
+    MentorPair,
+    Rectification,
+    SupervisionVisit,
+    Teacher,
+)
 from .serializers import (
     ActivityAttachmentInputSerializer,
     ActivityAttachmentSerializer,
@@ -24,10 +38,18 @@ from .serializers import (
     MentorMeetingSerializer,
     MentorPairInputSerializer,
     MentorPairSerializer,
+    RectificationAnswerSerializer,
+    RectificationInputSerializer,
+    RectificationSerializer,
+    SupervisionVisitInputSerializer,
+    SupervisionVisitSerializer,
     TeacherInputSerializer,
     TeacherSerializer,
+    VisitGridQuerySerializer,
+    VisitGridRowSerializer,
     split_m2m,
 )
+from .supervision import school_year_months, visit_grid
 
 
 class TeacherFilter(filters.FilterSet):
@@ -225,6 +247,85 @@ class ActivityAttachmentApi(ServiceWritesMixin, ScopedModelViewSet):
         services.attachment_delete(actor=actor, attachment=instance)
 
 
+class SupervisionVisitFilter(filters.FilterSet):
+    date_from = filters.DateFilter(field_name="date", lookup_expr="gte")
+    date_to = filters.DateFilter(field_name="date", lookup_expr="lte")
+
+    class Meta:
+        model = SupervisionVisit
+        fields = ["school", "supervisor"]
+
+
+class SupervisionVisitApi(ServiceWritesMixin, ScopedModelViewSet):
+    """Supervision visits (seed 004): logged by the school's assigned supervisor or the bureau;
+    a visit is a record, corrected but not deleted."""
+
+    queryset = SupervisionVisit.objects.select_related("school").prefetch_related("rectifications")
+    serializer_class = SupervisionVisitSerializer
+    input_serializer_class = SupervisionVisitInputSerializer
+    filterset_class = SupervisionVisitFilter
+    search_fields = ["findings", "school__name"]
+    ordering_fields = ["date"]
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def service_create(self, *, actor, data):
+        return services.supervision_visit_create(actor=actor, **data)
+
+    def service_update(self, *, actor, instance, data):
+        return services.supervision_visit_update(actor=actor, visit=instance, **data)
+
+    @extend_schema(parameters=[VisitGridQuerySerializer], responses=VisitGridRowSerializer(many=True))
+    @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
+    def grid(self, request: Request) -> Response:
+        """School × month visit counts of a school year, the months below the rule marked:
+        county readers see their county's schools, an assessor its assigned ones."""
+        query = VisitGridQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        year = query.validated_data["school_year"]
+        user = request.user
+        if not SchoolYear.objects.visible_to(user).filter(pk=year.pk).exists():
+            raise NotFound
+        # county readers, and the supervisors (assessors: the other writers of visits)
+        if not (access.is_county_reader(user, year.county_id) or access.can_write_model(user, SupervisionVisit)):
+            raise PermissionDenied(_("Only bureau staff, auditors and supervisors see the visit grid."))
+        schools = access.readable_schools(user).filter(county_id=year.county_id, active=True)
+        rows = visit_grid(schools=schools, months=school_year_months(year))
+        return Response(VisitGridRowSerializer(rows, many=True).data)
+
+
+class RectificationApi(ServiceWritesMixin, ScopedModelViewSet):
+    """Rectification items (整改): the supervisor sets them, the school's principal answers
+    (``answer``), the supervisor or the bureau closes (``close``)."""
+
+    queryset = Rectification.objects.select_related("visit__school")
+    serializer_class = RectificationSerializer
+    input_serializer_class = RectificationInputSerializer
+    filterset_fields = ["visit", "status", "visit__school"]
+    ordering_fields = ["due_date"]
+    http_method_names = ["get", "post", "head", "options"]
+    # closing: the writers of supervision rows (bureau, assessors), by the model-level gate
+    action_roles = {"answer": access.PRINCIPALS}
+
+    def service_create(self, *, actor, data):
+        return services.rectification_create(actor=actor, **data)
+
+    @action(detail=True, methods=["post"], serializer_class=RectificationAnswerSerializer)
+    def answer(self, request: Request, pk: str | None = None) -> Response:
+        # The principal reads the row but does not change it (the answer is the service's
+        # own rule): looked up among the rows it sees, without the change check.
+        rectification = get_object_or_404(self.get_queryset(), pk=pk)
+        form = RectificationAnswerSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        services.rectification_answer(
+            actor=request.user, rectification=rectification, answer=form.validated_data["answer"]
+        )
+        return self.respond(rectification)
+
+    @action(detail=True, methods=["post"])
+    def close(self, request: Request, pk: str | None = None) -> Response:
+        return self.respond(services.rectification_close(actor=request.user, rectification=self.get_object()))
+
+
 def register(router: BaseRouter) -> None:
     router.register("teachers", TeacherApi)
     router.register("exchanges", ExchangeApi)
@@ -232,3 +333,5 @@ def register(router: BaseRouter) -> None:
     router.register("mentor-meetings", MentorMeetingApi)
     router.register("activities", ActivityApi)
     router.register("activity-attachments", ActivityAttachmentApi)
+    router.register("supervision-visits", SupervisionVisitApi)
+    router.register("rectifications", RectificationApi)

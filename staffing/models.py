@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from alliance.access import Scope
 from alliance.models import School
@@ -339,8 +341,9 @@ class Activity(models.Model):
         CULTURE_SPORTS = "culture_sports", _("Cultural or sports event")
         ONLINE_LESSON = "online_lesson", _("Online lesson")
         SUPERVISION_VISIT = "supervision_visit", _("Supervision visit")
+        QUARTERLY_SUPERVISION_MEETING = "quarterly_supervision_meeting", _("Quarterly supervision feedback meeting")
 
-    kind = models.CharField(_("kind"), max_length=24, choices=Kind.choices)
+    kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
     date = models.DateField(_("date"))
     host_school = models.ForeignKey(
         School, models.PROTECT, related_name="activities_hosted", verbose_name=_("organising school")
@@ -416,3 +419,93 @@ class ActivityAttachment(models.Model):
 
     def __str__(self) -> str:
         return self.caption or self.file.name or ""
+
+
+class SupervisionVisit(models.Model):
+    """A responsible supervisor's (责任督学's) visit to one of its assigned schools (seed 004)."""
+
+    class Form(models.TextChoices):
+        CAMPUS_TOUR = "campus_tour", _("Campus tour")
+        REPORTS = "reports", _("Reports heard")
+        LESSON_OBSERVATION = "lesson_observation", _("Unannounced lesson observation")
+        TALKS = "talks", _("Talks with teachers and students")
+        DOCUMENTS = "documents", _("Document review")
+
+    school = models.ForeignKey(School, models.PROTECT, related_name="supervision_visits", verbose_name=_("school"))
+    supervisor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, related_name="supervision_visits", verbose_name=_("supervisor")
+    )
+    date = models.DateField(_("date"))
+    forms = ArrayField(
+        models.CharField(max_length=24, choices=Form.choices), verbose_name=_("forms"), default=list, blank=True
+    )
+    findings = models.TextField(_("findings"), blank=True)
+    created_at = models.DateTimeField(pgettext_lazy("supervision", "created at"), auto_now_add=True)
+
+    objects = ScopedQuerySet.as_manager()
+    # The school reads its visits; the bureau and the school's assigned supervisors write them.
+    scope = Scope(county="school__county", schools=("school",), assessed=("school",))
+
+    class Meta:
+        verbose_name = _("supervision visit")
+        verbose_name_plural = _("supervision visits")
+        ordering = ["-date", "school__code"]
+        indexes = [models.Index(fields=["school", "date"])]
+
+    def __str__(self) -> str:
+        return f"{self.school} · {self.date}"
+
+    def clean(self) -> None:
+        bad = [f for f in (self.forms or []) if f not in self.Form.values]
+        if bad:
+            raise ValidationError({"forms": _("Unknown forms of visit: %(forms)s") % {"forms": ", ".join(bad)}})
+        if self.school_id and not self.school.active:
+            raise ValidationError({"school": _("The school is not active.")})
+
+
+class Rectification(models.Model):
+    """A rectification item (整改) of a visit: the school's principal answers, the supervisor closes."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", pgettext_lazy("supervision", "Open")
+        ANSWERED = "answered", pgettext_lazy("supervision", "Answered")
+        CLOSED = "closed", pgettext_lazy("supervision", "Closed")
+
+    visit = models.ForeignKey(
+        SupervisionVisit, models.CASCADE, related_name="rectifications", verbose_name=_("supervision visit")
+    )
+    item = models.TextField(_("rectification item"))
+    due_date = models.DateField(pgettext_lazy("supervision", "due date"))
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.OPEN)
+    answer = models.TextField(_("answer"), blank=True)
+    answered_at = models.DateTimeField(pgettext_lazy("supervision", "answered at"), null=True, blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=pgettext_lazy("supervision", "answered by"),
+    )
+    closed_at = models.DateTimeField(pgettext_lazy("supervision", "closed at"), null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=pgettext_lazy("supervision", "closed by"),
+    )
+
+    objects = ScopedQuerySet.as_manager()
+    # The principal's answer is an action of its own (services.rectification_answer), not a change.
+    scope = Scope(county="visit__school__county", schools=("visit__school",), assessed=("visit__school",))
+
+    class Meta:
+        verbose_name = _("rectification item")
+        verbose_name_plural = _("rectification items")
+        ordering = ["due_date", "pk"]
+        indexes = [models.Index(fields=["status", "due_date"])]
+
+    def __str__(self) -> str:
+        return self.item[:50]

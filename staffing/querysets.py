@@ -23,9 +23,12 @@ EVENT_EXCHANGE_KINDS = ("lesson_delivery", "online")
 ROTATION_KINDS = ("dispatched", "shadowing", "rotation", "itinerant", "posting", "substitute")
 # The national exchange rule looks at teachers who have served at least six years.
 ROTATION_ELIGIBLE_YEARS = 6
+# Rectification items (整改) still waiting for the supervisor, and the one that is done.
+OPEN_RECTIFICATION_STATUSES = ("open", "answered")
+CLOSED_RECTIFICATION_STATUS = "closed"
 ACTIVITY_KINDS = (
     "teaching_research", "training", "visit", "term_meeting", "donation", "resource_sharing",
-    "culture_sports", "online_lesson", "supervision_visit",
+    "culture_sports", "online_lesson", "supervision_visit", "quarterly_supervision_meeting",
 )  # fmt: skip
 
 

@@ -9,10 +9,19 @@ from typing import Any, cast
 from rest_framework import serializers
 
 from alliance import access
-from alliance.models import School
+from alliance.models import School, SchoolYear, User
 from alliance.rest import ScopedInputSerializer, ScopedModelSerializer
 
-from .models import Activity, ActivityAttachment, Exchange, MentorMeeting, MentorPair, Teacher
+from .models import (
+    Activity,
+    ActivityAttachment,
+    Exchange,
+    MentorMeeting,
+    MentorPair,
+    Rectification,
+    SupervisionVisit,
+    Teacher,
+)
 
 # --- input -------------------------------------------------------------------------------
 
@@ -73,6 +82,32 @@ class ActivityAttachmentInputSerializer(ScopedInputSerializer):
         model = ActivityAttachment
         fields = ["activity", "file", "caption"]
         write_scoped = ("activity",)
+
+
+class SupervisionVisitInputSerializer(ScopedInputSerializer):
+    forms = serializers.ListField(child=serializers.ChoiceField(choices=SupervisionVisit.Form.choices), required=False)
+    # An assessor of the county; who may be named is the service's rule.
+    supervisor = serializers.PrimaryKeyRelatedField(queryset=User.objects.all(), required=False)
+
+    class Meta:
+        model = SupervisionVisit
+        fields = ["school", "supervisor", "date", "forms", "findings"]
+        # A school of the user's county; whether it is assigned to the assessor is the service's rule.
+        county_scoped = ("school",)
+
+
+class RectificationInputSerializer(ScopedInputSerializer):
+    class Meta:
+        model = Rectification
+        fields = ["visit", "item", "due_date"]
+
+
+class RectificationAnswerSerializer(serializers.Serializer):
+    answer = serializers.CharField(max_length=4000)
+
+
+class VisitGridQuerySerializer(serializers.Serializer):
+    school_year = serializers.PrimaryKeyRelatedField(queryset=SchoolYear.objects.all())
 
 
 # --- output ------------------------------------------------------------------------------
@@ -168,6 +203,40 @@ class ActivitySerializer(ScopedModelSerializer):
             "goods_value", "resource_count", "attachments",
         ]  # fmt: skip
         read_only_fields = fields
+
+
+class RectificationSerializer(ScopedModelSerializer):
+    class Meta:
+        model = Rectification
+        fields = [
+            "id", "visit", "item", "due_date", "status", "answer", "answered_at", "answered_by",
+            "closed_at", "closed_by",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class SupervisionVisitSerializer(ScopedModelSerializer):
+    school_name = serializers.CharField(source="school.name", read_only=True)
+    rectifications = RectificationSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = SupervisionVisit
+        fields = ["id", "school", "school_name", "supervisor", "date", "forms", "findings", "created_at",
+                  "rectifications"]  # fmt: skip
+        read_only_fields = fields
+
+
+class VisitGridCellSerializer(serializers.Serializer):
+    month = serializers.DateField()
+    visits = serializers.IntegerField()
+    gap = serializers.BooleanField()
+
+
+class VisitGridRowSerializer(serializers.Serializer):
+    school = serializers.IntegerField(source="school.pk")
+    school_name = serializers.CharField(source="school.name")
+    gaps = serializers.IntegerField()
+    cells = VisitGridCellSerializer(many=True)
 
 
 def split_m2m(data: dict[str, Any], name: str) -> tuple[dict[str, Any], Any]:

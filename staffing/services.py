@@ -24,7 +24,17 @@ from django.utils.translation import gettext_lazy as _
 from alliance import access
 from alliance.models import Membership, School, SchoolYear
 
-from .models import Activity, ActivityAttachment, Exchange, ExchangeHost, MentorMeeting, MentorPair, Teacher
+from .models import (
+    Activity,
+    ActivityAttachment,
+    Exchange,
+    ExchangeHost,
+    MentorMeeting,
+    MentorPair,
+    Rectification,
+    SupervisionVisit,
+    Teacher,
+)
 from .querysets import CLOSED_EXCHANGE_STATUSES
 
 
@@ -50,6 +60,16 @@ class StaffingError(StrEnum):
     NOT_READABLE = "not_readable"  # a row the writer may not see (the same as one that does not exist)
     NOT_YOUR_TEACHER = "not_your_teacher"  # neither side of a mentoring pair is the writer's
     SCHOOL_OTHER_COUNTY = "school_other_county"  # a school involved of another county
+    UNKNOWN_FIELD = "unknown_field"
+
+
+class SupervisionError(StrEnum):
+    """Codes of the ValidationErrors of supervision visits and rectification items."""
+
+    NOT_ASSIGNED = "not_assigned"  # an assessor naming a school not assigned to it
+    SUPERVISOR = "supervisor"  # the supervisor named is not an assessor of the school
+    BAD_TRANSITION = "bad_transition"  # open → answered → closed, in that order
+    ANSWER_REQUIRED = "answer_required"
     UNKNOWN_FIELD = "unknown_field"
 
 
@@ -603,3 +623,146 @@ def attachment_delete(*, actor: Any, attachment: ActivityAttachment) -> None:
         if not access.can_change(actor, attachment):
             raise PermissionDenied(_("You may not delete this attachment."))
         attachment.delete()
+
+
+# --- supervision (seed 004) -------------------------------------------------------------
+
+VISIT_FIELDS = ("date", "forms", "findings")
+
+
+def _supervisor_check(*, actor: Any, school: School, supervisor: Any | None) -> Any:
+    """Who the visit's supervisor is: an assessor logs its own visits; the bureau names an
+    assessor of the county to whom the school is assigned, or is the supervisor itself."""
+    if not access.is_bureau(actor):
+        if supervisor is not None and supervisor.pk != actor.pk:
+            raise ValidationError(
+                {"supervisor": ValidationError(_("You log your own visits."), code=SupervisionError.SUPERVISOR.value)}
+            )
+        return actor
+    if supervisor is None:
+        return actor
+    if not access.is_assessor_of(supervisor, school):
+        raise ValidationError(
+            {
+                "supervisor": ValidationError(
+                    _("Name an assessor to whom this school is assigned."), code=SupervisionError.SUPERVISOR.value
+                )
+            }
+        )
+    return supervisor
+
+
+def supervision_visit_check(*, actor: Any, school: School, supervisor: Any | None = None) -> Any:
+    """Whether ``actor`` may log a visit of ``school`` naming ``supervisor``; the supervisor
+    recorded. A role that logs no visits is refused outright (``PermissionDenied``)."""
+    # bureau staff and assessors (the checkpoint's writers of supervision rows)
+    if not access.can_write_model(actor, SupervisionVisit):
+        raise PermissionDenied(_("Only supervisors and bureau staff log supervision visits."))
+    access.require_assessor_of(actor, school, school.county_id, code=SupervisionError.NOT_ASSIGNED.value)
+    return _supervisor_check(actor=actor, school=school, supervisor=supervisor)
+
+
+def supervision_visit_create(
+    *,
+    actor: Any,
+    school: School,
+    date: dt.date,
+    forms: Iterable[str] = (),
+    findings: str = "",
+    supervisor: Any | None = None,
+) -> SupervisionVisit:
+    """Log a visit: an assessor for one of its assigned schools, or the bureau of the school's county."""
+    with transaction.atomic():
+        visit = SupervisionVisit(
+            school=school,
+            supervisor=supervision_visit_check(actor=actor, school=school, supervisor=supervisor),
+            date=date,
+            forms=list(forms),
+            findings=findings,
+        )
+        visit.full_clean()
+        visit.save()
+    return visit
+
+
+def supervision_visit_update(*, actor: Any, visit: SupervisionVisit, **fields: Any) -> SupervisionVisit:
+    """Correct a visit's date, forms or findings: its supervisor or the bureau."""
+    _refuse_unknown(fields, VISIT_FIELDS, SupervisionError.UNKNOWN_FIELD)
+    with transaction.atomic():
+        locked = SupervisionVisit.objects.select_for_update().get(pk=visit.pk)
+        _require_supervisor_or_bureau(actor, locked)
+        for name, value in fields.items():
+            setattr(locked, name, list(value) if name == "forms" else value)
+        locked.full_clean()
+        locked.save()
+    return locked
+
+
+def _require_supervisor_or_bureau(actor: Any, visit: SupervisionVisit) -> None:
+    if access.is_bureau_of(actor, visit.school.county_id):
+        return
+    if visit.supervisor_id == actor.pk and access.is_assessor_of(actor, visit.school):
+        return
+    raise PermissionDenied(_("Only the visit's supervisor or the bureau may do this."))
+
+
+def rectification_check(*, visit: SupervisionVisit, due_date: dt.date) -> None:
+    if due_date < visit.date:
+        raise ValidationError({"due_date": _("The due date may not be before the visit.")})
+
+
+def rectification_create(*, actor: Any, visit: SupervisionVisit, item: str, due_date: dt.date) -> Rectification:
+    """A rectification item (整改) of a visit, by its supervisor or the bureau."""
+    with transaction.atomic():
+        _require_supervisor_or_bureau(actor, visit)
+        rectification_check(visit=visit, due_date=due_date)
+        rectification = Rectification(visit=visit, item=item, due_date=due_date)
+        rectification.full_clean()
+        rectification.save()
+    return rectification
+
+
+def _transition_check(rectification: Rectification, *, want: str) -> None:
+    if rectification.status != want:
+        raise ValidationError(
+            {
+                "status": ValidationError(
+                    _("This rectification item is %(status)s."),
+                    code=SupervisionError.BAD_TRANSITION.value,
+                    params={"status": rectification.get_status_display()},
+                )
+            }
+        )
+
+
+def rectification_answer(*, actor: Any, rectification: Rectification, answer: str) -> Rectification:
+    """The school's principal says what was done (open → answered); answering again before the
+    supervisor closes replaces the answer."""
+    with transaction.atomic():
+        locked = Rectification.objects.select_for_update().select_related("visit").get(pk=rectification.pk)
+        access.require_principal_of(actor, locked.visit.school_id)
+        if locked.status == Rectification.Status.CLOSED:
+            _transition_check(locked, want=Rectification.Status.OPEN)
+        if not answer.strip():
+            raise ValidationError(
+                {"answer": ValidationError(_("Say what was done."), code=SupervisionError.ANSWER_REQUIRED.value)}
+            )
+        locked.answer = answer
+        locked.answered_at = timezone.now()
+        locked.answered_by = actor
+        locked.status = Rectification.Status.ANSWERED
+        locked.save()
+    return locked
+
+
+def rectification_close(*, actor: Any, rectification: Rectification) -> Rectification:
+    """The visit's supervisor (or the bureau) accepts the answer (answered → closed)."""
+    with transaction.atomic():
+        locked = Rectification.objects.select_for_update().select_related("visit__school").get(pk=rectification.pk)
+        _require_supervisor_or_bureau(actor, locked.visit)
+        _transition_check(locked, want=Rectification.Status.ANSWERED)
+        locked.status = Rectification.Status.CLOSED
+        locked.closed_at = timezone.now()
+        locked.closed_by = actor
+        locked.save()
+    return locked

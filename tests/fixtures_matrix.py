@@ -22,7 +22,7 @@ from alliance.access import Role
 from alliance.models import Alliance
 from funding import services as funding
 from funding.models import Account, Category, PlanLine
-from staffing.models import ActivityAttachment
+from staffing.models import ActivityAttachment, Rectification, SupervisionVisit
 
 from .factories import (
     AllianceFactory,
@@ -137,6 +137,19 @@ def _staffing(w: Any) -> None:
     )
     w.other_attachment = ActivityAttachment.objects.create(
         activity=w.other_activity, file=ContentFile(b"photo", name="photo.txt"), caption="照片"
+    )
+    # the assessor's visit of its school A; the bureau's own visit of school B
+    w.visit = SupervisionVisit.objects.create(
+        school=w.member_school, supervisor=w.assessor, date=dt.date(2025, 10, 10), forms=["campus_tour"]
+    )
+    w.other_visit = SupervisionVisit.objects.create(
+        school=w.other_school, supervisor=w.bureau_staff, date=dt.date(2025, 10, 12), forms=["documents"]
+    )
+    w.rectification = Rectification.objects.create(
+        visit=w.visit, item="完善校本教研记录", due_date=dt.date(2025, 11, 10)
+    )
+    w.other_rectification = Rectification.objects.create(
+        visit=w.other_visit, item="整改食堂台账", due_date=dt.date(2025, 11, 12)
     )
 
 

@@ -397,6 +397,37 @@ rule(
     payload_b=lambda w: {"activity": w.other_activity.pk, "file": _upload("photo.txt"), "caption": "照片"},
     patch=lambda w: {"caption": "签到表"},
 )
+# Supervision (seed 004): the school's assigned supervisor (the assessor) and the bureau log
+# visits and set rectification items; a visit is corrected, never deleted; the principal's
+# answer and the closing are actions (tests/test_supervision.py).
+SUPERVISORS = frozenset({"bureau", "assessor"})
+rule(
+    "supervisionvisit",
+    a_row=lambda w: w.visit,
+    b_row=lambda w: w.other_visit,
+    change=SUPERVISORS,
+    payload=lambda w: {
+        "school": w.member_school.pk,
+        "date": "2025-11-05",
+        "forms": ["talks"],
+        "findings": "课堂常规良好",
+    },
+    payload_b=lambda w: {"school": w.other_school.pk, "date": "2025-11-06", "forms": ["reports"]},
+    patch=lambda w: {"findings": "作业量偏多"},
+    unsupported=frozenset({"delete"}),
+)
+rule(
+    "rectification",
+    a_row=lambda w: w.rectification,
+    b_row=lambda w: w.other_rectification,
+    change=SUPERVISORS,
+    payload=lambda w: {"visit": w.visit.pk, "item": "规范作业布置", "due_date": "2025-12-01"},
+    payload_b=lambda w: {"visit": w.other_visit.pk, "item": "更新安全台账", "due_date": "2025-12-01"},
+    unsupported=frozenset({"patch", "delete"}),
+    # an item, once set, is answered and closed through the API's actions, not edited in the admin
+    admin_change=frozenset(),
+    admin_change_b=frozenset(),
+)
 
 # --- funding ----------------------------------------------------------------------------
 rule(

@@ -7,7 +7,6 @@ from __future__ import annotations
 import io
 
 import pytest
-from django.apps import apps
 from django.db import DatabaseError, connection, transaction
 from django.test import Client
 from django.urls import reverse
@@ -17,71 +16,9 @@ from audit.models import AuditRecord
 from staffing.models import Teacher
 
 from .factories import PairingTaskFactory, SchoolFactory
+from .fixtures_audit import records_of
 
-PORTAL_APPS = ("alliance", "staffing", "funding", "evaluation")
-
-# How each table's row is changed by raw SQL (a column and its new value); None: the table has
-# no column of its own to change (a link table: rows are added and removed, never changed).
-UPDATES: dict[str, str | None] = {
-    "alliance.county": "name = name || '·'",
-    "alliance.school": "name = name || '·'",
-    "alliance.schoolyear": "end_date = end_date + 1",
-    "alliance.term": "end_date = end_date + 1",
-    "alliance.alliance": "name = name || '·'",
-    "alliance.membership": "role = CASE WHEN role = 'lead' THEN 'member' ELSE 'lead' END",
-    "alliance.pairing": "focus_areas = focus_areas || '[\"funds\"]'::jsonb",
-    "alliance.pairingtask": "title = title || '·'",
-    "alliance.user": "first_name = first_name || '·'",
-    "alliance.user_groups": None,
-    "alliance.user_assessed_schools": None,
-    "alliance.user_user_permissions": None,
-    "staffing.teacher": "name = name || '·'",
-    "staffing.exchange": "classes = classes || '·'",
-    "staffing.exchangehost": None,
-    "staffing.mentorpair": "goals = goals || '·'",
-    "staffing.mentormeeting": "notes = notes || '·'",
-    "staffing.activity": "title = title || '·'",
-    "staffing.activity_schools": None,
-    "staffing.activityattachment": "caption = caption || '·'",
-    "funding.fundingyear": "base_quota = base_quota + 1",
-    "funding.fundingquota": "quota = quota + 1",
-    "funding.account": None,
-    "funding.ledgerentry": "memo = memo || '·'",  # refused: the ledger is append-only
-    "funding.ledgerline": "amount = amount",  # refused likewise
-    "funding.spendingplan": "notes = notes || '·'",
-    "funding.planline": "notes = notes || '·'",
-    "funding.spendingrecord": "payee = payee || '·'",
-    "evaluation.rubric": "name = name || '·'",
-    "evaluation.dimension": "name = name || '·'",
-    "evaluation.indicator": "name = name || '·'",
-    "evaluation.evaluationperiod": "notice_days = notice_days + 1",
-    "evaluation.indicatorvalue": "comment = comment || '·'",
-    "evaluation.awardpolicy": "fill_pool = NOT fill_pool",
-    "evaluation.evaluationrun": "error = error || '·'",
-    "evaluation.appeal": "reason = reason || '·'",
-    "evaluation.publication": "reason = reason || '·'",
-    "evaluation.correction": "reason = reason || '·'",
-    "evaluation.nightlyschedule": "enabled = NOT enabled",
-}
-APPEND_ONLY = {"funding.ledgerentry", "funding.ledgerline"}
 pytestmark = pytest.mark.django_db
-
-
-def _table(label: str) -> str:
-    return apps.get_model(label)._meta.db_table
-
-
-def _records(label: str, pk, action: str | None = None):
-    qs = AuditRecord.objects.filter(model=label, object_id=str(pk))
-    return qs.filter(action=action) if action else qs
-
-
-def _row(label: str, pk) -> dict:
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT to_jsonb(t)::text FROM {_table(label)} t WHERE id = %s", [pk])  # noqa: S608
-        import json
-
-        return json.loads(cursor.fetchone()[0])
 
 
 def test_a_queryset_update_records_each_row(county):
@@ -93,7 +30,7 @@ def test_a_queryset_update_records_each_row(county):
 
     # then each row has its record, before and after
     for school in schools:
-        update = _records("alliance.school", school.pk, "update").get()
+        update = records_of("alliance.school", school.pk, "update").get()
         assert (update.before["active"], update.after["active"]) == (True, False)
 
 
@@ -116,7 +53,7 @@ def test_the_admins_bulk_delete_is_recorded_as_the_user_who_did_it(bureau_staff,
     assert response.status_code == 302
     assert not PairingTask.objects.filter(pk__in=[t.pk for t in tasks]).exists()
     for task in tasks:
-        record = _records("alliance.pairingtask", task.pk, "delete").get()
+        record = records_of("alliance.pairingtask", task.pk, "delete").get()
         assert record.before["title"] == task.title
         assert (record.user_id, record.username, record.role) == (
             bureau_staff.pk,
@@ -141,7 +78,7 @@ def test_an_api_write_is_recorded_as_the_token_user(api, bureau_staff, county):
 
     # then the update is theirs
     assert response.status_code == 200, response.content
-    record = _records("alliance.school", school.pk, "update").get()
+    record = records_of("alliance.school", school.pk, "update").get()
     assert record.username == bureau_staff.username
     assert record.after["name"] == "新校名"
     assert record.source == f"PATCH /api/v1/schools/{school.pk}/"
@@ -166,7 +103,7 @@ def test_raw_sql_and_copy_are_recorded(county, member_school):
 
     # then both inserts are in the trail, with no portal user but the database session's name
     for pk, name in ((raw_id, "孙老师"), (copied.pk, "周老师")):
-        record = _records("staffing.teacher", pk, "insert").get()
+        record = records_of("staffing.teacher", pk, "insert").get()
         assert record.after["name"] == name
         assert record.user_id is None
         assert record.db_user.startswith("postgres")
@@ -176,13 +113,13 @@ def test_raw_sql_and_copy_are_recorded(county, member_school):
 def test_a_save_that_changes_nothing_is_not_recorded(county):
     school = SchoolFactory(county=county)
     school.save()
-    assert not _records("alliance.school", school.pk, "update").exists()
+    assert not records_of("alliance.school", school.pk, "update").exists()
 
 
 def test_a_password_is_never_copied_only_that_it_changed(bureau_staff):
     bureau_staff.set_password("another-long-password-1")
     bureau_staff.save()
-    record = _records("alliance.user", bureau_staff.pk, "update").latest("id")
+    record = records_of("alliance.user", bureau_staff.pk, "update").latest("id")
     assert record.before["password"] == "[redacted]"
     assert record.after["password"] == "[redacted, changed]"
     assert all("md5$" not in str(r.after) for r in AuditRecord.objects.filter(model="alliance.user"))
@@ -249,4 +186,4 @@ def test_a_command_and_a_task_name_themselves(db):
     assert sources[1].startswith("task evaluation.nightly_evaluation")
     # and the context does not outlive them
     school = SchoolFactory()
-    assert _records("alliance.school", school.pk, "insert").get().source == ""
+    assert records_of("alliance.school", school.pk, "insert").get().source == ""

@@ -14,6 +14,8 @@ from audit.triggers import TRACKED, UNTRACKED
 from evaluation import services as evaluation_services
 from evaluation.models import Correction, EvaluationRun
 
+from .fixtures_audit import records_of, row_of, table_of
+
 PORTAL_APPS = ("alliance", "staffing", "funding", "evaluation")
 
 # How each table's row is changed by raw SQL (a column and its new value); None: the table has
@@ -39,6 +41,8 @@ UPDATES: dict[str, str | None] = {
     "staffing.activity": "title = title || '·'",
     "staffing.activity_schools": None,
     "staffing.activityattachment": "caption = caption || '·'",
+    "staffing.supervisionvisit": "findings = findings || '·'",
+    "staffing.rectification": "item = item || '·'",
     "funding.fundingyear": "base_quota = base_quota + 1",
     "funding.fundingquota": "quota = quota + 1",
     "funding.account": None,
@@ -61,23 +65,6 @@ UPDATES: dict[str, str | None] = {
 }
 APPEND_ONLY = {"funding.ledgerentry", "funding.ledgerline"}
 pytestmark = pytest.mark.django_db
-
-
-def _table(label: str) -> str:
-    return apps.get_model(label)._meta.db_table
-
-
-def _records(label: str, pk, action: str | None = None):
-    qs = AuditRecord.objects.filter(model=label, object_id=str(pk))
-    return qs.filter(action=action) if action else qs
-
-
-def _row(label: str, pk) -> dict:
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT to_jsonb(t)::text FROM {_table(label)} t WHERE id = %s", [pk])  # noqa: S608
-        import json
-
-        return json.loads(cursor.fetchone()[0])
 
 
 @pytest.fixture
@@ -107,12 +94,12 @@ def test_each_tracked_model_records_insert_update_and_delete_with_before_and_aft
     assert pk is not None, f"the world has no {label}"
 
     # insert: recorded as the row was written
-    insert = _records(label, pk, "insert").get()
+    insert = records_of(label, pk, "insert").get()
     assert insert.before is None
     assert insert.after["id"] == pk
 
     # update, by raw SQL
-    table, change = _table(label), UPDATES[label]
+    table, change = table_of(label), UPDATES[label]
     if label in APPEND_ONLY:
         with (
             pytest.raises(DatabaseError, match="append-only"),
@@ -120,13 +107,13 @@ def test_each_tracked_model_records_insert_update_and_delete_with_before_and_aft
             connection.cursor() as cursor,
         ):
             cursor.execute(f"UPDATE {table} SET {change} WHERE id = %s", [pk])  # noqa: S608
-        assert not _records(label, pk, "update").exists()
+        assert not records_of(label, pk, "update").exists()
     elif change is not None:
-        before = _row(label, pk)
+        before = row_of(label, pk)
         with connection.cursor() as cursor:
             cursor.execute(f"UPDATE {table} SET {change} WHERE id = %s", [pk])  # noqa: S608
-        after = _row(label, pk)
-        update = _records(label, pk, "update").latest("id")
+        after = row_of(label, pk)
+        update = records_of(label, pk, "update").latest("id")
         redacted = TRACKED[label][0]
         assert {k: v for k, v in update.before.items() if k not in redacted} == {
             k: v for k, v in before.items() if k not in redacted
@@ -146,12 +133,12 @@ def test_each_tracked_model_records_insert_update_and_delete_with_before_and_aft
                 connection.cursor() as cursor,
             ):
                 cursor.execute(f"DELETE FROM {table} WHERE id = %s", [pk])  # noqa: S608
-            assert not _records(label, pk, "delete").exists()
+            assert not records_of(label, pk, "delete").exists()
         else:
-            row = _row(label, pk)
+            row = row_of(label, pk)
             with connection.cursor() as cursor:
                 cursor.execute(f"DELETE FROM {table} WHERE id = %s", [pk])  # noqa: S608
-            delete = _records(label, pk, "delete").get()
+            delete = records_of(label, pk, "delete").get()
             assert delete.after is None
             redacted = TRACKED[label][0]
             assert {k: v for k, v in delete.before.items() if k not in redacted} == {
@@ -164,8 +151,8 @@ def test_each_tracked_model_records_insert_update_and_delete_with_before_and_aft
 def test_a_runs_start_and_end_are_recorded_not_its_progress(world):
     runs = EvaluationRun.objects.order_by("pk")
     for run in runs:
-        actions = list(_records("evaluation.evaluationrun", run.pk).order_by("id").values_list("action", flat=True))
+        actions = list(records_of("evaluation.evaluationrun", run.pk).order_by("id").values_list("action", flat=True))
         assert actions == ["insert", "update"]  # claimed (running), then finished
-        end = _records("evaluation.evaluationrun", run.pk, "update").get()
+        end = records_of("evaluation.evaluationrun", run.pk, "update").get()
         assert (end.before["status"], end.after["status"]) == ("running", "succeeded")
     assert not AuditRecord.objects.filter(model__in=UNTRACKED).exists()

@@ -13,11 +13,13 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from alliance.models import School, SchoolYear
 from evaluation import metrics
 from evaluation import services as evaluation
 from funding import services as funding
+from staffing.models import Rectification, SupervisionVisit
 
 from .factories import (
     MembershipFactory,
@@ -341,6 +343,36 @@ def test_mentoring_meetings(year_period, lead_school, member_school, other_lead_
     # the other lead: 1; school B: 1 + 1 (each side counts its meetings, whichever county
     # the other side is in)
     assert values == {lead_school.pk: "4", member_school.pk: "1", other_lead_school.pk: "1", other_school.pk: "2"}
+
+
+# --- supervision -------------------------------------------------------------------------
+
+
+@covers("supervision_visits", "rectifications_on_time")
+def test_supervision_metrics(year_period, assessor, bureau_staff, member_school, other_school, foreign_school):
+    # given school A: 3 visits in the period, 1 before it; school B: 1 visit; another county's school: 1
+    visits = [
+        SupervisionVisit.objects.create(school=member_school, supervisor=assessor, date=day)
+        for day in (D(2025, 9, 1), D(2025, 10, 10), D(2026, 7, 15))
+    ]
+    SupervisionVisit.objects.create(school=member_school, supervisor=assessor, date=D(2025, 8, 31))
+    b_visit = SupervisionVisit.objects.create(school=other_school, supervisor=bureau_staff, date=D(2025, 11, 3))
+    SupervisionVisit.objects.create(school=foreign_school, supervisor=bureau_staff, date=D(2025, 11, 3))
+    # and A's rectification items due in the period: closed on time, closed late, answered, open;
+    # one due after the period; B's one item closed on time
+    closed_on = timezone.make_aware(dt.datetime(2025, 10, 20, 10))
+    due = D(2025, 10, 20)
+    for status, closed_at in (("closed", closed_on), ("closed", closed_on + dt.timedelta(days=1)),
+                              ("answered", None), ("open", None)):  # fmt: skip
+        Rectification.objects.create(visit=visits[1], item=status, due_date=due, status=status, closed_at=closed_at)
+    Rectification.objects.create(visit=visits[2], item="下学年", due_date=D(2026, 9, 1))
+    Rectification.objects.create(visit=b_visit, item="台账", due_date=due, status="closed", closed_at=closed_on)
+    # when
+    held = compute("supervision_visits", year_period)
+    on_time = compute("rectifications_on_time", year_period)
+    # then A: 3 visits (the first and last days count); B: 1; A: 1 of 4 closed by the due date; B: all
+    assert held == {member_school.pk: "3", other_school.pk: "1"}
+    assert on_time == {member_school.pk: "25.0000", other_school.pk: "100.0000"}
 
 
 # --- funding -----------------------------------------------------------------------------

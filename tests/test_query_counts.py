@@ -38,6 +38,7 @@ from evaluation.models import (
 )
 from funding import services as funding
 from funding.models import Account, Category, PlanLine, SpendingPlan
+from staffing.models import Rectification, SupervisionVisit
 
 from .factories import (
     AllianceFactory,
@@ -146,6 +147,20 @@ ROWS: dict[str, Rows] = {
     ),
     "activityattachment": Rows(
         lambda c, i: ActivityAttachmentFactory(activity=ActivityFactory(host_school=c.member_school)),
+        bound=3,
+        principal=True,
+    ),
+    "supervisionvisit": Rows(
+        lambda c, i: SupervisionVisit.objects.create(school=c.member_school, supervisor=c.assessor, date=c.in_year),
+        bound=4,
+        principal=True,
+    ),
+    "rectification": Rows(
+        lambda c, i: Rectification.objects.create(
+            visit=SupervisionVisit.objects.create(school=c.member_school, supervisor=c.assessor, date=c.in_year),
+            item=f"整改{i}",
+            due_date=c.in_year,
+        ),
         bound=3,
         principal=True,
     ),

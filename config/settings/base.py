@@ -266,6 +266,8 @@ EVALUATION_BATCH_SCHOOLS = env.int("EVALUATION_BATCH_SCHOOLS", default=20000)
 # on one more while the current one is scored and written; 0 reads everything one query after
 # another on the run's own connection. PostgreSQL only (pgtools.snapshots).
 EVALUATION_READ_CONNECTIONS = env.int("EVALUATION_READ_CONNECTIONS", default=2)
+# Supervision (seed 004): each responsible supervisor visits each assigned school at least this often a month.
+SUPERVISION_VISITS_PER_MONTH = env.int("SUPERVISION_VISITS_PER_MONTH", default=1)
 DJANGO_CELERY_BEAT_TZ_AWARE = True
 
 # --- API ---
