@@ -7,8 +7,8 @@ import json
 import re
 
 from django import forms
-from django.contrib import admin
-from django.contrib.admin.utils import messages, unquote
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.forms.models import BaseInlineFormSet
