@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 from django.contrib.auth.models import AbstractUser, AnonymousUser
 from django.core.exceptions import ValidationError
@@ -407,7 +407,7 @@ class User(AbstractUser):
             raise ValidationError({"school": _("The school belongs to another county.")})
         # Schools assigned earlier stay inside the county the user now belongs to (new
         # assignments are checked as they are made: ``_assessed_schools_in_county``).
-        if self.pk and self.assessed_schools.exclude(county_id=self.county_id).exists():
+        if self.pk and self.county_id and self.assessed_schools.exclude(county_id=self.county_id).exists():
             raise ValidationError({"assessed_schools": _("Every assessed school must be of the user's county.")})
 
 
@@ -434,7 +434,8 @@ def revoke_logins(user: User) -> None:
 
 
 @receiver(pre_save, sender=User, dispatch_uid="alliance.user_credentials_changed")
-def _note_credentials_change(sender, instance: User, raw=False, update_fields=None, **kwargs) -> None:
+def _note_credentials_change(sender, instance: Any, raw=False, update_fields=None, **kwargs) -> None:
+    # ``instance`` is a User; ``_revoke_logins`` is this pair of receivers' own mark on it.
     instance._revoke_logins = False
     if raw or instance.pk is None:
         return
@@ -450,7 +451,7 @@ def _note_credentials_change(sender, instance: User, raw=False, update_fields=No
 
 
 @receiver(post_save, sender=User, dispatch_uid="alliance.user_revoke_logins")
-def _revoke_on_credentials_change(sender, instance: User, raw=False, **kwargs) -> None:
+def _revoke_on_credentials_change(sender, instance: Any, raw=False, **kwargs) -> None:
     if getattr(instance, "_revoke_logins", False):
         instance._revoke_logins = False
         revoke_logins(instance)

@@ -297,7 +297,7 @@ class ScopedModelSerializer(ScopedInputSerializer):
         return attrs
 
     def update(self, instance: models.Model, validated_data: dict) -> models.Model:
-        info = model_meta.get_field_info(instance)
+        info = model_meta.get_field_info(type(instance))
         many = []
         for attr, value in validated_data.items():
             if attr in info.relations and info.relations[attr].to_many:

@@ -4,7 +4,7 @@ rows the API would."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.contrib import admin, messages
 from django.contrib.admin.options import csrf_protect_m
@@ -23,6 +23,8 @@ from .versions import row_version
 VERSION_FIELD = "_row_version"
 
 if TYPE_CHECKING:
+    from django.template.response import _TemplateForResponseT
+
     from .models import User
 
 
@@ -90,7 +92,7 @@ class VersionedChangeFormMixin:
     row, and one made over a newer version is refused with a message and the fresh values
     (the form again, as stored now) instead of overwriting what another user saved."""
 
-    change_form_template = "admin/scoped_change_form.html"
+    change_form_template: ClassVar[_TemplateForResponseT | None] = "admin/scoped_change_form.html"
 
     @csrf_protect_m
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):

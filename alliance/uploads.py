@@ -93,7 +93,7 @@ class ProtectedFieldFile(FieldFile):
     @property
     def url(self) -> str:
         """The checkpoint-guarded address of the file, never the storage's public one."""
-        self._require_file()
+        self._require_file()  # type: ignore[attr-defined]  # FieldFile's own check, not in the stubs
         if self.instance.pk is None:
             raise AttributeError("an unsaved row's file has no address yet")
         return upload_url(self.instance, self.field.name)
@@ -122,11 +122,13 @@ def _protected_field(label: str, field: str) -> tuple[type[models.Model], Protec
     return model, model_field
 
 
-def file_response(field_file: FieldFile) -> HttpResponse:
-    content_type = KINDS.get(_extension(field_file.name), ("application/octet-stream",))[0]
-    filename = os.path.basename(field_file.name)
+def file_response(field_file: FieldFile) -> HttpResponse | FileResponse:
+    name = field_file.name or ""
+    content_type = KINDS.get(_extension(name), ("application/octet-stream", ()))[0]
+    filename = os.path.basename(name)
     inline = content_type in IMAGE_TYPES
     prefix = getattr(settings, "MEDIA_ACCEL_REDIRECT", "")
+    response: HttpResponse | FileResponse
     if prefix:
         response = HttpResponse(content_type=content_type)
         response["X-Accel-Redirect"] = f"{prefix.rstrip('/')}/{field_file.name}"
@@ -155,7 +157,7 @@ def _token_user(request: HttpRequest) -> Any:
     return found[0] if found else None
 
 
-def serve_upload(request: HttpRequest, label: str, pk: int, field: str) -> HttpResponse:
+def serve_upload(request: HttpRequest, label: str, pk: int, field: str) -> HttpResponse | FileResponse:
     """GET /files/<app.model>/<pk>/<field>/: the file of a row the user may read (session or API
     token); 404 for a row it may not read, or one without a file. Anonymous: the login page
     (a browser) or 401 (a client that sent a token that is not valid)."""

@@ -61,13 +61,13 @@ def handler400(request: HttpRequest, exception: Exception | None = None) -> Http
         return unavailable_response(request)
     if is_api(request):
         return json_error(400, _detail(400))
-    return defaults.bad_request(request, exception)
+    return defaults.bad_request(request, exception or Exception())
 
 
 def handler403(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if is_api(request):
         return json_error(403, _detail(403))
-    return defaults.permission_denied(request, exception)
+    return defaults.permission_denied(request, exception or Exception())
 
 
 def handler500(request: HttpRequest) -> HttpResponse:

@@ -36,6 +36,7 @@ def unavailable_response(request: HttpRequest) -> HttpResponse:
     from .errors import is_api, json_error
 
     message = _("The service is briefly unavailable; please try again shortly.")
+    response: HttpResponse
     if is_api(request):
         response = json_error(503, message)
     else:

@@ -329,7 +329,7 @@ class ActivityAdmin(ScopedAdmin):
 
 class RectificationInline(ScopedTabularInline):
     model = Rectification
-    fields = ["item", "due_date", "status", "answer", "answered_by", "closed_at"]
+    fields = ("item", "due_date", "status", "answer", "answered_by", "closed_at")
     readonly_fields = fields
     can_delete = False
 
