@@ -156,7 +156,9 @@ def school_home(user: Any, school: School) -> dict[str, Any]:
     )
     mentors = (
         MentorPair.objects.visible_to(user)
-        .filter(Q(mentor__school=school) | Q(mentee__school=school))
+        # A subquery of the school's pairs, not an OR over two joins (planned as a nested loop
+        # over every pair of the county on the demo).
+        .filter(pk__in=MentorPair.objects.filter(Q(mentor__school=school) | Q(mentee__school=school)).values("pk"))
         .select_related("mentor__school", "mentee__school")
         .order_by("-start_date", "pk")
     )
