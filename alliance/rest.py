@@ -84,6 +84,9 @@ class ScopedViewSetMixin:
     """Rows come through the access checkpoint; ``action_roles`` restricts custom actions."""
 
     action_roles: dict[str, frozenset[Role]] = {}
+    # Every row is named by its integer id: anything else in the id's place is no route (a JSON
+    # 404 from the /api/ catch-all), never a query with a NUL byte or text for an integer.
+    lookup_value_regex = "[0-9]+"
 
     def get_queryset(self):
         qs = super().get_queryset()

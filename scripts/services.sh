@@ -54,7 +54,8 @@ export REDIS_URL="redis://127.0.0.1:$REDISPORT/0"
 pg_create_db "$PGPORT" portal
 # For tests that restart the cluster (tests/test_faults_database.py): its folder, binaries, and
 # the user it runs as (empty unless root).
-export PGDATA PGBIN PG_RUNAS="${RUNAS[*]:-}"
+PG_RUNAS_CMD="${PG_RUNAS[*]:-}"
+export PGDATA PGBIN PG_RUNAS_CMD
 log "DATABASE_URL=$DATABASE_URL REDIS_URL=$REDIS_URL"
 
 set +e

@@ -94,6 +94,8 @@ def _alliance(w: Any) -> None:
     w.assessor = UserFactory(username="assessor", county=w.county, role=Role.ASSESSOR)
     w.assessor.assessed_schools.add(w.member_school)
     w.auditor = UserFactory(username="auditor", county=w.county, role=Role.AUDITOR)
+    # county Y's auditor: a county-Y account its bureau manages (bureau staff manage no bureau user)
+    w.other_auditor = UserFactory(username="auditor_y", county=w.other_county, role=Role.AUDITOR)
     w.users = {
         "bureau": w.bureau_staff,
         "bureau_y": w.other_bureau_staff,

@@ -128,7 +128,10 @@ NO_ADMIN_ADD = {
 def _upload(name: str) -> Any:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    return SimpleUploadedFile(name, b"content", content_type="text/plain")
+    # A real PDF by its first bytes: uploads are checked by content as well as name.
+    return SimpleUploadedFile(
+        name, b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n", content_type="application/pdf"
+    )
 
 
 def _rubric_payload(school_year: Any) -> dict:
@@ -393,8 +396,8 @@ rule(
     change=OWN_SCHOOL,
     elsewhere=frozenset({"lead"}),
     multipart=True,
-    payload=lambda w: {"activity": w.activity.pk, "file": _upload("agenda.txt"), "caption": "议程"},
-    payload_b=lambda w: {"activity": w.other_activity.pk, "file": _upload("photo.txt"), "caption": "照片"},
+    payload=lambda w: {"activity": w.activity.pk, "file": _upload("agenda.pdf"), "caption": "议程"},
+    payload_b=lambda w: {"activity": w.other_activity.pk, "file": _upload("photo.pdf"), "caption": "照片"},
     patch=lambda w: {"caption": "签到表"},
 )
 # Supervision (seed 004): the school's assigned supervisor (the assessor) and the bureau log

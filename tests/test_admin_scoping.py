@@ -15,6 +15,7 @@ from django.urls import reverse
 
 from config.urls import router
 from evaluation.models import NightlySchedule
+from evaluation.services import nightly_schedules_ensure
 
 from .permission_table import BUREAU, COUNTY_READERS, COUNTY_X, PROTECTED_PAGE, ROLES, TABLE, Rule
 
@@ -25,15 +26,17 @@ PROJECT_APPS = ("alliance", "staffing", "funding", "evaluation")
 
 
 def _schedule(county):
-    return NightlySchedule.objects.get_or_create(county=county)[0]
+    # Every county's schedule exists before a page is opened (the changelist links both).
+    nightly_schedules_ensure()
+    return NightlySchedule.objects.get(county=county)
 
 
 # Model admins with no API endpoint: their rows here, like the table's.
 ADMIN_ONLY: dict[str, Rule] = {
-    # county X's member principal and county Y's bureau user: bureau staff manage their county's accounts
+    # county X's member principal and county Y's auditor: bureau staff manage their county's accounts
     "alliance.User": Rule(
         a_row=lambda w: w.principal,
-        b_row=lambda w: w.other_bureau_staff,
+        b_row=lambda w: w.other_auditor,
         read=BUREAU,
         read_b=frozenset({"bureau_y"}),
         change=BUREAU,
@@ -45,7 +48,6 @@ ADMIN_ONLY: dict[str, Rule] = {
                 for page in ("changelist", "change", "change_b")
             },
             ("bureau", "delete"): (200, PROTECTED_PAGE),
-            ("bureau_y", "delete_b"): (200, PROTECTED_PAGE),
         },
     ),
     # a dimension of each county's rubric (county X's is locked by its values)
@@ -70,7 +72,11 @@ ADMIN_ONLY: dict[str, Rule] = {
         change_b=frozenset({"bureau_y"}),
         admin_expect={
             **{(role, "add"): (403, "one schedule per county, made for it") for role in ("bureau", "bureau_y")},
-            **dict.fromkeys((("bureau", "delete"), ("bureau_y", "delete_b")), (403, "a schedule is never deleted")),
+            **{
+                (role, page): (403, "a schedule is never deleted (refused before the row is looked up)")
+                for role in ("bureau", "bureau_y")
+                for page in ("delete", "delete_b")
+            },
         },
     ),
 }

@@ -25,7 +25,7 @@ SECONDS = 12
 
 
 def _pg_ctl(*args: str) -> subprocess.CompletedProcess:
-    runas = shlex.split(os.environ.get("PG_RUNAS", ""))
+    runas = shlex.split(os.environ.get("PG_RUNAS_CMD", ""))
     data = os.environ["PGDATA"]
     # With its log file, as services.sh started it: the server must not hold our pipes open.
     cmd = [*runas, f"{os.environ['PGBIN']}/pg_ctl", "-D", data, "-l", f"{data}/server.log", *args]
@@ -58,7 +58,7 @@ def test_a_restarting_database_is_a_503_never_a_500(live_server, bureau_staff, m
     # Two kinds of client: the API with a token, the admin's pages with a session.
     kinds = [
         ("/api/v1/schools/", {"Authorization": f"Token {token.key}"}),
-        ("/alliance/school/", {"Cookie": f"sessionid={session}"}),
+        ("/admin/alliance/school/", {"Cookie": f"sessionid={session}"}),
     ]
     seen: Counter = Counter()
     bad: list[tuple] = []
@@ -119,10 +119,11 @@ def test_a_restarting_database_is_a_503_never_a_500(live_server, bureau_staff, m
     print("answers:", dict(seen))
 
 
+@pytest.mark.django_db  # the 503 path closes the broken connection, which needs database access allowed
 def test_the_middleware_turns_a_database_error_into_a_503():
     middleware = DatabaseUnavailableMiddleware(lambda request: None)
     api = middleware.process_exception(RequestFactory().get("/api/v1/schools/"), OperationalError("gone"))
     assert api.status_code == 503 and api["Retry-After"] and api["Content-Type"].startswith("application/json")
-    page = middleware.process_exception(RequestFactory().get("/alliance/school/"), OperationalError("gone"))
+    page = middleware.process_exception(RequestFactory().get("/login/"), OperationalError("gone"))
     assert page.status_code == 503 and page["Retry-After"] and page["Content-Type"].startswith("text/html")
     assert middleware.process_exception(RequestFactory().get("/"), ValueError("other")) is None

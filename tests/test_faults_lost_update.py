@@ -123,7 +123,7 @@ def _form_data(response) -> dict:
 def test_two_bureau_users_saving_one_row_in_the_admin(client, bureau_staff, second_bureau_staff, member_school):
     from django.test import Client
 
-    url = f"/alliance/school/{member_school.pk}/change/"
+    url = f"/admin/alliance/school/{member_school.pk}/change/"
     first, second = client, Client()
     first.force_login(bureau_staff)
     second.force_login(second_bureau_staff)

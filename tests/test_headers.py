@@ -48,9 +48,9 @@ def signed_in(bureau_staff, member_school):
 def test_every_kind_of_page_carries_the_strict_policy(signed_in, member_school):
     pages = {
         "admin index": "/",
-        "admin change list": "/alliance/school/",
-        "admin change form": f"/alliance/school/{member_school.pk}/change/",
-        "admin add form": "/alliance/school/add/",
+        "admin change list": "/admin/alliance/school/",
+        "admin change form": f"/admin/alliance/school/{member_school.pk}/change/",
+        "admin add form": "/admin/alliance/school/add/",
         "API JSON": "/api/v1/schools/",
         "API error": "/api/v1/nope/",
     }

@@ -148,7 +148,7 @@ def test_only_protected_file_fields_are_served(path, client, principal):
 
 
 def _pairing_form(client, pairing) -> dict:
-    response = client.get(f"/alliance/pairing/{pairing.pk}/change/")
+    response = client.get(f"/admin/alliance/pairing/{pairing.pk}/change/")
     assert response.status_code == 200
     form = response.context["adminform"].form
     data = {n: form[n].value() for n in form.fields if form[n].value() not in (None, "", False)}
@@ -174,7 +174,7 @@ def test_the_admin_refuses_bad_files(name, content, client, bureau_staff, pairin
     client.force_login(bureau_staff)
     data = _pairing_form(client, pairing)
     data["agreement_document"] = upload(name, content)
-    response = client.post(f"/alliance/pairing/{pairing.pk}/change/", data)
+    response = client.post(f"/admin/alliance/pairing/{pairing.pk}/change/", data)
     assert response.status_code == 200
     assert "agreement_document" in response.context["adminform"].form.errors
     pairing.refresh_from_db()
@@ -186,10 +186,10 @@ def test_the_admin_stores_a_pdf_and_links_the_guarded_address(client, bureau_sta
     client.force_login(bureau_staff)
     data = _pairing_form(client, pairing)
     data["agreement_document"] = upload("协议.pdf", PDF)
-    response = client.post(f"/alliance/pairing/{pairing.pk}/change/", data)
+    response = client.post(f"/admin/alliance/pairing/{pairing.pk}/change/", data)
     assert response.status_code == 302, response.context["adminform"].form.errors
     pairing.refresh_from_db()
     assert re.fullmatch(r"pairings/\d{4}/[0-9a-f]{32}\.pdf", pairing.agreement_document.name)
-    page = client.get(f"/alliance/pairing/{pairing.pk}/change/")
+    page = client.get(f"/admin/alliance/pairing/{pairing.pk}/change/")
     assert f"/files/alliance.pairing/{pairing.pk}/agreement_document/".encode() in page.content
     assert b"/media/" not in page.content

@@ -30,18 +30,18 @@ def test_bureau_staff_see_the_other_roles_of_their_county_only(
 @pytest.mark.django_db
 def test_another_bureau_user_is_not_found_in_the_admin(client, bureau_staff, second_bureau_staff, principal):
     client.force_login(bureau_staff)
-    assert client.get(f"/alliance/user/{second_bureau_staff.pk}/change/").status_code == 404
-    page = client.get("/alliance/user/")
+    assert client.get(f"/admin/alliance/user/{second_bureau_staff.pk}/change/").status_code == 404
+    page = client.get("/admin/alliance/user/")
     assert page.status_code == 200
     listed = {u.pk for u in page.context["cl"].result_list}
     assert principal.pk in listed and second_bureau_staff.pk not in listed
-    assert client.get(f"/alliance/user/{principal.pk}/change/").status_code == 200
+    assert client.get(f"/admin/alliance/user/{principal.pk}/change/").status_code == 200
 
 
 @pytest.mark.django_db
 def test_bureau_staff_cannot_make_a_bureau_user(client, bureau_staff, principal):
     client.force_login(bureau_staff)
-    form = client.get(f"/alliance/user/{principal.pk}/change/").context["adminform"].form
+    form = client.get(f"/admin/alliance/user/{principal.pk}/change/").context["adminform"].form
     offered = set(form.fields["groups"].queryset.values_list("name", flat=True))
     assert Role.BUREAU.value not in offered
     assert Role.AUDITOR.value in offered
@@ -50,7 +50,7 @@ def test_bureau_staff_cannot_make_a_bureau_user(client, bureau_staff, principal)
         "username": principal.username, "county": principal.county_id, "school": principal.school_id,
         "groups": [bureau_group.pk], "is_active": "on", "is_staff": "on", "_row_version": "",
     }  # fmt: skip
-    response = client.post(f"/alliance/user/{principal.pk}/change/", data)
+    response = client.post(f"/admin/alliance/user/{principal.pk}/change/", data)
     assert response.status_code == 200  # the form again, with an error
     assert not principal.groups.filter(name=Role.BUREAU.value).exists()
 
@@ -77,7 +77,7 @@ def test_moving_an_assessor_to_another_county_needs_its_schools_moved_too(assess
 def test_the_admin_refuses_a_school_of_another_county_for_an_assessor(client, assessor, foreign_school):
     superuser = UserFactory(username="root", is_superuser=True)
     client.force_login(superuser)
-    url = f"/alliance/user/{assessor.pk}/change/"
+    url = f"/admin/alliance/user/{assessor.pk}/change/"
     data = {
         "username": assessor.username, "county": assessor.county_id, "assessed_schools": [foreign_school.pk],
         "is_active": "on", "is_staff": "on", "date_joined_0": "2025-01-01", "date_joined_1": "00:00:00",

@@ -25,7 +25,7 @@ def _token_works(token) -> bool:
 
 
 def _session_works(browser) -> bool:
-    return browser.get("/alliance/school/").status_code == 200
+    return browser.get("/admin/alliance/school/").status_code == 200
 
 
 @pytest.mark.django_db
@@ -68,14 +68,14 @@ def test_other_users_and_other_saves_keep_their_logins(principal, auditor):
 def test_a_deactivation_in_the_admin_revokes(client, bureau_staff, principal):
     _token, browser = _signed_in(principal)
     client.force_login(bureau_staff)
-    response = client.get(f"/alliance/user/{principal.pk}/change/")
+    response = client.get(f"/admin/alliance/user/{principal.pk}/change/")
     form = response.context["adminform"].form
     data = {n: form[n].value() for n in form.fields if form[n].value() not in (None, False, True)}
     data["is_staff"] = "on"
     data.pop("is_active", None)
     data["groups"] = list(principal.groups.values_list("pk", flat=True))
     data["date_joined_0"], data["date_joined_1"] = "2025-01-01", "00:00:00"
-    response = client.post(f"/alliance/user/{principal.pk}/change/", data)
+    response = client.post(f"/admin/alliance/user/{principal.pk}/change/", data)
     assert response.status_code == 302, response.context["adminform"].form.errors
     principal.refresh_from_db()
     assert not principal.is_active
