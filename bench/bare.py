@@ -8,7 +8,9 @@ import time
 
 import psycopg2
 
-from bench.dataset import COUNTED, ROTATION_KINDS, RUBRIC_ACTIVITY_KINDS, YEAR_END, YEAR_START
+from bench.dataset import COUNTED, RUBRIC_ACTIVITY_KINDS, YEAR_END, YEAR_START
+from funding.querysets import APPROVED_PLAN
+from staffing.querysets import ROTATION_ELIGIBLE_YEARS, ROTATION_KINDS
 
 BARE_QUERIES: dict[str, str] = {
     # inputs the evaluation reads besides the metrics
@@ -36,7 +38,7 @@ BARE_QUERIES: dict[str, str] = {
         FROM staffing_teacher t
         LEFT JOIN staffing_exchange e ON e.teacher_id = t.id AND e.status = ANY(%(counted)s)
              AND e.kind = ANY(%(rotation)s) AND e.start_date <= %(y1)s AND e.end_date >= %(y0)s
-        WHERE t.active AND t.years_of_service >= 6 GROUP BY 1""",
+        WHERE t.active AND t.years_of_service >= %(eligible)s GROUP BY 1""",
     # metrics.activities_<kind> for the rubric's five kinds: schools involved, plus hosts not involved
     "activities_involved": """
         SELECT s.school_id, a.kind, count(DISTINCT a.id) FROM staffing_activity_schools s
@@ -88,7 +90,7 @@ BARE_QUERIES: dict[str, str] = {
     # metrics.plan_execution_rate (funding.metrics.execution_rates)
     "plan_execution_rate": """
         SELECT pl.school_id, sum(pl.amount), coalesce(sum(sp.spent), 0)
-        FROM funding_planline pl JOIN funding_spendingplan p ON p.id = pl.plan_id AND p.status = 'approved'
+        FROM funding_planline pl JOIN funding_spendingplan p ON p.id = pl.plan_id AND p.status = %(approved)s
         LEFT JOIN (
             SELECT r.plan_line_id, sum(r.amount) AS spent FROM funding_spendingrecord r
             WHERE NOT EXISTS (SELECT 1 FROM funding_ledgerentry e JOIN funding_ledgerentry rev ON rev.reverses_id = e.id
@@ -107,6 +109,8 @@ def bare_pass(database_url: str) -> tuple[float, dict[str, int]]:
         "counted": list(COUNTED),
         "rotation": list(ROTATION_KINDS),
         "rubric_kinds": list(RUBRIC_ACTIVITY_KINDS),
+        "eligible": ROTATION_ELIGIBLE_YEARS,
+        "approved": APPROVED_PLAN,
     }
     conn = psycopg2.connect(database_url)
     try:

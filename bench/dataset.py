@@ -7,21 +7,14 @@ from __future__ import annotations
 
 import datetime as dt
 
+from funding.querysets import APPROVED_PLAN
+from staffing.querysets import ACTIVITY_KINDS, COUNTED_EXCHANGE_STATUSES
+
 YEAR_START = dt.date(2025, 9, 1)
 YEAR_END = dt.date(2026, 7, 15)
-COUNTED = ("approved", "active", "completed")
-ROTATION_KINDS = ("dispatched", "shadowing", "rotation", "itinerant", "posting", "substitute")
-ACTIVITY_KINDS = (
-    "teaching_research",
-    "training",
-    "visit",
-    "term_meeting",
-    "donation",
-    "resource_sharing",
-    "culture_sports",
-    "online_lesson",
-    "supervision_visit",
-)
+# The staffing and funding apps' vocabulary, defined once there (plain values, importable
+# before Django is set up): which exchanges count, the activity kinds, an approved plan.
+COUNTED = COUNTED_EXCHANGE_STATUSES
 # The activity metrics of the default rubric (evaluation.services.default_rubric_structure).
 RUBRIC_ACTIVITY_KINDS = ("term_meeting", "resource_sharing", "teaching_research", "online_lesson", "culture_sports")
 
@@ -44,6 +37,7 @@ def build(cursor, *, n: int, county_size: int, teachers: int, activities: int, m
         "y0": YEAR_START,
         "y1": YEAR_END,
         "kinds": list(ACTIVITY_KINDS),
+        "approved": APPROVED_PLAN,
     }
 
     def run(sql: str) -> None:
@@ -187,7 +181,7 @@ def build(cursor, *, n: int, county_size: int, teachers: int, activities: int, m
     run(
         "INSERT INTO funding_spendingplan (id, funding_year_id, alliance_id, lead_school_id, revision, previous_id,"
         " status, notes, return_reason, created_by_id, created_at, submitted_at, decided_by_id, decided_at)"
-        " SELECT a, ((a-1)*4)/%(c)s+1, a, (a-1)*4+1, 1, NULL, 'approved', '', '', 1, now(), now(), 1, now()"
+        " SELECT a, ((a-1)*4)/%(c)s+1, a, (a-1)*4+1, 1, NULL, %(approved)s, '', '', 1, now(), now(), 1, now()"
         " FROM generate_series(1, %(a)s) a"
     )
     run(
