@@ -18,6 +18,8 @@ pytest_plugins = [
     "tests.fixtures_funding",
     "tests.fixtures_evaluation",
     "tests.fixtures_matrix",  # the permission matrix's world, built once per module
+    "tests.fixtures_portal",
+    "tests.fixtures_browser",  # Debian's chromium through Playwright, once per module
 ]
 
 

@@ -11,12 +11,11 @@ tests/output/screenshots/ (not committed).
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page
 
 from alliance.models import Alliance
 from evaluation.models import IndicatorValue, SchoolResult
@@ -25,42 +24,14 @@ from staffing.models import Exchange
 
 from .factories import PairingFactory, PairingTaskFactory
 from .factories_staffing import ActivityFactory, ExchangeFactory, MentorPairFactory, TeacherFactory
-from .test_portal_pages import PDF, proposed  # noqa: F401  (a period under public notice)
+from .fixtures_portal import PDF
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PASSWORD = "pw-for-tests-123"  # UserFactory's
 PHONE = {"width": 375, "height": 812}
 DESKTOP = {"width": 1366, "height": 900}
 SHOTS = Path(__file__).parent / "output" / "screenshots"
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: run the tests through `make test`"
-    # Playwright's sync API runs an event loop in this thread; the fixtures' ORM calls would be
-    # refused as "called from an async context" (as in tests/test_browser.py).
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-            yield browser
-            browser.close()
-    finally:
-        if previous is None:
-            del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 class Visit:
@@ -148,7 +119,7 @@ def test_a_member_principal_logs_an_exchange_records_spending_and_stays_in_their
     lead_school,
     other_teacher,
     research_line,
-    proposed,  # noqa: F811
+    proposed,
 ):
     other = ExchangeFactory(teacher=other_teacher, hosts=[lead_school])
     a_year_of_work(principal, teacher, lead_school)
@@ -271,7 +242,7 @@ def test_the_bureau_overview_shows_its_to_do_and_charts(
     teacher,
     lead_school,
     research_line,
-    proposed,  # noqa: F811
+    proposed,
 ):
     ExchangeFactory(teacher=teacher, hosts=[lead_school], logged_by=principal)
     v = visit(viewport)

@@ -12,7 +12,6 @@ from django.test import Client
 from evaluation.models import SchoolResult
 
 from .factories_staffing import ExchangeFactory
-from .test_portal_pages import proposed  # noqa: F401  (a period under public notice)
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +38,7 @@ CASES = [(page, role, status) for page, statuses in TABLE.items() for role, stat
 
 
 @pytest.fixture
-def rows(principal, teacher, lead_school, proposed, member_school, alliance):  # noqa: F811
+def rows(principal, teacher, lead_school, proposed, member_school, alliance):
     exchange = ExchangeFactory(teacher=teacher, hosts=[lead_school], logged_by=principal)
     result = SchoolResult.objects.get(period=proposed, school=member_school)
     return {"exchange": exchange.pk, "result": result.pk, "period": proposed.pk, "alliance": alliance.pk}

@@ -20,11 +20,10 @@ from funding.models import LedgerEntry, SpendingRecord
 from staffing.models import Exchange
 
 from .factories import PairingFactory, PairingTaskFactory
-from .factories_evaluation import enter
 from .factories_staffing import ActivityFactory, ExchangeFactory, MentorPairFactory, TeacherFactory
+from .fixtures_portal import PDF
 
 PASSWORD = "pw-for-tests-123"  # UserFactory's
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 
 pytestmark = pytest.mark.django_db
@@ -34,14 +33,6 @@ def signed_in(user) -> Client:
     client = Client()
     client.force_login(user)
     return client
-
-
-@pytest.fixture
-def proposed(bureau_staff, year_period, simple_rubric, eval_schools, open_year):
-    """County X's year period under public notice; school A scored 50 quality, 75 care."""
-    for key, (q, c) in {"lead": (100, 50), "a": (50, 75), "other_lead": (100, 75), "b": (50, 25)}.items():
-        enter(bureau_staff, year_period, simple_rubric, eval_schools[key], quality=q, care=c)
-    return evaluation_services.publication_propose(actor=bureau_staff, period=year_period)
 
 
 @pytest.fixture

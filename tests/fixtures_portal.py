@@ -1,0 +1,19 @@
+"""The portal tests' shared pieces: a valid PDF for uploads and a period under public notice."""
+
+from __future__ import annotations
+
+import pytest
+
+from evaluation import services as evaluation_services
+
+from .factories_evaluation import enter
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+@pytest.fixture
+def proposed(bureau_staff, year_period, simple_rubric, eval_schools, open_year):
+    """County X's year period under public notice; school A scored 50 quality, 75 care."""
+    for key, (q, c) in {"lead": (100, 50), "a": (50, 75), "other_lead": (100, 75), "b": (50, 25)}.items():
+        enter(bureau_staff, year_period, simple_rubric, eval_schools[key], quality=q, care=c)
+    return evaluation_services.publication_propose(actor=bureau_staff, period=year_period)
