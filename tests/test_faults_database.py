@@ -49,6 +49,7 @@ def _get(base: str, path: str, headers: dict[str, str]) -> tuple[int, dict[str, 
 
 
 @needs_cluster
+@pytest.mark.serial  # restarts the cluster every worker's test database lives on
 @pytest.mark.django_db(transaction=True)
 def test_a_restarting_database_is_a_503_never_a_500(live_server, bureau_staff, member_school):
     token = Token.objects.create(user=bureau_staff)

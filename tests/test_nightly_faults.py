@@ -198,7 +198,10 @@ def test_the_heartbeat_commits_while_the_run_is_inside_its_write(two_counties, o
         # when the run is stuck inside the second batch's write transaction
         def waiting():
             with connection.cursor() as cur:  # not the locking session: its transaction caches pg_stat_activity
-                cur.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+                cur.execute(
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE wait_event_type = 'Lock' AND datname = current_database()"
+                )
                 return cur.fetchone()[0]
 
         deadline = time.monotonic() + 20
