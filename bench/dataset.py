@@ -292,7 +292,8 @@ def forget_results(untouched: list[str]) -> None:
     with connection.cursor() as cursor:
         filled = [t for t in untouched if t not in empty_tables(cursor)]
         names = ", ".join(f'"{t}"' for t in filled)
-        cursor.execute(f"TRUNCATE {names} RESTART IDENTITY")
+        # CASCADE: a county's nightly schedule points at its last run (evaluation 0008).
+        cursor.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
         cursor.execute(f"ANALYZE {names}")
 
 
