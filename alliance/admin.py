@@ -1,6 +1,5 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
@@ -55,9 +54,7 @@ class MembershipFormSet(BaseInlineFormSet):
     def clean(self) -> None:
         super().clean()
         kept = [f for f in self.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
-        leads = [f for f in kept if f.cleaned_data.get("role") == Membership.Role.LEAD]
-        if kept and len(leads) != 1:
-            raise ValidationError(_("An alliance has exactly one lead school."))
+        services.alliance_members_check(roles=[f.cleaned_data.get("role") or "" for f in kept])
 
 
 class MembershipInline(ScopedTabularInline):

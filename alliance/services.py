@@ -18,17 +18,26 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from . import access
-from .models import Pairing, PairingTask
+from .models import Membership, Pairing, PairingTask
 
 
 class AllianceError(StrEnum):
     NOT_SCHOOLS_TO_SET = "bureau_sets_this"  # a school set a field of the bureau's task list
     UNKNOWN_FIELD = "unknown_field"
+    NOT_ONE_LEAD = "not_one_lead"
 
 
 TASK_FIELDS = ("pairing", "title", "due_date", "responsible_person", "status", "completed_on", "progress_notes")
 # What a pairing's schools report on a task.
 PROGRESS_FIELDS = ("status", "completed_on", "progress_notes")
+
+
+def alliance_members_check(*, roles: list[str]) -> None:
+    """An alliance's whole composition, as the bureau sets it at once (the admin's membership
+    rows): exactly one lead school. A single membership row can only say "at most one lead"
+    (``Membership.clean`` and the database), since the API writes memberships one by one."""
+    if roles and sum(role == Membership.Role.LEAD for role in roles) != 1:
+        raise ValidationError(_("An alliance has exactly one lead school."), code=AllianceError.NOT_ONE_LEAD.value)
 
 
 def _county_of(pairing: Pairing) -> int:
