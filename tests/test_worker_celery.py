@@ -31,7 +31,9 @@ from .celery_worker import Worker, wait_for
 from .factories_evaluation import enter, indicator, make_rubric
 from .factories_staffing import ActivityFactory, ExchangeFactory, TeacherFactory
 
-pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+# serial: a real worker's redelivery waits on timers (the 10 s restore, the visibility timeout)
+# that starve when the other xdist worker keeps both cores busy; make test runs these alone.
+pytestmark = [pytest.mark.worker, pytest.mark.serial, pytest.mark.django_db(transaction=True)]
 
 TASK = "evaluation.nightly_evaluation"
 
