@@ -65,15 +65,6 @@ def _head(cursor) -> tuple[int, str, int]:
     return (row[0], row[1], row[2]) if row else (0, GENESIS, 0)
 
 
-class Unsupported(Exception):
-    """The chain is PostgreSQL's (the embedded SQLite demo records events only)."""
-
-
-def _require_postgresql() -> None:
-    if connection.vendor != "postgresql":
-        raise Unsupported(connection.vendor)
-
-
 class Busy(Exception):
     """A transaction that wrote records is still open; the next seal will cover them."""
 
@@ -81,7 +72,6 @@ class Busy(Exception):
 def seal(*, block: int = BLOCK) -> int:
     """Seals every record written since the last seal; returns how many. Raises ``Busy`` if
     the records table could not be locked within ``LOCK_TIMEOUT``."""
-    _require_postgresql()
     sealed = 0
     digest = hasher()
     while True:
@@ -140,7 +130,6 @@ def _chain() -> Iterator[tuple]:
 
 def verify(*, expect_head: tuple[int, str] | None = None) -> Report:
     """Walks the whole chain; the report names the first bad record, if any."""
-    _require_postgresql()
     report = Report()
     outermost = not connection.in_atomic_block
     with transaction.atomic(), connection.cursor() as cursor:

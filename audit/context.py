@@ -57,7 +57,7 @@ def for_request(request: Any) -> dict:
 
 
 def _send(connection: Any, ctx: dict | str | None) -> None:
-    if connection.vendor != "postgresql" or connection.connection is None:
+    if connection.connection is None:
         return
     value = ctx if isinstance(ctx, str) else (json.dumps(ctx, default=str) if ctx else "")
     with connection.connection.cursor() as cursor:
@@ -114,9 +114,6 @@ class RequestWrites:
 def request_writes(request: Any) -> Iterator[None]:
     from django.db import connection
 
-    if connection.vendor != "postgresql":
-        yield
-        return
     wrapper = RequestWrites(request)
     with connection.execute_wrapper(wrapper):
         try:

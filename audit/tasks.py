@@ -14,8 +14,6 @@ def seal_audit_task() -> dict:
 
     try:
         return {"sealed": chain.seal()}
-    except chain.Unsupported:
-        return {"sealed": 0}
     except chain.Busy as exc:
         logger.info("audit seal postponed: %s", exc)
         return {"sealed": 0, "busy": True}

@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, connections, transaction
+from django.db import connections, transaction
 from django.urls import reverse
 from django.utils import translation
 
@@ -160,7 +160,6 @@ def test_only_the_lead_principal_edits_lines(draft_plan, principal):
 # --- a submitted plan is the one that passed the fund check ------------------------------
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks are PostgreSQL's")
 @pytest.mark.django_db(transaction=True)
 def test_a_line_edit_waits_for_a_submission_and_is_then_refused(
     open_year, alliance, lead_principal, member_school, books_ok
@@ -207,7 +206,6 @@ def test_a_line_edit_waits_for_a_submission_and_is_then_refused(
     assert PlanLine.objects.get(pk=line.pk).amount == Decimal("1000.00")
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks are PostgreSQL's")
 @pytest.mark.django_db(transaction=True)
 def test_a_submission_racing_a_line_edit_never_stores_a_plan_over_its_fund(
     open_year, alliance, lead_principal, member_school
