@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "audit",
     "demo",
     "portal",
+    "reports",
 ]
 
 MIDDLEWARE = [
