@@ -14,8 +14,6 @@ from django.db import router, transaction
 from django.http import Http404, HttpResponseRedirect
 from django.utils.translation import gettext as _
 
-from audit.history import HistoryMixin  # the object's history from the audit trail
-
 from . import access
 from .versions import row_version
 
@@ -122,7 +120,11 @@ class VersionedChangeFormMixin:
             return super().changeform_view(request, object_id, form_url, extra_context)
 
 
-class ScopedAdmin(HistoryMixin, VersionedChangeFormMixin, ScopedFieldsMixin, admin.ModelAdmin):
+class ScopedAdmin(VersionedChangeFormMixin, ScopedFieldsMixin, admin.ModelAdmin):
+    """The portal's base admin. Its history view comes from the audit trail: the audit app,
+    which sits above this one, installs it on this class when it is ready
+    (``audit.history.install``), so imports keep going one way."""
+
     # Fields only the bureau may set (status, approval): read-only for everyone else.
     bureau_fields: tuple[str, ...] = ()
 

@@ -7,7 +7,8 @@ class AuditConfig(AppConfig):
     verbose_name = _("Audit trail")
 
     def ready(self) -> None:
-        from . import context, signals
+        from . import context, history, signals
 
         signals.connect()
+        history.install()
         context.install_command_context()

@@ -75,3 +75,13 @@ class HistoryMixin:
         }
         request.current_app = self.admin_site.name
         return TemplateResponse(request, self.object_history_template, context)
+
+
+def install() -> None:
+    """Gives the portal's base admin (``alliance.scoped_admin.ScopedAdmin``) this history view.
+    Called by the audit app when it is ready: the admin base class lives in a lower app, which
+    may not import this one."""
+    from alliance.scoped_admin import ScopedAdmin
+
+    for name in ("history_view", "object_history_template"):
+        setattr(ScopedAdmin, name, HistoryMixin.__dict__[name])

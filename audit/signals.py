@@ -1,10 +1,13 @@
-"""Receivers: sign-ins (successful or not) become audit events; a Celery task acts as itself."""
+"""Receivers: sign-ins (successful or not) and exports become audit events; a Celery task acts
+as itself."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.contrib.auth.signals import user_logged_in, user_login_failed
+
+from alliance.signals import exported
 
 from . import context
 
@@ -21,6 +24,20 @@ def _login_failed(sender: Any, credentials: dict, request: Any = None, **kwargs:
     # Never the password: credentials are cleansed by Django, and only the name is kept.
     username = str(credentials.get("username", ""))[:150]
     record_event("login_failed", request=request, model="alliance.user", detail={"username": username})
+
+
+def _exported(
+    sender: Any,
+    request: Any = None,
+    user: Any = None,
+    model: str = "",
+    object_id: Any = "",
+    detail: dict | None = None,
+    **kwargs: Any,
+) -> None:
+    from .services import record_event
+
+    record_event("export", request=request, user=user, model=model, object_id=object_id, detail=detail)
 
 
 _tasks: dict[str, Any] = {}
@@ -41,6 +58,7 @@ def _task_ended(sender: Any = None, task_id: str = "", **kwargs: Any) -> None:
 def connect() -> None:
     user_logged_in.connect(_logged_in, dispatch_uid="audit.login")
     user_login_failed.connect(_login_failed, dispatch_uid="audit.login_failed")
+    exported.connect(_exported, dispatch_uid="audit.exported")
     try:
         from celery.signals import task_postrun, task_prerun
     except ImportError:  # pragma: no cover - celery is a requirement

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from alliance import access
 from alliance.models import School
 from alliance.scoped_admin import ScopedAdmin, ScopedTabularInline
-from audit.services import record_event
+from alliance.signals import export_done
 
 from . import services
 from .export import award_csv_name, award_sheets_zip, write_award_csv
@@ -504,7 +504,7 @@ class EvaluationPeriodAdmin(KeptForTheRecord, ScopedAdmin):
             )
             return None
         for period in periods:
-            record_event("export", request=request, model="evaluation.evaluationperiod", object_id=period.pk)
+            export_done(request=request, model="evaluation.evaluationperiod", object_id=period.pk)
         response = HttpResponse(body, content_type=kind)
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response

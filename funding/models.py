@@ -135,6 +135,15 @@ class FundingYear(models.Model):
     def is_draft(self) -> bool:
         return self.status == self.Status.DRAFT
 
+    def require_draft(self) -> None:
+        """Quotas change only while the year is a draft: the rule, for a quota's ``clean`` and
+        for the services that add, change or delete quotas (on the year they locked)."""
+        if not self.is_draft:
+            raise ValidationError(
+                _("Quotas can only be changed while the funding year is a draft."),
+                code=FundingError.YEAR_NOT_DRAFT.value,
+            )
+
     @property
     def is_open(self) -> bool:
         return self.status == self.Status.OPEN
@@ -176,15 +185,14 @@ class FundingQuota(models.Model):
     def __str__(self) -> str:
         return f"{self.school} · {self.quota}"
 
-    DRAFT_ONLY = _("Quotas can only be changed while the funding year is a draft.")
-
     def clean(self) -> None:
         errors: dict[str, list] = {}
         year = self.funding_year if self.funding_year_id else None
-        if year is not None and not year.is_draft:
-            errors.setdefault("__all__", []).append(
-                ValidationError(self.DRAFT_ONLY, code=FundingError.YEAR_NOT_DRAFT.value)
-            )
+        if year is not None:
+            try:
+                year.require_draft()
+            except ValidationError as exc:
+                errors.setdefault("__all__", []).extend(exc.error_list)
         if year is not None and self.school_id and self.school.county_id != year.county_id:
             errors.setdefault("school", []).append(_("The school belongs to another county."))
         if year is not None and self.alliance_id:

@@ -148,9 +148,8 @@ def alliance_fund_capacity(funding_year: FundingYear, alliance: Alliance) -> Dec
 # --- funding year ------------------------------------------------------------------------
 
 
-def _require_draft(year: FundingYear, field: str | None = None) -> None:
-    if not year.is_draft:
-        raise _error(str(FundingQuota.DRAFT_ONLY), FundingError.YEAR_NOT_DRAFT, field)
+def _require_draft(year: FundingYear) -> None:
+    year.require_draft()  # the year's rule (``FundingYear.require_draft``), on the locked row
 
 
 QUOTA_FIELDS = ("school", "alliance", "quota")

@@ -3,7 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from alliance.models import County, User
-from audit.services import record_event
+from alliance.signals import export_done
 from evaluation.export import award_period, write_award_csv
 
 
@@ -34,7 +34,7 @@ class Command(BaseCommand):
             period = award_period(start_year=year, county=county_obj)
             with open(output, "w", encoding="utf-8", newline="") as f:
                 write_award_csv(period, f, user=actor)
-            record_event("export", model="evaluation.evaluationperiod", object_id=period.pk, detail={"file": output})
+            export_done(model="evaluation.evaluationperiod", object_id=period.pk, detail={"file": output})
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from exc
         except PermissionDenied as exc:
