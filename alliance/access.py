@@ -221,9 +221,7 @@ def can_export(user: Any, report: str, county_id: int | None = None) -> bool:
     """Whether the user may export ``report`` (of ``county_id``, where given)."""
     if report in COUNTY_REPORTS and is_county_reader(user, county_id):
         return True
-    if report in SCHOOL_REPORTS and _is_school_reporter(user, county_id):
-        return True
-    return False
+    return report in SCHOOL_REPORTS and _is_school_reporter(user, county_id)
 
 
 def reports_of(user: Any) -> list[str]:
@@ -255,6 +253,8 @@ def require_report(
             raise Http404
     if is_county_reader(user, county_id):
         return school_id
+    if school_id is not None and school_id != user.school_id:
+        raise Http404
     return user.school_id
 
 

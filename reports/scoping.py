@@ -30,7 +30,10 @@ def checked(user: Any, code: str, params: Params) -> Params:
     )
     if not SchoolYear.objects.filter(pk=params.school_year_id, county_id=params.county_id).exists():
         raise Http404
-    if params.term_id is not None and not Term.objects.filter(pk=params.term_id, school_year_id=params.school_year_id).exists():
+    if (
+        params.term_id is not None
+        and not Term.objects.filter(pk=params.term_id, school_year_id=params.school_year_id).exists()
+    ):
         raise Http404
     return dataclasses.replace(params, school_id=school_id)
 

@@ -179,7 +179,9 @@ def test_a_principal_gets_its_own_schools_rows_only(world, principal, member_sch
     p = params(world)
     # then each report it may run holds school A's rows only
     ledger = rows("ledger", principal, p)
-    mine = LedgerLine.objects.visible_to(principal).filter(Q(account__school=member_school) | Q(entry__school=member_school))
+    mine = LedgerLine.objects.visible_to(principal).filter(
+        Q(account__school=member_school) | Q(entry__school=member_school)
+    )
     assert len(ledger) == mine.count() > 0
     assert other_school.name not in {r[column("ledger", "owner")] for r in ledger}
     assert {r[0] for r in rows("balances", principal, p)} <= {str(Account.Kind.SCHOOL_SPENDING.label),

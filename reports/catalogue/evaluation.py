@@ -68,7 +68,12 @@ def _result_rows(user: Any, params: Params) -> Iterator[tuple[Any, ...]]:
     for result in rows.iterator(chunk_size=500):
         trace = explain(result.trace, result.rubric_hash)
         n = falls.get((result.period_id, result.school_id))
-        head = (str(result.period), result.school.code, result.school.name, result.alliance.name if result.alliance else "")
+        head = (
+            str(result.period),
+            result.school.code,
+            result.school.name,
+            result.alliance.name if result.alliance else "",
+        )
         tail = (result.own_total, result.final_score, grades.get(result.grade, result.grade),
                 falls_words % {"n": n} if n else "")  # fmt: skip
         for ind in trace.get("indicators", []):
@@ -125,7 +130,11 @@ def _award_rows(user: Any, params: Params) -> Iterator[tuple[Any, ...]]:
     if params.term_id is not None:
         periods = periods.filter(term_id=params.term_id)
     schools = school_ids(params)
-    narrowed = None if schools is None else set(SchoolResult.objects.filter(school_id__in=schools).values_list("school_id", flat=True))
+    narrowed = (
+        None
+        if schools is None
+        else set(SchoolResult.objects.filter(school_id__in=schools).values_list("school_id", flat=True))
+    )
     yes, no = _("yes"), _("no")
     for period in periods:
         sheet = award_sheet(period, user=user)

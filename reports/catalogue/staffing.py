@@ -37,9 +37,7 @@ def exchanges_of(user: Any, params: Params) -> QuerySet:
     """The exchanges of the report (``params`` checked) that meet its span."""
     start, end = span(params)
     exchanges = (
-        Exchange.objects.visible_to(user)
-        .filter(origin_school__county_id=params.county_id)
-        .overlapping(start, end)
+        Exchange.objects.visible_to(user).filter(origin_school__county_id=params.county_id).overlapping(start, end)
     )
     schools = school_ids(params)
     if schools is not None:
