@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -12,7 +14,7 @@ from alliance import access
 
 class ReportFileQuerySet(models.QuerySet):
     def visible_to(self, user: object) -> ReportFileQuerySet:
-        return access.visible_report_files(self, user)
+        return cast(ReportFileQuerySet, access.visible_report_files(self, user))
 
 
 class ReportFile(models.Model):

@@ -7,7 +7,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db.models import Q, QuerySet
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -67,7 +66,6 @@ def _ledger_rows(user: Any, params: Params) -> Iterator[tuple[Any, ...]]:
     school_doc = _("Funded school: %(code)s %(name)s")
     record_doc = _("Spending record #%(id)s: %(payee)s")
     reversal_doc = _("Reverses entry #%(id)s")
-    tz = timezone.get_current_timezone()
     for (
         entry, at, kind, school_code, school_name, record, payee, reverses, account, alliance, school, amount,
         memo, reason, by,
@@ -82,7 +80,7 @@ def _ledger_rows(user: Any, params: Params) -> Iterator[tuple[Any, ...]]:
             document = ""
         yield (
             entry,
-            at.astimezone(tz),
+            at,
             kinds.get(kind, kind),
             document,
             accounts.get(account, account),
