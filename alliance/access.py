@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, cast
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import Q, QuerySet
+from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
@@ -204,15 +205,65 @@ def sees_working_results(user: Any) -> bool:
     return is_county_reader(user)
 
 
-# Reports and who may export them: every school's figures are the county readers'.
-COUNTY_REPORTS = frozenset({"award_sheet", "execution", "ledger"})
+# Reports and who may export them: every report is the county readers' (every school of their
+# county); principals export the school reports, of their own school only (``require_report``).
+SCHOOL_REPORTS = frozenset({"ledger", "balances", "execution", "exchanges", "exchange_totals", "activities", "results"})
+COUNTY_REPORTS = SCHOOL_REPORTS | frozenset({"award_sheet", "audit"})
+
+
+def _is_school_reporter(user: Any, county_id: int | None) -> bool:
+    if role_of(user) not in PRINCIPALS or not user.school_id:
+        return False
+    return county_id is None or user.county_id == county_id
 
 
 def can_export(user: Any, report: str, county_id: int | None = None) -> bool:
     """Whether the user may export ``report`` (of ``county_id``, where given)."""
-    if report in COUNTY_REPORTS:
-        return is_county_reader(user, county_id)
-    return False
+    if report in COUNTY_REPORTS and is_county_reader(user, county_id):
+        return True
+    return report in SCHOOL_REPORTS and _is_school_reporter(user, county_id)
+
+
+def reports_of(user: Any) -> list[str]:
+    """The codes of the reports the user's role may run at all (which rows: ``require_report``)."""
+    return sorted(code for code in COUNTY_REPORTS if can_export(user, code))
+
+
+def require_report(
+    user: Any, report: str, *, county_id: int, school_id: int | None = None, alliance_id: int | None = None
+) -> int | None:
+    """The checkpoint of every report: a role that may not run it is refused (403); a county,
+    school or alliance out of the user's reach is "not found" (404, as another school's row);
+    a principal's report is forced to its own school. Returns the school the report is for
+    (``None``: every school the user may read)."""
+    from .models import Alliance
+
+    if report not in COUNTY_REPORTS:
+        raise Http404
+    if not can_export(user, report):
+        raise PermissionDenied(_("Your role may not export this report."))
+    if not can_export(user, report, county_id):
+        raise Http404
+    schools = readable_schools(user).filter(county_id=county_id)
+    if school_id is not None and not schools.filter(pk=school_id).exists():
+        raise Http404
+    if alliance_id is not None:
+        alliances = Alliance.objects.filter(school_year__county_id=county_id)
+        if not visible(alliances, user).filter(pk=alliance_id).exists():
+            raise Http404
+    if is_county_reader(user, county_id):
+        return school_id
+    if school_id is not None and school_id != user.school_id:
+        raise Http404
+    return user.school_id
+
+
+def visible_report_files(qs: QuerySet, user: Any) -> QuerySet:
+    """Finished report files wait for their owner only (not even the owner's bureau reads them:
+    the file is re-checked against ``require_report`` when it is served)."""
+    if not has_role(user):
+        return qs.none()
+    return qs.filter(owner_id=user.pk)
 
 
 def require_export(user: Any, report: str, county_id: int | None = None) -> None:

@@ -56,6 +56,8 @@ urlpatterns = [
     path("files/<str:label>/<int:pk>/<str:field>/", serve_upload, name="upload"),
     # The principal's result page (公示); before the admin, whose catch-all would take it.
     path("", include("evaluation.urls")),
+    # The reports page, its downloads and the files of long exports (reports.views).
+    path("", include("reports.urls")),
     path("admin/", admin.site.urls),
     # The portal: "/" is each role's home, and /login/ and /logout/ serve every role.
     path("", include("portal.urls")),

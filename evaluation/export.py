@@ -12,6 +12,7 @@ import csv
 import io
 import zipfile
 from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import IO, Any
 
@@ -67,9 +68,22 @@ def preview_marker(period: EvaluationPeriod) -> str:
     }
 
 
-def award_sheet_rows(period: EvaluationPeriod, *, user: Any) -> list[list[Any]]:
-    """The preview marker (before publication), header, schools, remainder, pool. The award
-    column above the last row adds up to the pool to the fen."""
+@dataclass(frozen=True)
+class AwardSheet:
+    """The figures of a period's award sheet: the results the user may read (by school code),
+    each school's award (as published, else the preview), and the pool with its remainder."""
+
+    period: EvaluationPeriod
+    results: list[SchoolResult]
+    publication: Publication | None
+    award_of: dict[int, Decimal]
+    pool: Decimal
+    remainder: Decimal
+
+
+def award_sheet(period: EvaluationPeriod, *, user: Any) -> AwardSheet:
+    """The award sheet's figures (``award_sheet_rows`` and the reports' award sheet). The awards
+    add up to the pool less the remainder, to the fen."""
     access.require_export(user, "award_sheet", period.county_id)
     results = list(
         SchoolResult.objects.filter(period=period)
@@ -80,25 +94,11 @@ def award_sheet_rows(period: EvaluationPeriod, *, user: Any) -> list[list[Any]]:
     publication = None
     if period.status == EvaluationPeriod.Status.PUBLISHED:
         publication = period.publications.order_by("-revision").first()
-    rows: list[list[Any]] = []
     if publication is None:
-        rows.append([preview_marker(period)])
         award_of = {r.school_id: r.award_preview or ZERO for r in results}
     else:
         booked = _published_awards(publication)
         award_of = {r.school_id: booked.get(r.school_id, ZERO) for r in results}
-    rows.append([_("School code"), _("School"), _("Alliance"), _("Final score"), _("Grade"), _("Award (CNY)")])
-    for r in results:
-        rows.append(
-            [
-                r.school.code,
-                r.school.name,
-                r.alliance.name if r.alliance else "",
-                r.final_score,
-                Grade(r.grade).label,
-                award_of[r.school_id],
-            ]
-        )
     total = sum(award_of.values(), ZERO)
     pool = _pool(period)
     if pool is None:
@@ -106,8 +106,30 @@ def award_sheet_rows(period: EvaluationPeriod, *, user: Any) -> list[list[Any]]:
     remainder = pool - total
     if remainder < 0:
         raise ValidationError(_("The awards do not add up to the pool; recompute the period first."))
-    rows.append(["", _("Not awarded (stays in the pool)"), "", "", "", remainder])
-    rows.append(["", _("Pool total"), "", "", "", pool])
+    return AwardSheet(period, results, publication, award_of, pool, remainder)
+
+
+def award_sheet_rows(period: EvaluationPeriod, *, user: Any) -> list[list[Any]]:
+    """The preview marker (before publication), header, schools, remainder, pool. The award
+    column above the last row adds up to the pool to the fen."""
+    sheet = award_sheet(period, user=user)
+    rows: list[list[Any]] = []
+    if sheet.publication is None:
+        rows.append([preview_marker(period)])
+    rows.append([_("School code"), _("School"), _("Alliance"), _("Final score"), _("Grade"), _("Award (CNY)")])
+    for r in sheet.results:
+        rows.append(
+            [
+                r.school.code,
+                r.school.name,
+                r.alliance.name if r.alliance else "",
+                r.final_score,
+                Grade(r.grade).label,
+                sheet.award_of[r.school_id],
+            ]
+        )
+    rows.append(["", _("Not awarded (stays in the pool)"), "", "", "", sheet.remainder])
+    rows.append(["", _("Pool total"), "", "", "", sheet.pool])
     return rows
 
 

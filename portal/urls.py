@@ -18,5 +18,4 @@ urlpatterns = [
     path("alliance/", views.alliance, name="alliance"),
     path("plan/<int:alliance_pk>/", views.plan, name="plan"),
     path("overview/", views.overview, name="overview"),
-    path("reports/", views.reports, name="reports"),
 ]

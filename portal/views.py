@@ -88,10 +88,11 @@ NAV: dict[str, list[tuple[str, Any]]] = {
         ("portal:exchanges", gettext_lazy("Exchanges")),
         ("portal:spending", gettext_lazy("Spending")),
         ("portal:result", gettext_lazy("Result")),
+        ("reports:index", gettext_lazy("Reports")),
     ],
     ASSESSOR: [("portal:home", gettext_lazy("Assigned schools"))],
-    BUREAU: [("portal:home", gettext_lazy("Overview"))],
-    AUDITOR: [("portal:home", gettext_lazy("Reports")), ("portal:overview", gettext_lazy("Overview"))],
+    BUREAU: [("portal:home", gettext_lazy("Overview")), ("reports:index", gettext_lazy("Reports"))],
+    AUDITOR: [("reports:index", gettext_lazy("Reports")), ("portal:overview", gettext_lazy("Overview"))],
 }
 NAV[LEAD] = [*NAV[PRINCIPAL], ("portal:alliance", gettext_lazy("Alliance"))]
 
@@ -150,8 +151,10 @@ def home(request: PortalRequest) -> HttpResponse:
             status=403,
         )
     request.portal_home = home
+    if home.key == AUDITOR:  # the auditors' home is the reports page (reports.views)
+        return redirect("reports:index")
     page = {PRINCIPAL: _school_home, LEAD: _school_home, ASSESSOR: _assessor_home, BUREAU: _overview}
-    return page.get(home.key, _reports)(request)
+    return page[home.key](request)
 
 
 # --- principals -----------------------------------------------------------------------------
@@ -433,25 +436,6 @@ def _overview(request: PortalRequest) -> HttpResponse:
 @for_homes(*COUNTY_HOMES)
 def overview(request: PortalRequest) -> HttpResponse:
     return _overview(request)
-
-
-def _reports(request: PortalRequest) -> HttpResponse:
-    periods = (
-        EvaluationPeriod.objects.visible_to(request.user)
-        .filter(pk__in=SchoolResult.objects.values("period_id"))
-        .select_related("school_year", "term")
-        .order_by("-end_date")
-    )
-    return _page(
-        request,
-        "portal/reports.html",
-        {"periods": list(periods), "export_url": reverse("admin:evaluation_evaluationperiod_changelist")},
-    )
-
-
-@for_homes(*COUNTY_HOMES)
-def reports(request: PortalRequest) -> HttpResponse:
-    return _reports(request)
 
 
 # --- the lead principal -------------------------------------------------------------------------

@@ -7,9 +7,11 @@ gets 403; a row out of the user's reach (another school's exchange or result) is
 from __future__ import annotations
 
 import pytest
+from django.core.files.base import ContentFile
 from django.test import Client
 
 from evaluation.models import SchoolResult
+from reports.models import ReportFile
 
 from .factories_staffing import ExchangeFactory
 
@@ -19,7 +21,8 @@ ROLES = ("anonymous", "principal", "other_school_principal", "lead_principal", "
 
 # page → status per role, in the order of ROLES
 TABLE = {
-    "/": (302, 200, 200, 200, 200, 200, 200),
+    # the auditors' home is the reports page
+    "/": (302, 200, 200, 200, 200, 200, 302),
     "/exchanges/": (302, 200, 200, 200, 403, 403, 403),
     "/exchanges/{exchange}/": (302, 200, 404, 404, 403, 403, 403),
     "/spending/": (302, 200, 200, 200, 403, 403, 403),
@@ -31,17 +34,32 @@ TABLE = {
     # the first alliance's plan: its lead principal's only
     "/plan/{alliance}/": (302, 403, 403, 200, 403, 403, 403),
     "/overview/": (302, 403, 403, 403, 403, 200, 200),
-    "/reports/": (302, 403, 403, 403, 403, 200, 200),
+    "/reports/": (302, 200, 200, 200, 403, 200, 200),
+    # school A's ledger: its own principal's (the lead school's principal reads A, but exports its own school only)
+    "/reports/ledger.csv?school_year={year}&school={school_a}": (302, 200, 404, 404, 403, 200, 200),
+    "/reports/ledger.xlsx?school_year={year}": (302, 200, 200, 200, 403, 200, 200),
+    "/reports/audit.csv?school_year={year}": (302, 403, 403, 403, 403, 200, 200),
+    "/reports/award_sheet.csv?school_year={year}": (302, 403, 403, 403, 403, 200, 200),
+    # the auditor's finished file: its owner's only
+    "/reports/files/{file}/": (302, 404, 404, 404, 403, 404, 200),
+    "/reports/files/{file}/status/": (302, 404, 404, 404, 403, 404, 200),
 }
 
 CASES = [(page, role, status) for page, statuses in TABLE.items() for role, status in zip(ROLES, statuses, strict=True)]
 
 
 @pytest.fixture
-def rows(principal, teacher, lead_school, proposed, member_school, alliance):
+def rows(principal, teacher, lead_school, proposed, member_school, alliance, auditor, settings, tmp_path):
     exchange = ExchangeFactory(teacher=teacher, hosts=[lead_school], logged_by=principal)
     result = SchoolResult.objects.get(period=proposed, school=member_school)
-    return {"exchange": exchange.pk, "result": result.pk, "period": proposed.pk, "alliance": alliance.pk}
+    settings.MEDIA_ROOT = tmp_path
+    report_file = ReportFile.objects.create(
+        owner=auditor, report="ledger", format="csv", status=ReportFile.Status.DONE, name="ledger.csv",
+        params={"county_id": proposed.county_id, "school_year_id": proposed.school_year_id},
+    )  # fmt: skip
+    report_file.file.save("ledger.csv", ContentFile(b"\xef\xbb\xbf"))
+    return {"exchange": exchange.pk, "result": result.pk, "period": proposed.pk, "alliance": alliance.pk,
+            "year": proposed.school_year_id, "school_a": member_school.pk, "file": report_file.pk}  # fmt: skip
 
 
 @pytest.mark.parametrize(("page", "role", "status"), CASES, ids=[f"{p} {r}" for p, r, _s in CASES])

@@ -51,7 +51,7 @@ def a_exchange(principal, teacher, lead_school):
         ("lead_principal", "portal/school_home.html", "实验小学"),
         ("assessor", "portal/assessor_home.html", "东山小学"),
         ("bureau_staff", "portal/overview.html", 'href="/admin/"'),
-        ("auditor", "portal/reports.html", 'href="/overview/"'),
+        ("auditor", "reports/index.html", 'href="/overview/"'),
     ],
 )
 def test_each_role_lands_on_its_own_home_after_signing_in(request, who, template, marker):
@@ -62,8 +62,9 @@ def test_each_role_lands_on_its_own_home_after_signing_in(request, who, template
     # when they sign in at /login/
     response = client.post("/login/", {"username": user.username, "password": PASSWORD}, follow=True)
 
-    # then they land on "/" with their role's page, their name and a sign-out form
-    assert response.redirect_chain == [("/", 302)]
+    # then they land on "/" with their role's page (auditors: the reports page, one hop on), their
+    # name and a sign-out form
+    assert response.redirect_chain == [("/", 302)] + ([("/reports/", 302)] if who == "auditor" else [])
     assert template in [t.name for t in response.templates]
     page = response.content.decode()
     assert marker in page
@@ -576,7 +577,7 @@ def test_the_overview_and_the_alliance_page_do_not_grow_with_rows(
 
 def test_the_auditors_reports_page_downloads_the_award_sheet(auditor, proposed):
     client = signed_in(auditor)
-    page = client.get("/").content.decode()
+    page = client.get("/", follow=True).content.decode()
     # the page's form posts the admin's export action for the period
     assert 'action="/admin/evaluation/evaluationperiod/"' in page
     assert f'name="_selected_action" value="{proposed.pk}"' in page
