@@ -132,9 +132,10 @@ def award_notices(user: Any, params: Params) -> tuple[EvaluationPeriod, Publicat
     return period, publication, notices
 
 
-def write_award_notices(user: Any, params: Params, out: IO[bytes], *, request: Any = None) -> int:
-    """One PDF, a page per school (``award_notices``), written to ``out``; the export is
-    recorded first. Returns the number of notices."""
+def write_award_notices(user: Any, params: Params, out: IO[bytes], *, request: Any = None, record: bool = True) -> int:
+    """One PDF, a page per school (``award_notices``), written to ``out`` once its export is
+    recorded (``record=False``: the caller records it, as the auditor's package does for all
+    its files at once). Returns the number of notices."""
     period, publication, notices = award_notices(user, params)
     pdf = render(
         render_to_string(
@@ -148,7 +149,8 @@ def write_award_notices(user: Any, params: Params, out: IO[bytes], *, request: A
             },
         )
     )
-    _record(user, request, "award_notices", period, params, schools=[n.school.code for n in notices])
+    if record:
+        _record(user, request, "award_notices", period, params, schools=[n.school.code for n in notices])
     out.write(pdf)
     return len(notices)
 
@@ -223,11 +225,15 @@ def county_summary(user: Any, params: Params) -> dict[str, Any]:
     }
 
 
-def write_county_summary(user: Any, params: Params, out: IO[bytes], *, request: Any = None) -> None:
-    """The summary (``county_summary``) as a PDF written to ``out``; the export is recorded first."""
+def write_county_summary(
+    user: Any, params: Params, out: IO[bytes], *, request: Any = None, record: bool = True
+) -> None:
+    """The summary (``county_summary``) as a PDF written to ``out`` once its export is recorded
+    (``record`` as for ``write_award_notices``)."""
     figures = county_summary(user, params)
     pdf = render(render_to_string("reports/pdf/county_summary.html", {**figures, "issued": timezone.localdate()}))
-    _record(user, request, "county_summary", figures["period"], params)
+    if record:
+        _record(user, request, "county_summary", figures["period"], params)
     out.write(pdf)
 
 
