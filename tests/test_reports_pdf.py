@@ -4,18 +4,24 @@ trail's record of every export, and a renderer that fetches nothing."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from decimal import Decimal as D
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import include, path, reverse
 from pypdf import PdfReader
 
 from audit.models import AuditRecord
+from config.urls import urlpatterns as portal_urls
 from evaluation.models import SchoolResult
 from reports import pdf
 from reports.capitals import capitals
 from reports.registry import Params
+from staffing.models import Exchange
+
+from .factories_staffing import ExchangeFactory
 
 # --- 大写金额 ----------------------------------------------------------------------------------
 
@@ -162,9 +168,31 @@ def test_every_pdf_export_is_recorded_in_the_trail(published, params, auditor):
     assert records[0].after["schools"] == sorted(codes)
 
 
-def test_the_summary_holds_the_years_totals_and_its_charts(published, params, bureau_staff):
-    # given the published year
+def test_the_summary_holds_the_years_totals_and_its_charts(
+    published, params, bureau_staff, lead_teacher, teacher, member_school, lead_school
+):
+    # given the published year, and exchanges: two that count and a cancelled one
+    done = Exchange.Status.COMPLETED
+    ExchangeFactory(teacher=lead_teacher, status=done, hosts=[member_school])
+    ExchangeFactory(
+        teacher=teacher, kind=Exchange.Kind.SHADOWING, status=done, hosts=[lead_school], end_date=dt.date(2025, 9, 30)
+    )
+    ExchangeFactory(
+        teacher=teacher,
+        status=Exchange.Status.CANCELLED,
+        start_date=dt.date(2026, 3, 1),
+        end_date=dt.date(2026, 4, 30),
+        hosts=[lead_school],
+    )
+    year = published.school_year
     figures = pdf.county_summary(bureau_staff, params)
+    # then the exchanges are counted by kind, with the evaluation's teacher-days
+    assert {r["kind"]: r["n"] for r in figures["exchanges"]} == {
+        str(Exchange.Kind.DISPATCHED.label): 1,
+        str(Exchange.Kind.SHADOWING.label): 1,
+    }
+    assert figures["exchange_totals"]["days"] == Exchange.objects.all().teacher_days(year.start_date, year.end_date)
+    assert figures["exchange_totals"]["days"] == 142 + 30
     awards = booked_awards(published)
     # then its award total is the publication's, and the pool splits into awards and remainder
     assert figures["award_total"] == sum(awards.values())
@@ -191,3 +219,56 @@ def test_the_renderer_fetches_no_url():
     css = '<html><head><link rel="stylesheet" href="https://example.invalid/a.css"></head><body>x</body></html>'
     with pytest.raises(FatalURLFetchingError):
         pdf.render(css)
+
+
+# --- the downloads (reports.pdf_urls, under a URLconf of the tests' own until the lead wires it) -
+
+urlpatterns = [path("reports/pdf/", include("reports.pdf_urls")), *portal_urls]
+
+
+def _get(client, user, name, school_year, **query):
+    client.force_login(user)
+    return client.get(reverse(f"reports_pdf:{name}", args=[school_year.pk]), query)
+
+
+@pytest.mark.urls(__name__)
+def test_the_downloads_by_role(published, client, auditor, bureau_staff, principal, lead_principal, assessor):
+    year = published.school_year
+    member, other = principal.school, lead_principal.school
+    cases = [
+        (auditor, "award_notices", {}, 200),
+        (bureau_staff, "county_summary", {}, 200),
+        (principal, "award_notices", {}, 200),  # its own school's
+        (principal, "award_notices", {"school": member.pk}, 200),
+        (principal, "award_notices", {"school": other.pk}, 404),  # a school it cannot read
+        (lead_principal, "award_notices", {"school": member.pk}, 403),  # it reads the member, not its notice
+        (principal, "county_summary", {}, 403),
+        (assessor, "award_notices", {}, 403),
+    ]
+    for user, name, query, status in cases:
+        response = _get(client, user, name, year, **query)
+        assert response.status_code == status, (user.username, name, query)
+        if status == 200:
+            assert response["Content-Type"] == "application/pdf"
+            assert response.content.startswith(b"%PDF-")
+    response = _get(client, principal, "award_notices", year)
+    text = squeeze(text_of(response.content))
+    assert member.name in text and other.name not in text
+
+
+@pytest.mark.urls(__name__)
+def test_another_countys_year_is_not_found_and_the_refusal_recorded(published, client, other_bureau_staff):
+    response = _get(client, other_bureau_staff, "award_notices", published.school_year)
+    assert response.status_code == 404
+    refused = AuditRecord.objects.filter(action="refused", username=other_bureau_staff.username).get()
+    assert refused.object_id == str(published.school_year.pk)
+
+
+@pytest.mark.urls(__name__)
+def test_a_download_is_recorded_with_the_requests_address(published, client, auditor):
+    response = _get(client, auditor, "county_summary", published.school_year)
+    assert response.status_code == 200
+    record = AuditRecord.objects.filter(action="export", after__report="county_summary").get()
+    assert record.username == "auditor"
+    assert record.client_addr == "127.0.0.1"
+    assert record.source.startswith("GET /reports/pdf/")
