@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import hmac
+import importlib
 import io
 import json
 import shutil
@@ -31,7 +32,8 @@ import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import IO, Any
+from functools import partial
+from typing import IO, Any, cast
 
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Sum
@@ -154,16 +156,24 @@ class _File:
 
 
 def _files(user: Any, params: Params) -> Iterator[_File]:
-    from reports import formats  # the other formatters' module; imported when a package is made
-
+    # The CSV and XLSX formatters' module, imported when a package is made.
+    formats: Any = importlib.import_module("reports.formats")
     write_xlsx = getattr(formats, "write_xlsx", None)
     for code in sorted(REPORTS):
         report = REPORTS[code]
-        yield _File(f"{code}.csv", lambda out, r=report: formats.write_csv(r, user, params, out))
+        yield _File(f"{code}.csv", partial(formats.write_csv, report, user, params))
         if write_xlsx is not None:
-            yield _File(f"{code}.xlsx", lambda out, r=report: write_xlsx(r, user, params, out))
-    yield _File("award_notices.pdf", lambda out: pdf.write_award_notices(user, params, out, record=False))
-    yield _File("county_summary.pdf", lambda out: pdf.write_county_summary(user, params, out, record=False))
+            yield _File(f"{code}.xlsx", partial(write_xlsx, report, user, params))
+    yield _File("award_notices.pdf", partial(_notices, user, params))
+    yield _File("county_summary.pdf", partial(_summary, user, params))
+
+
+def _notices(user: Any, params: Params, out: IO[bytes]) -> None:
+    pdf.write_award_notices(user, params, out, record=False)
+
+
+def _summary(user: Any, params: Params, out: IO[bytes]) -> None:
+    pdf.write_county_summary(user, params, out, record=False)
 
 
 def build_package(user: Any, county: County, school_year: SchoolYear, out: IO[bytes], *, request: Any = None) -> dict:
@@ -188,7 +198,7 @@ def build_package(user: Any, county: County, school_year: SchoolYear, out: IO[by
             with tempfile.SpooledTemporaryFile(max_size=SPOOL) as spool:
                 sink = _Hashing(spool)
                 try:
-                    file.write(sink)
+                    file.write(cast(IO[bytes], sink))
                 except ValidationError as exc:
                     omitted[file.name] = " ".join(exc.messages)
                     continue
