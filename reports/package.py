@@ -36,6 +36,7 @@ from functools import partial
 from typing import IO, Any, cast
 
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.db.models import Count, Sum
 from django.utils import timezone
 
@@ -176,19 +177,27 @@ def _summary(user: Any, params: Params, out: IO[bytes]) -> None:
     pdf.write_county_summary(user, params, out, record=False)
 
 
-def build_package(user: Any, county: County, school_year: SchoolYear, out: IO[bytes], *, request: Any = None) -> dict:
+def build_package(
+    user: Any, county: County, school_year: SchoolYear, out: IO[bytes], *, request: Any = None, seal: bool | None = None
+) -> dict:
     """Writes the county's school-year package as a ZIP to ``out`` (a binary file; it need not
     seek) and returns its manifest. Only the county's readers may (``PermissionDenied``); the
     export is recorded in the trail with the manifest's SHA-256. A document that cannot exist
-    yet (the award notices before publication) is left out and the manifest says why."""
+    yet (the award notices before publication) is left out and the manifest says why.
+
+    ``seal``: seal the trail first, so that its head covers every record before the package
+    (default: unless called inside a transaction, where the seal's lock on the trail would be
+    held until that transaction ends, stalling every write of the portal meanwhile)."""
     access.require_export_document(user, "audit_package", county.pk)
     if school_year.county_id != county.pk:
         raise ValidationError("the school year is not the county's", code="wrong_county")
     params = Params(county_id=county.pk, school_year_id=school_year.pk)
-    # Seal what the trail holds so far, so that the head covers everything before the package;
-    # if a writer holds the table the head is the last seal and the tail says what waits.
-    with contextlib.suppress(chain.Busy):
-        chain.seal()
+    # If a writer holds the trail's table the head is the last seal, and the tail says what waits.
+    if seal is None:
+        seal = not connection.in_atomic_block
+    if seal:
+        with contextlib.suppress(chain.Busy):
+            chain.seal()
     head = audit_head()
     created_at = timezone.now()
     entries: list[dict[str, Any]] = []

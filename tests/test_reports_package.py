@@ -51,6 +51,11 @@ def _stand_in_write_csv(report, user, params, out):
 
 
 @pytest.fixture(autouse=True)
+def english(settings):
+    settings.LANGUAGE_CODE = "en"
+
+
+@pytest.fixture(autouse=True)
 def reports_registered(monkeypatch):
     monkeypatch.setitem(REPORTS, DUMMY.code, DUMMY)
     try:
@@ -63,7 +68,8 @@ def reports_registered(monkeypatch):
 def built(published, auditor, tmp_path):
     path = tmp_path / "package.zip"
     with open(path, "wb") as out:
-        manifest = package.build_package(auditor, published.county, published.school_year, out)
+        # sealed as outside a transaction (a test runs inside one)
+        manifest = package.build_package(auditor, published.county, published.school_year, out, seal=True)
     return path, manifest
 
 
@@ -128,11 +134,26 @@ def test_the_manifest_notes_the_trails_head_and_the_package_is_recorded(built):
     _path, manifest = built
     head = manifest["audit_trail"]
     assert head["sealed"] > 0
-    assert head["unsealed_tail"] == 0  # the package seals the trail first
+    assert head["unsealed_tail"] == 0  # the package sealed the trail first
     assert chain.verify(expect_head=(head["sealed"], head["head_hash"])).ok
     record = AuditRecord.objects.filter(action="export", after__report="audit_package").get()
     assert record.username == "auditor"
     assert record.after["manifest_sha256"] == manifest["manifest_sha256"]
+
+
+def test_an_unsealed_tail_is_reported_as_such(published, auditor):
+    # given records written since the last seal (the fixtures'), and a package made inside a
+    # transaction, which does not seal
+    chain.seal()
+    AuditRecord.objects.create(at=published.approved_at, action="export", model="x", db_user="app")
+    manifest = package.build_package(auditor, published.county, published.school_year, io.BytesIO())
+    head = manifest["audit_trail"]
+    # then the head is the last seal, and the record after it is the tail (the package's own
+    # export record follows it)
+    assert head["unsealed_tail"] == 1
+    unsealed = chain.verify(expect_head=(head["sealed"], head["head_hash"])).unsealed
+    assert unsealed[0] == AuditRecord.objects.filter(model="x").get().pk
+    assert len(unsealed) == 2
 
 
 def test_verify_package_passes_on_a_fresh_package(built):
