@@ -13,8 +13,8 @@ the package's export record, so the trail itself says which package was handed o
 ``verify`` (``manage.py verify_package``) recomputes every file's hash against the manifest and
 names the first file that is altered, missing or extra.
 
-Each file is written to a spooled temporary file while it is hashed, then copied into the ZIP:
-a million-row report passes through in bounded memory, and a formatter may seek (XLSX).
+Each file is written to a spooled temporary file, then hashed as it is copied into the ZIP: a
+million-row report passes through in bounded memory, and a formatter may seek (XLSX).
 """
 
 from __future__ import annotations
@@ -23,9 +23,7 @@ import contextlib
 import hashlib
 import hmac
 import importlib
-import io
 import json
-import shutil
 import tempfile
 import zipfile
 import zlib
@@ -61,23 +59,16 @@ SPOOL = 8 * 1024 * 1024  # bytes a file may keep in memory before it spills to d
 ZERO = Decimal("0.00")
 
 
-class _Hashing(io.RawIOBase):
-    """A binary sink that hashes and counts what it passes on."""
-
-    def __init__(self, target: IO[bytes]) -> None:
-        self.target = target
-        self.sha = hashlib.sha256()
-        self.size = 0
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data: Any) -> int:
-        data = bytes(data)
-        self.sha.update(data)
-        self.size += len(data)
-        self.target.write(data)
-        return len(data)
+def _copy_hashed(source: IO[bytes], target: IO[bytes]) -> tuple[str, int]:
+    """Copies ``source`` from its start into ``target``; returns the SHA-256 and size of what
+    was copied."""
+    sha, size = hashlib.sha256(), 0
+    source.seek(0)
+    while chunk := source.read(1 << 20):
+        sha.update(chunk)
+        size += len(chunk)
+        target.write(chunk)
+    return sha.hexdigest(), size
 
 
 def _sign(manifest: bytes) -> str:
@@ -205,16 +196,14 @@ def build_package(
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         for file in _files(user, params):
             with tempfile.SpooledTemporaryFile(max_size=SPOOL) as spool:
-                sink = _Hashing(spool)
                 try:
-                    file.write(cast(IO[bytes], sink))
+                    file.write(cast(IO[bytes], spool))
                 except ValidationError as exc:
                     omitted[file.name] = " ".join(exc.messages)
                     continue
-                spool.seek(0)
                 with archive.open(file.name, "w", force_zip64=True) as member:
-                    shutil.copyfileobj(spool, member)
-            entries.append({"name": file.name, "sha256": sink.sha.hexdigest(), "size": sink.size})
+                    sha256, size = _copy_hashed(cast(IO[bytes], spool), member)
+            entries.append({"name": file.name, "sha256": sha256, "size": size})
         funding_year = FundingYear.objects.filter(county=county, school_year=school_year).first()
         manifest = {
             "format": FORMAT,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import importlib
 import io
 import json
 import sys
@@ -50,6 +51,15 @@ def _stand_in_write_csv(report, user, params, out):
     out.write(("\ufeff" + text.getvalue()).encode())
 
 
+def _stand_in_write_xlsx(report, user, params, out):
+    """Only while ``reports.formats`` is not merged: a ZIP as an XLSX is, written as zipfile
+    writes one (seeking back to fill in each member's header)."""
+    text = io.BytesIO()
+    _stand_in_write_csv(report, user, params, text)
+    with zipfile.ZipFile(out, "w") as book:
+        book.writestr("sheet.csv", text.getvalue())
+
+
 @pytest.fixture(autouse=True)
 def english(settings):
     settings.LANGUAGE_CODE = "en"
@@ -61,7 +71,11 @@ def reports_registered(monkeypatch):
     try:
         import reports.formats  # noqa: F401  (the real formatters, once merged)
     except ImportError:
-        monkeypatch.setitem(sys.modules, "reports.formats", types.SimpleNamespace(write_csv=_stand_in_write_csv))
+        monkeypatch.setitem(
+            sys.modules,
+            "reports.formats",
+            types.SimpleNamespace(write_csv=_stand_in_write_csv, write_xlsx=_stand_in_write_xlsx),
+        )
 
 
 @pytest.fixture
@@ -97,6 +111,9 @@ def test_the_package_holds_every_report_the_pdfs_and_a_manifest_of_them(built):
         listed = {f["name"]: f for f in manifest["files"]}
         assert names == set(listed) | {"manifest.json", "manifest.sig"}
         assert {f"{code}.csv" for code in REPORTS} <= names
+        if hasattr(importlib.import_module("reports.formats"), "write_xlsx"):
+            assert {f"{code}.xlsx" for code in REPORTS} <= names
+            assert zipfile.is_zipfile(io.BytesIO(archive.read("zz_test_schools.xlsx")))
         assert {"award_notices.pdf", "county_summary.pdf"} <= names
         for name, entry in listed.items():
             assert entry["size"] == len(archive.read(name))
