@@ -12,6 +12,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /app
 RUN useradd --create-home --uid 1000 --user-group portal
 
+# The PDF reports (reports/pdf.py): WeasyPrint lays out text with Debian's pango and harfbuzz, in
+# Noto Sans CJK; it loads them at run time (the same packages as scripts/lib.sh's PDF_PACKAGES).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk \
+    && rm -rf /var/lib/apt/lists/*
+
 # Requirements first, so a code change does not reinstall them (psycopg2-binary needs no compiler).
 COPY requirements.txt .
 RUN pip install -r requirements.txt

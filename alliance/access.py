@@ -271,6 +271,26 @@ def require_export(user: Any, report: str, county_id: int | None = None) -> None
         raise PermissionDenied(_("Your role may not export this report."))
 
 
+# The documents of ``reports.pdf`` and ``reports.package``: the county's readers export each of
+# them; a school's award notice is also its own principal's (of that school only).
+COUNTY_DOCUMENTS = frozenset({"award_notices", "county_summary", "audit_package"})
+SCHOOL_DOCUMENTS = frozenset({"award_notices"})
+
+
+def can_export_document(user: Any, document: str, county_id: int | None, school_id: int | None = None) -> bool:
+    """Whether the user may export ``document`` of the county (``school_id``: of that one school)."""
+    if document in COUNTY_DOCUMENTS and is_county_reader(user, county_id):
+        return True
+    if document in SCHOOL_DOCUMENTS and school_id is not None:
+        return role_of(user) in PRINCIPALS and user.county_id == county_id and user.school_id == school_id
+    return False
+
+
+def require_export_document(user: Any, document: str, county_id: int | None, school_id: int | None = None) -> None:
+    if not can_export_document(user, document, county_id, school_id):
+        raise PermissionDenied(_("Your role may not export this report."))
+
+
 def visible_runs(qs: QuerySet, user: Any) -> QuerySet:
     """Evaluation runs: a county's runs to that county's readers; a run of every county (no
     county) to every county's readers; none to schools or assessors."""

@@ -58,6 +58,7 @@ urlpatterns = [
     path("", include("evaluation.urls")),
     # The reports page, its downloads and the files of long exports (reports.views).
     path("", include("reports.urls")),
+    path("reports/pdf/", include("reports.pdf_urls")),
     path("admin/", admin.site.urls),
     # The portal: "/" is each role's home, and /login/ and /logout/ serve every role.
     path("", include("portal.urls")),

@@ -31,6 +31,13 @@ need_postgres() {
   PGBIN=$(pg_bindir) || { apt_install postgresql; PGBIN=$(pg_bindir) || die "PostgreSQL binaries not found after install"; }
 }
 
+# The PDF reports (reports/pdf.py): WeasyPrint lays out text with Debian's pango and harfbuzz,
+# in Noto Sans CJK (fonts-noto-cjk); it loads them at run time, so pip cannot bring them.
+PDF_PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk)
+need_pdf_libs() {
+  dpkg -s "${PDF_PACKAGES[@]}" >/dev/null 2>&1 || apt_install "${PDF_PACKAGES[@]}"
+}
+
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 # Sets PG_RUNAS, the command prefix that runs the cluster's programs: empty for a normal user;

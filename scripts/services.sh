@@ -3,10 +3,10 @@
 #
 #   scripts/services.sh <command...>
 #
-# Installs Debian's postgresql, redis-server and chromium packages when they are missing. Exports
-# DATABASE_URL and REDIS_URL for the command. The servers live in a temporary folder that is
-# removed afterwards, whatever the command's outcome. A server that cannot be started is a
-# failure: nothing falls back to in-process Celery.
+# Installs Debian's postgresql, redis-server, chromium, pango and fonts-noto-cjk packages when they
+# are missing. Exports DATABASE_URL and REDIS_URL for the command. The servers live in a temporary
+# folder that is removed afterwards, whatever the command's outcome. A server that cannot be
+# started is a failure: nothing falls back to in-process Celery.
 set -euo pipefail
 LOG_TAG=services
 # shellcheck source=scripts/lib.sh
@@ -19,7 +19,8 @@ command -v redis-server >/dev/null || die "redis-server not found after install"
 # is not used.
 [ -x /usr/bin/chromium ] || apt_install chromium
 [ -x /usr/bin/chromium ] || die "chromium not found after install"
-dpkg -s fonts-noto-cjk >/dev/null 2>&1 || apt_install fonts-noto-cjk  # Chinese glyphs for the portal's browser tests
+# Chinese glyphs for the portal's browser tests, and pango for the PDF reports' tests.
+need_pdf_libs
 
 TMP=$(mktemp -d /tmp/portal-services.XXXXXX)
 chmod 755 "$TMP"
