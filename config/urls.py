@@ -57,6 +57,7 @@ urlpatterns = [
     # The principal's result page (公示); before the admin, whose catch-all would take it.
     path("", include("evaluation.urls")),
     path("admin/", admin.site.urls),
+    path("imports/", include("imports.urls")),
     # The portal: "/" is each role's home, and /login/ and /logout/ serve every role.
     path("", include("portal.urls")),
 ]
