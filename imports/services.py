@@ -15,6 +15,8 @@ says the preview showed.
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import hashlib
 import uuid
 from collections import Counter
@@ -25,6 +27,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from alliance import access
@@ -258,8 +261,24 @@ def import_run(
 # --- the file between preview and confirmation ---------------------------------------------
 
 
+PENDING_HOURS = 24
+
+
+def pending_sweep() -> None:
+    """Forget files previewed but never confirmed for a day."""
+    if not default_storage.exists(PENDING_DIR):
+        return
+    cutoff = timezone.now() - dt.timedelta(hours=PENDING_HOURS)
+    for name in default_storage.listdir(PENDING_DIR)[1]:
+        path = f"{PENDING_DIR}/{name}"
+        with contextlib.suppress(OSError, NotImplementedError):
+            if default_storage.get_modified_time(path) < cutoff:
+                default_storage.delete(path)
+
+
 def pending_save(data: bytes) -> str:
     """Store the uploaded file under a generated name; returns the name (a token)."""
+    pending_sweep()
     token = uuid.uuid4().hex
     default_storage.save(f"{PENDING_DIR}/{token}", ContentFile(data))
     return token

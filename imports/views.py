@@ -16,6 +16,7 @@ from .forms import UploadForm
 from .kinds import KINDS, chinese
 
 SESSION_KEY = "imports.pending"
+MAX_PENDING = 5
 
 
 def _pending(request: PortalRequest) -> dict:
@@ -48,6 +49,9 @@ def index(request: PortalRequest) -> HttpResponse:
         token = services.pending_save(data)
         pending = _pending(request)
         pending[token] = {"kind": kind, "sha256": report.sha256, "name": upload.name}
+        for stale in list(pending)[:-MAX_PENDING]:  # a session keeps its last few previews
+            services.pending_delete(stale)
+            pending.pop(stale)
         request.session[SESSION_KEY] = pending
     return _render(request, UploadForm(initial={"kind": kind}), report, token, status=200 if report.ok else 400)
 
@@ -65,8 +69,8 @@ def confirm(request: PortalRequest) -> HttpResponse:
     try:
         data = services.pending_load(token, entry["sha256"])
     except ValidationError as exc:
-        form.add_error(None, exc)
-        return _render(request, form, status=400)
+        stale = services.Report(entry["kind"], entry["name"], entry["sha256"], file_errors=list(exc.messages))
+        return _render(request, form, stale, status=400)
     report = services.import_run(
         actor=request.user, kind=entry["kind"], data=data, file_name=entry["name"], commit=True, request=request
     )

@@ -42,6 +42,24 @@ def zip_bomb(unpacked: int = 60 * 1024 * 1024) -> bytes:
     return out.getvalue()
 
 
+def lying_zip(unpacked: int = 60 * 1024 * 1024) -> bytes:
+    """A zip of ``unpacked`` bytes of zeros whose headers say the part holds 1,000 bytes."""
+    import struct
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("xl/worksheets/sheet1.xml", b"\0" * unpacked)
+    data = bytearray(out.getvalue())
+    for signature, offset in ((b"PK\x03\x04", 22), (b"PK\x01\x02", 24)):
+        start = 0
+        while (start := data.find(signature, start)) != -1:
+            if struct.unpack_from("<I", data, start + offset)[0] == unpacked:
+                struct.pack_into("<I", data, start + offset, 1000)
+            start += 4
+    return bytes(data)
+
+
 LAUGHS = (
     '<?xml version="1.0"?>\n<!DOCTYPE lolz [\n<!ENTITY lol "lol">\n'
     + "".join(f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">\n' for i in range(1, 10))
