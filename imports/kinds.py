@@ -185,7 +185,7 @@ def _diff(row: models.Model, fields: dict[str, Any]) -> dict[str, Any]:
 
 
 def _label(model: type[models.Model], name: str) -> str:
-    return str(model._meta.get_field(name).verbose_name)
+    return str(getattr(model._meta.get_field(name), "verbose_name", name))
 
 
 def _saved(row: models.Model) -> None:
@@ -347,10 +347,10 @@ def write_alliance(ctx: Context, unit: Unit) -> Outcome:
         action, changes = UPDATE, [_label(Alliance, "kind")]
     present = {m.school_id: m for m in alliance.memberships.select_related("school")}
     # Leaving and demotions first, so that a new lead never meets the old one.
-    for school_id, membership in present.items():
+    for school_id, leaving in present.items():
         if school_id not in wanted:
-            membership.delete()
-            changes.append(_("%(school)s leaves") % {"school": membership.school})
+            leaving.delete()
+            changes.append(_("%(school)s leaves") % {"school": leaving.school})
     ordered = sorted(wanted.items(), key=lambda item: item[1] == Membership.Role.LEAD)
     for school_id, role in ordered:
         membership = present.get(school_id)
