@@ -221,7 +221,7 @@ def require_export(user: Any, report: str, county_id: int | None = None) -> None
 
 
 # Imports (Excel in): every kind is the bureau's, into its own county only.
-IMPORT_KINDS = frozenset({"schools", "teachers", "alliances", "quotas"})
+IMPORT_KINDS = frozenset({"schools", "teachers", "alliances", "pairings", "quotas"})
 
 
 def can_import(user: Any, kind: str, county_id: int | None = None) -> bool:

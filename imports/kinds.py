@@ -9,6 +9,7 @@ changed) or raises the service's ``ValidationError``; it runs inside the import'
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
 from alliance import services as alliance_services
-from alliance.models import Alliance, County, Membership, School, SchoolYear
+from alliance.models import Alliance, County, Membership, Pairing, School, SchoolYear
 from funding import services as funding_services
 from funding.models import FundingQuota, FundingYear
 from staffing import services as staffing_services
@@ -127,6 +128,34 @@ def start_year(value: Any) -> int:
     if not match:
         raise ValidationError(_("Enter the school year as the year it starts, e.g. 2025."))
     return int(match.group(1))
+
+
+def day(value: Any) -> dt.date:
+    """A date: a date cell, or text as 2025-09-01, 2025/9/1 or 2025年9月1日."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    match = re.fullmatch(r"\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*", str(value))
+    try:
+        if match:
+            return dt.date(*(int(g) for g in match.groups()))
+    except ValueError:
+        pass
+    raise ValidationError(_("Enter a date, e.g. 2025-09-01."))
+
+
+def choices_list(choices: type[models.TextChoices]) -> Callable[[Any], list[str]]:
+    """Several choices in one cell, separated by 、 , ; or spaces."""
+    one = choice(choices)
+
+    def parse(value: Any) -> list[str]:
+        parts = [p for p in re.split(r"[、,，;；\s]+", str(value or "")) if p]
+        found = [one(p) for p in parts]
+        return sorted(set(found), key=found.index)
+
+    parse.choices = choices  # type: ignore[attr-defined]
+    return parse
 
 
 @dataclass(frozen=True)
@@ -431,7 +460,73 @@ QUOTAS = Kind(
 )
 
 
-KINDS: dict[str, Kind] = {k.name: k for k in (SCHOOLS, TEACHERS, ALLIANCES, QUOTAS)}
+# --- pairings inside an alliance -----------------------------------------------------------
+
+
+def _within(year: SchoolYear, values: dict[str, Any]) -> None:
+    """The pairing's dates lie in its alliance's school year (an alliance is formed per year)."""
+    for key in ("start_date", "end_date", "agreement_date"):
+        when = values.get(key)
+        if when is not None and not (year.start_date <= when <= year.end_date):
+            raise ValidationError(
+                _("%(date)s is outside the %(year)s school year (%(start)s to %(end)s).")
+                % {"date": when.isoformat(), "year": year, "start": year.start_date, "end": year.end_date}
+            )
+
+
+PAIRING_FIELDS = ("start_date", "end_date", "agreement_date", "focus_areas")
+
+
+def write_pairing(ctx: Context, unit: Unit) -> Outcome:
+    """A helper school → helped school pairing (结对) of an alliance, by its alliance and its two
+    schools. Pairings have no rule beyond their model's (both schools members of the alliance,
+    end after start): written as the admin writes them, after the dates are checked against the
+    school year."""
+    values = unit.values
+    year = ctx.school_year(values["school_year"])
+    _within(year, values)
+    alliance = Alliance.objects.filter(school_year=year, name=values["alliance"]).first()
+    if alliance is None:
+        raise ValidationError(_("No alliance named %(name)s in that school year.") % {"name": values["alliance"]})
+    helper, helped = ctx.school(values["helper_code"]), ctx.school(values["helped_code"])
+    fields = {n: values[n] for n in PAIRING_FIELDS if values.get(n) is not None}
+    pairing = (
+        Pairing.objects.select_for_update()
+        .filter(alliance=alliance, helper_school=helper, helped_school=helped)
+        .first()
+    )
+    if pairing is None:
+        _saved(Pairing(alliance=alliance, helper_school=helper, helped_school=helped, **{"focus_areas": [], **fields}))
+        return Outcome(CREATE)
+    changed = _diff(pairing, fields)
+    if not changed:
+        return Outcome(UNCHANGED)
+    for name, value in changed.items():
+        setattr(pairing, name, value)
+    _saved(pairing)
+    return Outcome(UPDATE, tuple(_label(Pairing, n) for n in changed))
+
+
+PAIRINGS = Kind(
+    name="pairings",
+    title=pgettext_lazy("import", "Pairings"),
+    sheet=pgettext_lazy("import", "Pairings"),
+    columns=(
+        Column("school_year", pgettext_lazy("import", "School year"), start_year),
+        Column("alliance", pgettext_lazy("import", "Alliance name"), text(100)),
+        Column("helper_code", pgettext_lazy("import", "Helper school code"), text(32)),
+        Column("helped_code", pgettext_lazy("import", "Helped school code"), text(32)),
+        Column("start_date", pgettext_lazy("import", "Start date"), day),
+        Column("end_date", pgettext_lazy("import", "End date"), day, required=False),
+        Column("agreement_date", pgettext_lazy("import", "Agreement signed on"), day, required=False),
+        Column("focus_areas", pgettext_lazy("import", "Focus areas"), choices_list(Pairing.Focus), required=False),
+    ),
+    key=lambda v: f"{v['school_year']} · {v['alliance']} · {v['helper_code']} → {v['helped_code']}",
+    write=write_pairing,
+)
+
+
+KINDS: dict[str, Kind] = {k.name: k for k in (SCHOOLS, TEACHERS, ALLIANCES, PAIRINGS, QUOTAS)}
 
 
 def header_names(column: Column) -> set[str]:
@@ -466,4 +561,6 @@ def allowed(column: Column) -> str:
             return _("yuan, at most two decimal places, e.g. 200000.00")
         if column.parse is start_year:
             return _("the year it starts, e.g. 2025")
+        if column.parse is day:
+            return _("a date, e.g. 2025-09-01")
     return ""

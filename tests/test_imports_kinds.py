@@ -204,3 +204,48 @@ def test_a_service_rule_refuses_the_row(bureau_staff, funding_year, member_schoo
 def test_membership_of_existing_school_only(bureau_staff, school_year):
     SchoolFactory(county=school_year.county, code="Q001")
     assert Membership.objects.count() == 0
+
+
+PAIRING_HEADER = ["学年", "校联体名称", "帮扶校代码", "受援校代码", "开始日期", "结束日期", "帮扶重点"]
+
+
+def test_pairings_with_their_dates(bureau_staff, alliance, lead_school, member_school):
+    import datetime as dt
+
+    from alliance.models import Pairing
+
+    data = xlsx([PAIRING_HEADER, [2025, "实验校联体", "L001", "M001", dt.datetime(2025, 9, 1), "2026/7/1",
+                                  "教学教研、师资队伍"]], sheet="结对")  # fmt: skip
+    report = _run(bureau_staff, "pairings", data)
+    assert report.committed, report.lines()
+    pairing = Pairing.objects.get(alliance=alliance, helper_school=lead_school, helped_school=member_school)
+    assert (pairing.start_date, pairing.end_date) == (dt.date(2025, 9, 1), dt.date(2026, 7, 1))
+    assert pairing.focus_areas == ["teaching_research", "teachers"]
+    assert _run(bureau_staff, "pairings", data).counts["unchanged"] == 1
+
+
+def test_pairing_dates_outside_the_school_year_are_refused(bureau_staff, alliance, other_school):
+    from alliance.models import Pairing
+
+    data = xlsx([PAIRING_HEADER,
+                 [2025, "实验校联体", "L001", "M001", "2025-08-31", "", ""],  # before the year starts
+                 [2025, "实验校联体", "L001", "M001", "2025-09-01", "2026-09-01", ""],  # the same pair again
+                 [2025, "实验校联体", "M001", "L001", "2025-13-01", "", ""],  # no such date
+                 [2025, "实验校联体", "M001", "L001", "2025-10-01", "2026-09-01", ""],  # ends after it
+                 [2025, "实验校联体", "L001", "M002", "2025-10-01", "", ""]], sheet="结对")  # not a member  # fmt: skip
+    report = _run(bureau_staff, "pairings", data)
+    assert not report.committed and Pairing.objects.count() == 0
+    bad = {r.rows[0]: " ".join(r.errors) for r in report.bad_rows}
+    assert set(bad) == {3, 4}, report.lines()  # the file's own errors first: nothing is looked up
+    # once the file's own errors are corrected, the rows' dates and schools are checked
+    rows = [PAIRING_HEADER,
+            [2025, "实验校联体", "L001", "M001", "2025-08-31", "", ""],
+            [2025, "实验校联体", "M001", "L001", "2025-10-01", "2026-09-01", ""],
+            [2025, "实验校联体", "L001", "M002", "2025-10-01", "", ""]]  # fmt: skip
+    report = _run(bureau_staff, "pairings", xlsx(rows, sheet="结对"))
+    bad = {r.rows[0]: " ".join(r.errors) for r in report.bad_rows}
+    assert set(bad) == {2, 3, 4}, report.lines()
+    assert "2025-08-31" in bad[2] and "学年" in bad[2]
+    assert "2026-09-01" in bad[3]
+    assert "成员" in bad[4]
+    assert Pairing.objects.count() == 0
