@@ -43,7 +43,14 @@ def index(request: PortalRequest) -> HttpResponse:
     upload = form.cleaned_data["file"]
     data = upload.read()
     kind = form.cleaned_data["kind"]
-    report = services.import_run(actor=request.user, kind=kind, data=data, file_name=upload.name, request=request)
+    try:
+        county = services.import_county(request.user)
+    except ValidationError as exc:
+        form.add_error(None, exc)
+        return _render(request, form, status=400)
+    report = services.import_run(
+        actor=request.user, kind=kind, data=data, file_name=upload.name, county=county, request=request
+    )
     token = ""
     if report.ok:
         token = services.pending_save(data)
