@@ -113,3 +113,20 @@ def test_each_template_reads_back_with_its_columns(bureau_staff, kind):
         assert report.file_errors == ["文件表头下没有数据行。"], (name, report.file_errors)
     table = reading.read_xlsx(blank_xlsx(KINDS["schools"]), ("学校",))
     assert table.sheet == "学校" and table.header[0] == "学校代码*"
+
+
+def test_entities_in_a_part_not_named_xml_are_refused_too(bureau_staff):
+    # a part may be declared XML by [Content_Types].xml whatever its name: every part is scanned
+    import io
+    import zipfile
+
+    from .imports_files import LAUGHS
+
+    source = zipfile.ZipFile(io.BytesIO(xlsx([HEADER, ROW])))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for item in source.infolist():
+            z.writestr(item, source.read(item.filename))
+        z.writestr("xl/worksheets/sheet9.bin", LAUGHS + "<worksheet/>")
+    message, elapsed = _refused(bureau_staff, out.getvalue(), "学校.xlsx")
+    assert "XML 实体" in message and elapsed < 1.0
