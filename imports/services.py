@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 
 from alliance import access
 from alliance.models import County
+from audit.models import AuditRecord
 from audit.services import record_event
 
 from . import reading
@@ -245,7 +246,7 @@ def import_run(
             if not (commit and report.ok):
                 raise _Rollback
             record_event(
-                "import",
+                AuditRecord.Action.IMPORT,
                 request=request,
                 user=actor,
                 model=f"imports.{kind}",
