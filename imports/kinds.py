@@ -97,8 +97,12 @@ def yes_no(value: Any) -> bool:
 def choice(choices: type[models.TextChoices]) -> Callable[[Any], str]:
     """A choice by its value, its English label or its Chinese label (either half of "A/B")."""
 
+    cache: dict[str, str] = {}
+
     def names() -> dict[str, str]:
-        found: dict[str, str] = {}
+        if cache:
+            return cache
+        found = cache
         for language in ("en", "zh-hans"):
             with translation.override(language):
                 for value, label in choices.choices:
