@@ -7,13 +7,12 @@ from decimal import Decimal
 
 import pytest
 
-from alliance.models import Alliance, Membership, School
+from alliance.models import Alliance, School
 from audit.models import AuditRecord
 from funding.models import FundingQuota
 from imports.services import import_run
 from staffing.models import Teacher
 
-from .factories import SchoolFactory
 from .factories_staffing import TeacherFactory
 from .imports_files import csv_bytes, xlsx
 
@@ -199,11 +198,6 @@ def test_a_service_rule_refuses_the_row(bureau_staff, funding_year, member_schoo
     report = _run(bureau_staff, "quotas", xlsx([["学年", "学校代码", "额度（元）"], [2025, "M001", 1]], sheet="额度"))
     assert not report.committed and [r.rows for r in report.bad_rows] == [[2]]
     assert FundingQuota.objects.get(school=member_school).quota == Decimal("200000.00")
-
-
-def test_membership_of_existing_school_only(bureau_staff, school_year):
-    SchoolFactory(county=school_year.county, code="Q001")
-    assert Membership.objects.count() == 0
 
 
 PAIRING_HEADER = ["学年", "校联体名称", "帮扶校代码", "受援校代码", "开始日期", "结束日期", "帮扶重点"]
