@@ -291,6 +291,24 @@ def require_export_document(user: Any, document: str, county_id: int | None, sch
         raise PermissionDenied(_("Your role may not export this report."))
 
 
+# Imports (Excel in): every kind is the bureau's, into its own county only.
+IMPORT_KINDS = frozenset({"schools", "teachers", "alliances", "pairings", "quotas"})
+
+
+def can_import(user: Any, kind: str, county_id: int | None = None) -> bool:
+    """Whether the user may import ``kind`` (into ``county_id``, where given)."""
+    if kind not in IMPORT_KINDS:
+        return False
+    if county_id is None:
+        return is_bureau(user)
+    return is_bureau_of(user, county_id)
+
+
+def require_import(user: Any, kind: str, county_id: int | None) -> None:
+    if not can_import(user, kind, county_id):
+        raise PermissionDenied(_("Only the bureau staff of this county may do this."))
+
+
 def visible_runs(qs: QuerySet, user: Any) -> QuerySet:
     """Evaluation runs: a county's runs to that county's readers; a run of every county (no
     county) to every county's readers; none to schools or assessors."""

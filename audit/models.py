@@ -18,6 +18,7 @@ class AuditRecord(models.Model):
         LOGIN = "login", _("Signed in")
         LOGIN_FAILED = "login_failed", _("Failed sign-in")
         EXPORT = "export", _("Export")
+        IMPORT = "import", _("Import")
         REFUSED = "refused", _("Refused access")
 
     at = models.DateTimeField(_("when"), db_index=True)

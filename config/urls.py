@@ -60,6 +60,7 @@ urlpatterns = [
     path("", include("reports.urls")),
     path("reports/pdf/", include("reports.pdf_urls")),
     path("admin/", admin.site.urls),
+    path("imports/", include("imports.urls")),
     # The portal: "/" is each role's home, and /login/ and /logout/ serve every role.
     path("", include("portal.urls")),
 ]

@@ -430,7 +430,10 @@ def assess(request: PortalRequest, period_pk: int, school_pk: int | None = None)
 
 
 def _overview(request: PortalRequest) -> HttpResponse:
-    return _page(request, "portal/overview.html", summaries.county_overview(request.user))
+    context = summaries.county_overview(request.user)
+    # The bureau's imports (Excel in): a link where the checkpoint lets the user import.
+    context["imports_url"] = reverse("imports:index") if access.can_import(request.user, "schools") else None
+    return _page(request, "portal/overview.html", context)
 
 
 @for_homes(*COUNTY_HOMES)

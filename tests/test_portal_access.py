@@ -43,6 +43,9 @@ TABLE = {
     # the auditor's finished file: its owner's only
     "/reports/files/{file}/": (302, 404, 404, 404, 403, 404, 200),
     "/reports/files/{file}/status/": (302, 404, 404, 404, 403, 404, 200),
+    # Excel in: the bureau's (the checkpoint's ``require_import``); auditors change nothing
+    "/imports/": (302, 403, 403, 403, 403, 200, 403),
+    "/imports/template/schools.xlsx": (302, 403, 403, 403, 403, 200, 403),
 }
 
 CASES = [(page, role, status) for page, statuses in TABLE.items() for role, status in zip(ROLES, statuses, strict=True)]

@@ -59,6 +59,7 @@ def test_every_page_a_demo_login_reaches_opens(loaded_once, db, username, reache
             response = client.get(url, follow=True)
             # then every page opens
             assert response.status_code == 200, url
-            found += pages_of(client, response.content.decode())
+            if response["Content-Type"].startswith("text/html"):  # a download (a template) has no links
+                found += pages_of(client, response.content.decode())
         todo = found
     assert reached <= seen, seen
