@@ -72,6 +72,7 @@ class ActivityInputSerializer(ScopedInputSerializer):
         fields = [
             "kind", "date", "host_school", "schools", "title", "participants", "person_times", "description",
             "donation_amount", "goods_description", "goods_count", "goods_value", "resource_count",
+            "programme",
         ]  # fmt: skip
         write_scoped = ("host_school",)
         county_scoped = ("schools",)
@@ -200,7 +201,7 @@ class ActivitySerializer(ScopedModelSerializer):
         fields = [
             "id", "kind", "date", "host_school", "host_school_name", "schools", "title", "participants",
             "person_times", "description", "donation_amount", "goods_description", "goods_count",
-            "goods_value", "resource_count", "attachments",
+            "goods_value", "resource_count", "attachments", "programme",
         ]  # fmt: skip
         read_only_fields = fields
 
