@@ -273,19 +273,20 @@ def narrow_related(qs: QuerySet, user: Any, *, kind: str = "read") -> QuerySet:
     """The choices a form or serializer offers for a related field, the same in the admin, the
     API and the pages. ``kind``: ``"write"`` rows the user may change (for schools: the schools
     whose rows it may create), ``"county"`` rows of the user's county, ``"read"`` rows it may
-    read. Models without a scope are left as they are."""
+    read, ``"partners"`` (schools) those of the user's county and its programme partners. Models
+    without a scope are left as they are."""
     if not hasattr(qs.model, "scope") or is_superuser(user):
         return qs
     if kind == "write":
         if qs.model._meta.label == "alliance.School":
             return qs.filter(pk__in=writable_schools(user).values("pk"))
         return changeable(qs, user)
-    if kind == "county":
-        if qs.model._meta.label == "alliance.School":
-            # A school of the user's county, or one paired with a school of it in a programme
-            # (an exchange's host across the line, a programme meeting's participant).
-            partners = programme_partner_schools(user).values("pk")
-            return qs.filter(Q(county_id=getattr(user, "county_id", None)) | Q(pk__in=partners))
+    if kind == "partners" and qs.model._meta.label == "alliance.School":
+        # A school of the user's county, or one paired with a school of it in a cross-county
+        # programme (an exchange's host across the line, a programme meeting's participant).
+        partners = programme_partner_schools(user).values("pk")
+        return qs.filter(Q(county_id=getattr(user, "county_id", None)) | Q(pk__in=partners))
+    if kind in ("county", "partners"):
         return qs.filter(_county_q(qs.model.scope, getattr(user, "county_id", None)))
     return visible(qs, user)
 

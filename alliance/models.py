@@ -377,7 +377,9 @@ class Pairing(models.Model):
     class Meta:
         verbose_name = _("pairing")
         verbose_name_plural = _("pairings")
-        ordering = ["alliance", "helper_school__code", "helped_school__code"]
+        # By the columns, not the alliance row: the alliance is empty for a programme's pairing, and an
+        # outer join may not be locked (the API's versioned update locks the row).
+        ordering = ["alliance_id", "programme_id", "helper_school__code", "helped_school__code"]
         constraints = [
             models.UniqueConstraint(
                 fields=["alliance", "helper_school", "helped_school"],

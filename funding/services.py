@@ -437,7 +437,7 @@ def funding_year_close(*, actor: Any, funding_year: FundingYear) -> FundingYear:
                 kind=LedgerEntry.Kind.YEAR_CLOSE,
                 actor=actor,
                 lines=lines,
-                memo=_("Unspent alliance and programme funds returned at year close"),
+                memo=_("Unspent alliance funds returned at year close"),
             )
         year.status = FundingYear.Status.CLOSED
         year.closed_at = timezone.now()

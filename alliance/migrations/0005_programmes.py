@@ -12,6 +12,10 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.AlterModelOptions(
+            name='pairing',
+            options={'ordering': ['alliance_id', 'programme_id', 'helper_school__code', 'helped_school__code'], 'verbose_name': 'pairing', 'verbose_name_plural': 'pairings'},
+        ),
         migrations.AddField(
             model_name='pairingtask',
             name='evidence',
