@@ -423,7 +423,7 @@ class Pairing(models.Model):
             for field, message in programme_pairing_check(pairing=self).items():
                 errors.setdefault(field, []).append(message)
         if self.alliance_id:
-            members = set(self.alliance.memberships.values_list("school_id", flat=True))
+            members = set(self.alliance.memberships.values_list("school_id", flat=True))  # type: ignore[union-attr]
             for field in ("helper_school", "helped_school"):
                 school_id = getattr(self, f"{field}_id")
                 if school_id and school_id not in members:

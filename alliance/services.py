@@ -162,9 +162,7 @@ def programme_terms_missing_meeting(*, programme: Programme, today: dt.date) -> 
     )
     if programme.end_date:
         terms = terms.filter(start_date__lte=programme.end_date)
-    dates = list(
-        programme.activities.filter(kind=Programme.TERM_MEETING_KIND).values_list("date", flat=True)  # type: ignore[attr-defined]
-    )
+    dates = list(programme.activities.filter(kind=Programme.TERM_MEETING_KIND).values_list("date", flat=True))
     return [
         term
         for term in terms.select_related("school_year").order_by("start_date")

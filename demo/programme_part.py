@@ -50,6 +50,7 @@ PRINCIPAL_USERNAME = "demo-kaifu-principal"
 
 
 def load(ctx: Context) -> None:
+    assert ctx.county is not None and ctx.school_year is not None  # the core part made them
     county, school_year = _helper_county(ctx)
     helpers = _helper_schools(ctx, county)
     bureau, principal = _users(ctx, county, helpers[0])
@@ -80,6 +81,7 @@ def load(ctx: Context) -> None:
 
 
 def _helper_county(ctx: Context) -> tuple[County, SchoolYear]:
+    assert ctx.school_year is not None
     county = ensure(
         ctx, County, {"code": HELPER_COUNTY["code"]}, {k: v for k, v in HELPER_COUNTY.items() if k != "code"}
     )
@@ -167,6 +169,7 @@ def _month(day: dt.date, months: int) -> dt.date:
 
 
 def _tasks(ctx: Context, bureau: User, pairings: list[Pairing]) -> None:
+    assert ctx.school_year is not None
     start, today = ctx.school_year.start_date, timezone.localdate()
     for pairing in pairings:
         have = set(PairingTask.objects.filter(pairing=pairing).values_list("title", flat=True))
@@ -188,6 +191,7 @@ def _tasks(ctx: Context, bureau: User, pairings: list[Pairing]) -> None:
 
 def _cadre(ctx: Context, bureau: User, pairing: Pairing) -> None:
     """A stationed cadre (驻校帮扶干部), recorded at the home school, posted to the helped one."""
+    assert ctx.school_year is not None
     teacher = Teacher.objects.filter(school=pairing.helper_school, name="王立新").first()
     if teacher is None:
         teacher = Teacher(
@@ -210,7 +214,7 @@ def _cadre(ctx: Context, bureau: User, pairing: Pairing) -> None:
 
 def _term_meeting(ctx: Context, principal: User, programme: Programme, pairings: list[Pairing]) -> None:
     first = Term.objects.filter(school_year=ctx.school_year, number=1).first()
-    if first is None:
+    if first is None or principal.school is None:
         return
     day = first.start_date + dt.timedelta(days=18)
     kind = Activity.Kind.PROGRAMME_TERM_MEETING

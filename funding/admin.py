@@ -295,7 +295,7 @@ class ProgrammeFundLineInline(ReadOnlyMixin, ScopedTabularInline):
     """The fund's plan, as the helper school drew it up (through the API or the portal)."""
 
     model = ProgrammeFundLine
-    fields = ["helped_school", "category", "amount", "notes"]
+    fields = ("helped_school", "category", "amount", "notes")
     readonly_fields = fields
 
 

@@ -423,7 +423,8 @@ class Activity(models.Model):
                 errors[field] = [_("Amounts may not be negative.")]
         if self.kind == self.Kind.PROGRAMME_TERM_MEETING and not self.programme_id:
             errors.setdefault("programme", []).append(_("A programme term meeting names its programme."))
-        if self.programme_id and self.host_school_id and self.host_school.county_id not in self.programme.county_ids:
+        programme = self.programme if self.programme_id else None
+        if programme is not None and self.host_school_id and self.host_school.county_id not in programme.county_ids:
             errors.setdefault("programme", []).append(
                 _("The organising school is of neither of the programme's counties.")
             )

@@ -33,7 +33,7 @@ class TeacherInputSerializer(ScopedInputSerializer):
         write_scoped = ("school",)
 
 
-def _with_partner_schools(fields: dict, context: dict, name: str) -> dict:
+def _with_partner_schools(fields: dict, context: Mapping[str, Any], name: str) -> dict:
     """Schools of the user's county and those a cross-county programme pairs with them: an
     exchange may be hosted, a programme meeting held, across the line (the services decide)."""
     user = getattr(context.get("request"), "user", None)

@@ -112,9 +112,9 @@ def exchange_programme(*, origin_school: School, host_schools: Iterable[School])
 
 def exchange_counties(exchange: Exchange) -> tuple[int, ...]:
     """The counties whose bureau manages the exchange: the origin's, and its programme's."""
-    counties = (exchange.origin_school.county_id,)
-    if exchange.programme_id:
-        counties += exchange.programme.county_ids  # type: ignore[union-attr]
+    counties: tuple[int, ...] = (exchange.origin_school.county_id,)
+    if exchange.programme is not None:
+        counties += exchange.programme.county_ids
     return counties
 
 
