@@ -66,7 +66,7 @@ def load(ctx: Context) -> None:
     pairings = _pairings(ctx, bureau, programme, helpers)
     _tasks(ctx, bureau, pairings)
     _cadre(ctx, bureau, pairings[0])
-    _term_meeting(ctx, principal, programme, pairings)
+    _term_meeting(ctx, programme, pairings)
     _funds(ctx, bureau, principal, school_year, programme, pairings)
     ctx.note(
         _("  programme: %(name)s, %(pairings)s pairings; logins %(bureau)s and %(principal)s (password %(pw)s)")
@@ -212,16 +212,20 @@ def _cadre(ctx: Context, bureau: User, pairing: Pairing) -> None:
     ctx.count(Exchange._meta.label)
 
 
-def _term_meeting(ctx: Context, principal: User, programme: Programme, pairings: list[Pairing]) -> None:
+def _term_meeting(ctx: Context, programme: Programme, pairings: list[Pairing]) -> None:
+    """The first term's meeting (帮扶例会), at the first helped school ("坐诊" on the spot), with
+    every school of the programme; the second term's is not held yet."""
     first = Term.objects.filter(school_year=ctx.school_year, number=1).first()
-    if first is None or principal.school is None:
+    if first is None or not pairings:
         return
     day = first.start_date + dt.timedelta(days=18)
     kind = Activity.Kind.PROGRAMME_TERM_MEETING
     if Activity.objects.filter(programme=programme, kind=kind, date=day).exists():
         return
+    host = pairings[0].helped_school
+    schools = [p.helper_school for p in pairings] + [p.helped_school for p in pairings[1:]]
     staffing_services.activity_create(
-        actor=principal, host_school=principal.school, schools=[p.helped_school for p in pairings], kind=kind,
+        actor=ctx.principals.get(host.code) or ctx.bureau, host_school=host, schools=schools, kind=kind,
         programme=programme, date=day, title="开福区—衡南县结对帮扶学期例会", person_times=24,
         participants="两地教育局、帮扶学校和被帮扶学校校长", description="通报任务清单进度,调整帮扶方式与重点。",
     )  # fmt: skip
