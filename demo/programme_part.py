@@ -16,7 +16,6 @@ from decimal import Decimal
 
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from alliance import services as alliance_services
@@ -169,22 +168,23 @@ def _month(day: dt.date, months: int) -> dt.date:
 
 
 def _tasks(ctx: Context, bureau: User, pairings: list[Pairing]) -> None:
+    """The roadmap's tasks: the first stage's done, the second's in progress, the third's planned
+    (fixed, never read from the clock)."""
     assert ctx.school_year is not None
-    start, today = ctx.school_year.start_date, timezone.localdate()
+    start = ctx.school_year.start_date
+    states = (PairingTask.Status.DONE, PairingTask.Status.IN_PROGRESS, PairingTask.Status.PLANNED)
     for pairing in pairings:
         have = set(PairingTask.objects.filter(pairing=pairing).values_list("title", flat=True))
-        for milestone, tasks in ROADMAP:
+        for (milestone, tasks), status in zip(ROADMAP, states, strict=True):
             for title, months in tasks:
                 if title in have:
                     continue
                 due = _month(start, months)
-                done = due < today
+                done = status == PairingTask.Status.DONE
                 alliance_services.pairing_task_create(
                     actor=bureau, pairing=pairing, title=title, milestone=milestone, due_date=due,
-                    responsible_person=f"{pairing.helper_school.name[3:7]}帮扶负责人",
-                    status=PairingTask.Status.DONE if done else PairingTask.Status.PLANNED,
-                    completed_on=due if done else None,
-                    progress_notes="已完成,见佐证材料" if done else "",
+                    responsible_person=f"{pairing.helper_school.name[3:7]}帮扶负责人", status=status,
+                    completed_on=due if done else None, progress_notes="已完成,见佐证材料" if done else "",
                 )  # fmt: skip
                 ctx.count(PairingTask._meta.label)
 
