@@ -84,6 +84,10 @@ class PairingTaskSerializer(ScopedModelSerializer):
         read_only_fields = fields
 
 
+# The largest id a PostgreSQL integer key holds: a larger one is "no such row", not a database error.
+PK_MAX = 2**31 - 1
+
+
 class ProgrammePairingSerializer(serializers.ModelSerializer):
     """A programme's pairing as its rows show it: the schools of the other county by name only."""
 
@@ -130,8 +134,8 @@ class ProgrammePairingInputSerializer(serializers.Serializer):
     """A pairing of the programme: its schools are looked up among the programme's two counties
     (``ProgrammeApi.pairings``), so a school elsewhere is refused like one that does not exist."""
 
-    helper_school = serializers.IntegerField()
-    helped_school = serializers.IntegerField()
+    helper_school = serializers.IntegerField(min_value=1, max_value=PK_MAX)
+    helped_school = serializers.IntegerField(min_value=1, max_value=PK_MAX)
     start_date = serializers.DateField()
     end_date = serializers.DateField(required=False, allow_null=True)
     agreement_date = serializers.DateField(required=False, allow_null=True)
@@ -139,4 +143,4 @@ class ProgrammePairingInputSerializer(serializers.Serializer):
 
 
 class ProgrammeMissingMeetingQuerySerializer(serializers.Serializer):
-    term = serializers.IntegerField()
+    term = serializers.IntegerField(min_value=1, max_value=PK_MAX)
