@@ -337,3 +337,13 @@ def test_a_term_meeting_names_its_programme(helper_principal, foreign_school):
             title="例会",
         )
     assert "programme" in err.value.message_dict
+
+
+def test_the_admin_shows_the_terms_without_a_term_meeting(client, bureau_staff, programme_pairing, first_term):
+    # given a programme without any term meeting, and a term of the helped county that has begun
+    client.force_login(bureau_staff)
+    # when the helped county's bureau opens the programme in the admin
+    response = client.get(f"/admin/alliance/programme/{programme_pairing.programme_id}/change/")
+    # then the term is named as missing its meeting
+    assert response.status_code == 200
+    assert str(first_term) in response.content.decode()
