@@ -67,6 +67,8 @@ class Scope:
     """How a model's rows relate to the county and to schools.
 
     county: lookup from the model to its County.
+    counties: further lookups to counties whose bureau shares the row (the two counties of a
+        cross-county programme: its bureau staff read and change it, its auditors read it).
     schools: lookups to the schools whose readers may read a row (any of them suffices).
     owners: lookups to the schools whose principals may change a row; empty = only the
         bureau changes such rows.
@@ -75,6 +77,7 @@ class Scope:
     """
 
     county: str
+    counties: tuple[str, ...] = ()
     schools: tuple[str | Via, ...] = ()
     owners: tuple[str | Via, ...] = ()
     assessed: tuple[str | Via, ...] = ()
@@ -124,6 +127,16 @@ def is_bureau_of(user: Any, county_id: int | None) -> bool:
     if is_superuser(user):
         return True
     return role_of(user) == Role.BUREAU and county_id is not None and user.county_id == county_id
+
+
+def is_bureau_of_any(user: Any, county_ids: Any) -> bool:
+    """Bureau staff of one of these counties (a programme's two), or a superuser."""
+    return any(is_bureau_of(user, county_id) for county_id in county_ids)
+
+
+def require_bureau_of_any(user: Any, county_ids: Any, message: Any = None) -> None:
+    if not is_bureau_of_any(user, county_ids):
+        raise PermissionDenied(message or _("Only the bureau staff of this county may do this."))
 
 
 def require_bureau_of(user: Any, county_id: int | None, message: Any = None) -> None:
@@ -349,15 +362,21 @@ def narrow_related(qs: QuerySet, user: Any, *, kind: str = "read") -> QuerySet:
     """The choices a form or serializer offers for a related field, the same in the admin, the
     API and the pages. ``kind``: ``"write"`` rows the user may change (for schools: the schools
     whose rows it may create), ``"county"`` rows of the user's county, ``"read"`` rows it may
-    read. Models without a scope are left as they are."""
+    read, ``"partners"`` (schools) those of the user's county and its programme partners. Models
+    without a scope are left as they are."""
     if not hasattr(qs.model, "scope") or is_superuser(user):
         return qs
     if kind == "write":
         if qs.model._meta.label == "alliance.School":
             return qs.filter(pk__in=writable_schools(user).values("pk"))
         return changeable(qs, user)
-    if kind == "county":
-        return qs.filter(**{qs.model.scope.county: getattr(user, "county_id", None)})
+    if kind == "partners" and qs.model._meta.label == "alliance.School":
+        # A school of the user's county, or one paired with a school of it in a cross-county
+        # programme (an exchange's host across the line, a programme meeting's participant).
+        partners = programme_partner_schools(user).values("pk")
+        return qs.filter(Q(county_id=getattr(user, "county_id", None)) | Q(pk__in=partners))
+    if kind in ("county", "partners"):
+        return qs.filter(_county_q(qs.model.scope, getattr(user, "county_id", None)))
     return visible(qs, user)
 
 
@@ -422,6 +441,21 @@ def readable_schools(user: Any) -> QuerySet[School]:
     return schools.none()
 
 
+def programme_partner_schools(user: Any) -> QuerySet[School]:
+    """Schools of another county paired, in a cross-county programme, with a school of the
+    user's county: bureau staff may name them where a programme allows (an exchange's host, a
+    programme meeting), and see their names on the programme's rows, never their other rows."""
+    from .models import Pairing
+
+    schools = _all_schools()
+    if role_of(user) != Role.BUREAU or not user.county_id:
+        return schools.none()
+    pairings = Pairing.objects.filter(programme__isnull=False)
+    helped = pairings.filter(helper_school__county_id=user.county_id).values("helped_school_id")
+    helpers = pairings.filter(helped_school__county_id=user.county_id).values("helper_school_id")
+    return schools.filter(Q(pk__in=helped) | Q(pk__in=helpers)).exclude(county_id=user.county_id)
+
+
 def writable_schools(user: Any) -> QuerySet[School]:
     """Schools whose rows the user may create or change."""
     schools = _all_schools()
@@ -454,6 +488,14 @@ def _filter(qs: QuerySet, q: Q, paths: tuple[str | Via, ...]) -> QuerySet:
     return qs.filter(pk__in=qs.model._base_manager.filter(q).values("pk"))
 
 
+def _county_q(scope: Scope, county_id: int | None) -> Q:
+    """Rows of the county, and rows it shares through ``scope.counties`` (a programme's)."""
+    q = Q(**{scope.county: county_id})
+    for path in scope.counties:
+        q |= Q(**{path: county_id})
+    return q
+
+
 def visible(qs: QuerySet, user: Any) -> QuerySet:
     """Rows of ``qs`` the user may read."""
     scope: Scope = qs.model.scope
@@ -463,7 +505,7 @@ def visible(qs: QuerySet, user: Any) -> QuerySet:
     if role is None:
         return qs.none()
     if role in COUNTY_READERS or scope.county_wide:
-        return qs.filter(**{scope.county: user.county_id})
+        return qs.filter(_county_q(scope, user.county_id))
     if not scope.schools:
         return qs.none()
     return _filter(qs, _any_of(scope.schools, readable_schools(user)), scope.schools)
@@ -476,7 +518,7 @@ def changeable(qs: QuerySet, user: Any) -> QuerySet:
     if is_superuser(user):
         return qs
     if role == Role.BUREAU:
-        return qs.filter(**{scope.county: user.county_id})
+        return qs.filter(_county_q(scope, user.county_id))
     if role in PRINCIPALS and scope.owners:
         return _filter(qs, _any_of(scope.owners, writable_schools(user)), scope.owners)
     if role == Role.ASSESSOR and scope.assessed:

@@ -1,11 +1,15 @@
+import datetime as dt
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from . import access, services
-from .models import Alliance, County, Membership, Pairing, PairingTask, School, SchoolYear, Term, User
+from .models import Alliance, County, Membership, Pairing, PairingTask, Programme, School, SchoolYear, Term, User
 from .scoped_admin import ScopedAdmin, ScopedTabularInline, adopt, form_values, save_formset_via
 
 admin.site.site_header = _("County school-alliance portal")
@@ -94,7 +98,72 @@ class AllianceAdmin(ScopedAdmin):
 
 class PairingTaskInline(ScopedTabularInline):
     model = PairingTask
-    fields = ["title", "due_date", "responsible_person", "status", "completed_on", "progress_notes"]
+    fields = ["title", "milestone", "due_date", "responsible_person", "status", "completed_on", "progress_notes"]
+
+
+class ProgrammePairingInline(ScopedTabularInline):
+    """The programme's pairings: the helper school of its helper county, the helped school of its
+    helped county (``services.programme_pairing_check`` in the pairing's clean)."""
+
+    model = Pairing
+    fk_name = "programme"
+    fields = ["helper_school", "helped_school", "agreement_date", "start_date", "end_date"]
+    show_change_link = True
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        if obj is not None:
+            # The two sides' schools, not narrowed to the user's county (the other side is the
+            # other bureau's); the programme's rule is the pairing's clean.
+            form = formset.form
+            form.base_fields["helper_school"].queryset = School.objects.filter(county_id=obj.helper_county_id)
+            form.base_fields["helped_school"].queryset = School.objects.filter(county_id=obj.helped_county_id)
+        return formset
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return obj is not None and super().has_add_permission(request, obj)
+
+
+@admin.register(Programme)
+class ProgrammeAdmin(ScopedAdmin):
+    """Cross-county programmes: both counties' bureaus manage them and see the terms in which no
+    programme term meeting was held."""
+
+    list_display = ["name", "helper_county", "helped_county", "start_date", "end_date"]
+    search_fields = ["name"]
+    list_select_related = ["helper_county", "helped_county"]
+    readonly_fields = ["terms_missing_meeting"]
+    inlines = [ProgrammePairingInline]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name in ("helper_county", "helped_county"):
+            field.queryset = County.objects.all()  # the other side is another bureau's county
+        return field
+
+    def service_check(self, request, form):
+        obj = form.instance
+        if not access.is_bureau_of_any(request.user, (obj.helper_county_id, obj.helped_county_id)):
+            raise ValidationError(_("The bureau staff of one of the programme's two counties record it."))
+
+    def save_model(self, request, obj, form, change):
+        values = form_values(form, changed_only=change)
+        if change:
+            saved = services.programme_update(actor=request.user, programme=obj, **values)
+        else:
+            saved = services.programme_create(actor=request.user, **values)
+        adopt(obj, saved)
+
+    def delete_model(self, request, obj):
+        services.programme_delete(actor=request.user, programme=obj)
+
+    @admin.display(description=_("terms without a term meeting"))
+    def terms_missing_meeting(self, obj: Programme) -> str:
+        if not obj.pk:
+            return "—"
+        today: dt.date = timezone.localdate()
+        missing = services.programme_terms_missing_meeting(programme=obj, today=today)
+        return ", ".join(str(term) for term in missing) or "—"
 
 
 @admin.register(Pairing)

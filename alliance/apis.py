@@ -1,7 +1,14 @@
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.request import Request
+from rest_framework.response import Response
 from rest_framework.routers import BaseRouter
 
-from . import services
-from .models import Alliance, County, Membership, Pairing, PairingTask, School, SchoolYear, Term
+from . import access, services
+from .models import Alliance, County, Membership, Pairing, PairingTask, Programme, School, SchoolYear, Term
 from .rest import ScopedModelViewSet, ScopedReadOnlyViewSet, ServiceWritesMixin
 from .serializers import (
     AllianceSerializer,
@@ -10,6 +17,10 @@ from .serializers import (
     PairingSerializer,
     PairingTaskInputSerializer,
     PairingTaskSerializer,
+    ProgrammeInputSerializer,
+    ProgrammeMissingMeetingQuerySerializer,
+    ProgrammePairingInputSerializer,
+    ProgrammeSerializer,
     SchoolSerializer,
     SchoolYearSerializer,
     TermSerializer,
@@ -57,7 +68,7 @@ class MembershipApi(ScopedModelViewSet):
 class PairingApi(ScopedModelViewSet):
     queryset = Pairing.objects.select_related("alliance", "helper_school", "helped_school")
     serializer_class = PairingSerializer
-    filterset_fields = ["alliance", "helper_school", "helped_school"]
+    filterset_fields = ["alliance", "programme", "helper_school", "helped_school"]
 
 
 class PairingTaskApi(ServiceWritesMixin, ScopedModelViewSet):
@@ -79,6 +90,64 @@ class PairingTaskApi(ServiceWritesMixin, ScopedModelViewSet):
         services.pairing_task_delete(actor=actor, task=instance)
 
 
+class ProgrammeApi(ServiceWritesMixin, ScopedModelViewSet):
+    """Cross-county programmes: both counties' bureaus manage them; a participating school's
+    principal reads its programme. ``pairings`` pairs a school of each county in it;
+    ``missing-term-meetings`` lists the programmes that held no term meeting in a term."""
+
+    queryset = Programme.objects.select_related("helper_county", "helped_county").prefetch_related(
+        "pairings__helper_school", "pairings__helped_school"
+    )
+    serializer_class = ProgrammeSerializer
+    input_serializer_class = ProgrammeInputSerializer
+    filterset_fields = ["helper_county", "helped_county"]
+    search_fields = ["name"]
+    action_roles = {"missing_term_meetings": access.COUNTY_READERS}
+
+    def service_create(self, *, actor, data):
+        return services.programme_create(actor=actor, **data)
+
+    def service_update(self, *, actor, instance, data):
+        return services.programme_update(actor=actor, programme=instance, **data)
+
+    def service_delete(self, *, actor, instance):
+        services.programme_delete(actor=actor, programme=instance)
+
+    @extend_schema(request=ProgrammePairingInputSerializer, responses=PairingSerializer)
+    @action(detail=True, methods=["post"], serializer_class=ProgrammePairingInputSerializer)
+    def pairings(self, request: Request, pk: str | None = None) -> Response:
+        programme = self.get_object()
+        form = ProgrammePairingInputSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = dict(form.validated_data)
+        schools = services.programme_schools(programme)
+        for name in ("helper_school", "helped_school"):
+            school = schools.filter(pk=data[name]).first()
+            if school is None:
+                raise serializers.ValidationError(
+                    {name: [_("Name a school of the programme's two counties; this one is not among them.")]}
+                )
+            data[name] = school
+        pairing = services.programme_pairing_create(actor=request.user, programme=programme, **data)
+        output = PairingSerializer(pairing, context=self.get_serializer_context())
+        return Response(output.data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(parameters=[ProgrammeMissingMeetingQuerySerializer], responses=ProgrammeSerializer(many=True))
+    @action(detail=False, methods=["get"], url_path="missing-term-meetings", pagination_class=None)
+    def missing_term_meetings(self, request: Request) -> Response:
+        """The programmes of a term's county that held no term meeting (帮扶例会) in it."""
+        query = ProgrammeMissingMeetingQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        terms = Term.objects.visible_to(request.user).select_related("school_year")
+        term = terms.filter(pk=query.validated_data["term"]).first()
+        if term is None:
+            raise NotFound
+        missing = services.programmes_missing_term_meeting(actor=request.user, term=term)
+        ids = [p.pk for p in missing]
+        rows = self.get_queryset().filter(pk__in=ids).order_by("name", "pk")
+        return Response(ProgrammeSerializer(rows, many=True, context=self.get_serializer_context()).data)
+
+
 def register(router: BaseRouter) -> None:
     router.register("counties", CountyApi)
     router.register("schools", SchoolApi)
@@ -88,3 +157,4 @@ def register(router: BaseRouter) -> None:
     router.register("memberships", MembershipApi)
     router.register("pairings", PairingApi)
     router.register("pairing-tasks", PairingTaskApi)
+    router.register("programmes", ProgrammeApi)

@@ -272,8 +272,76 @@ class Membership(models.Model):
             raise ValidationError(errors)
 
 
+class Programme(models.Model):
+    """A cross-county pairing programme (跨区域结对帮扶, seed 002): helper schools of one county
+    help schools of another. The two counties' bureaus agreed it (the portal knows no bureau
+    above a county, so both are named here); both see and manage its pairings, task lists,
+    exchanges and term meetings, while each keeps its own schools, alliances and books."""
+
+    # The activity kind of the programme's term meeting (帮扶例会), one expected each term; the
+    # staffing app's ``Activity.Kind`` uses the same value.
+    TERM_MEETING_KIND = "programme_term_meeting"
+
+    name = models.CharField(_("name"), max_length=100)
+    helper_county = models.ForeignKey(
+        County, models.PROTECT, related_name="programmes_helping", verbose_name=_("helper county")
+    )
+    helped_county = models.ForeignKey(
+        County, models.PROTECT, related_name="programmes_helped", verbose_name=_("helped county")
+    )
+    agreement = models.TextField(_("agreement"), blank=True, help_text=_("What the two bureaus agreed."))
+    start_date = models.DateField(_("start date"))
+    end_date = models.DateField(_("end date"), null=True, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope = Scope(
+        county="helper_county",
+        counties=("helped_county",),
+        schools=("pairings__helper_school", "pairings__helped_school"),
+    )
+
+    class Meta:
+        verbose_name = _("cross-county programme")
+        verbose_name_plural = _("cross-county programmes")
+        ordering = ["-start_date", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["helper_county", "helped_county", "name"],
+                name="programme_name_unique_per_counties",
+                violation_error_message=_("A programme of this name already joins these two counties."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(helper_county=F("helped_county")),
+                name="programme_two_counties",
+                violation_error_message=_("A programme joins two different counties."),
+            ),
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")),
+                name="programme_end_after_start",
+                violation_error_message=_("The end date may not be before the start date."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        errors: dict[str, list] = {}
+        if self.helper_county_id and self.helper_county_id == self.helped_county_id:
+            errors["helped_county"] = [_("A programme joins two different counties.")]
+        if self.end_date and self.start_date and self.end_date < self.start_date:
+            errors["end_date"] = [_("The end date may not be before the start date.")]
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def county_ids(self) -> tuple[int, int]:
+        return (self.helper_county_id, self.helped_county_id)
+
+
 class Pairing(models.Model):
-    """A helper school helps a helped school (结对帮扶) inside an alliance."""
+    """A helper school helps a helped school (结对帮扶) inside an alliance of their county, or
+    across two counties inside a cross-county programme (exactly one of the two)."""
 
     class Focus(models.TextChoices):
         MANAGEMENT = "management", _("Management")
@@ -281,7 +349,12 @@ class Pairing(models.Model):
         TEACHERS = "teachers", _("Teachers")
         FUNDS = "funds", _("Funds")
 
-    alliance = models.ForeignKey(Alliance, models.CASCADE, related_name="pairings", verbose_name=_("alliance"))
+    alliance = models.ForeignKey(
+        Alliance, models.CASCADE, null=True, blank=True, related_name="pairings", verbose_name=_("alliance")
+    )
+    programme = models.ForeignKey(
+        Programme, models.CASCADE, null=True, blank=True, related_name="pairings", verbose_name=_("programme")
+    )
     helper_school = models.ForeignKey(
         School, models.PROTECT, related_name="pairings_helping", verbose_name=_("helper school")
     )
@@ -295,17 +368,34 @@ class Pairing(models.Model):
     end_date = models.DateField(_("end date"), null=True, blank=True)
 
     objects = ScopedQuerySet.as_manager()
-    scope = Scope(county="alliance__school_year__county", schools=("helper_school", "helped_school"))
+    scope = Scope(
+        county="alliance__school_year__county",
+        counties=("programme__helper_county", "programme__helped_county"),
+        schools=("helper_school", "helped_school"),
+    )
 
     class Meta:
         verbose_name = _("pairing")
         verbose_name_plural = _("pairings")
-        ordering = ["alliance", "helper_school__code", "helped_school__code"]
+        # By the columns, not the alliance row: the alliance is empty for a programme's pairing, and an
+        # outer join may not be locked (the API's versioned update locks the row).
+        ordering = ["alliance_id", "programme_id", "helper_school__code", "helped_school__code"]
         constraints = [
             models.UniqueConstraint(
                 fields=["alliance", "helper_school", "helped_school"],
                 name="pairing_unique",
                 violation_error_message=_("These two schools are already paired in this alliance."),
+            ),
+            models.UniqueConstraint(
+                fields=["programme", "helper_school", "helped_school"],
+                name="pairing_unique_in_programme",
+                violation_error_message=_("These two schools are already paired in this programme."),
+            ),
+            models.CheckConstraint(
+                condition=Q(alliance__isnull=False, programme__isnull=True)
+                | Q(alliance__isnull=True, programme__isnull=False),
+                name="pairing_in_alliance_or_programme",
+                violation_error_message=_("A pairing belongs either to an alliance or to a programme."),
             ),
             models.CheckConstraint(condition=~Q(helper_school=F("helped_school")), name="pairing_two_schools"),
             models.CheckConstraint(
@@ -325,8 +415,15 @@ class Pairing(models.Model):
         bad = [f for f in (self.focus_areas or []) if f not in self.Focus.values]
         if not isinstance(self.focus_areas, list) or bad:
             errors["focus_areas"] = [_("Unknown focus areas: %(areas)s") % {"areas": ", ".join(map(str, bad))}]
+        if bool(self.alliance_id) == bool(self.programme_id):
+            errors.setdefault("alliance", []).append(_("A pairing belongs either to an alliance or to a programme."))
+        if self.programme_id:
+            from .services import programme_pairing_check
+
+            for field, message in programme_pairing_check(pairing=self).items():
+                errors.setdefault(field, []).append(message)
         if self.alliance_id:
-            members = set(self.alliance.memberships.values_list("school_id", flat=True))
+            members = set(self.alliance.memberships.values_list("school_id", flat=True))  # type: ignore[union-attr]
             for field in ("helper_school", "helped_school"):
                 school_id = getattr(self, f"{field}_id")
                 if school_id and school_id not in members:
@@ -346,15 +443,21 @@ class PairingTask(models.Model):
 
     pairing = models.ForeignKey(Pairing, models.CASCADE, related_name="tasks", verbose_name=_("pairing"))
     title = models.CharField(_("title"), max_length=200)
+    # The timetable (时间表、路线图): tasks grouped into milestones, each task with its date.
+    milestone = models.CharField(
+        _("milestone"), max_length=100, blank=True, help_text=_("The stage of the roadmap the task belongs to.")
+    )
     due_date = models.DateField(_("due date"))
     responsible_person = models.CharField(_("responsible person"), max_length=50)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PLANNED)
     completed_on = models.DateField(_("completed on"), null=True, blank=True)
     progress_notes = models.TextField(_("progress notes"), blank=True)
+    evidence = ProtectedFileField(_("evidence"), upload_to=UploadTo("pairing-tasks"), blank=True)
 
     objects = ScopedQuerySet.as_manager()
     scope = Scope(
         county="pairing__alliance__school_year__county",
+        counties=("pairing__programme__helper_county", "pairing__programme__helped_county"),
         schools=("pairing__helper_school", "pairing__helped_school"),
         # The pairing's two schools and the lead school of its alliance report on the task
         # (only its progress: ``services.pairing_task_update``).

@@ -21,6 +21,7 @@ TRACKED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "alliance.membership": ((), ()),
     "alliance.pairing": ((), ()),
     "alliance.pairingtask": ((), ()),
+    "alliance.programme": ((), ()),
     # A password is never copied, only whether it changed; a sign-in is its own event.
     "alliance.user": (("password",), ("last_login",)),
     "alliance.user_groups": ((), ()),  # the roles
@@ -44,6 +45,9 @@ TRACKED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "funding.spendingplan": ((), ()),
     "funding.planline": ((), ()),
     "funding.spendingrecord": ((), ()),
+    "funding.programmefund": ((), ()),
+    "funding.programmefundline": ((), ()),
+    "funding.programmespending": ((), ()),
     "evaluation.rubric": ((), ()),
     "evaluation.dimension": ((), ()),
     "evaluation.indicator": ((), ()),

@@ -57,6 +57,7 @@ _ACTIVITY_LABELS = {
     "online_lesson": _("Online lessons"),
     "supervision_visit": _("Supervision visits"),
     "quarterly_supervision_meeting": _("Quarterly supervision feedback meetings held"),
+    "programme_term_meeting": _("Programme term meetings held"),
 }
 ACTIVITY_KINDS = {kind: _ACTIVITY_LABELS[kind] for kind in STAFFING_ACTIVITY_KINDS}
 

@@ -11,7 +11,19 @@ from django.utils.translation import ngettext
 from alliance.scoped_admin import ScopedAdmin, ScopedTabularInline, adopt, form_values, save_formset_via
 
 from . import services
-from .models import Account, FundingQuota, FundingYear, LedgerEntry, LedgerLine, PlanLine, SpendingPlan, SpendingRecord
+from .models import (
+    Account,
+    FundingQuota,
+    FundingYear,
+    LedgerEntry,
+    LedgerLine,
+    PlanLine,
+    ProgrammeFund,
+    ProgrammeFundLine,
+    ProgrammeSpending,
+    SpendingPlan,
+    SpendingRecord,
+)
 
 
 def _run(modeladmin, request, queryset, service, *, arg="funding_year", outcome=None, **kwargs):
@@ -179,7 +191,13 @@ class AccountAdmin(ReadOnlyMixin, ScopedAdmin):
     list_display = ["__str__", "funding_year", "kind", "balance"]
     list_filter = ["kind", "funding_year__school_year__start_year"]
     search_fields = ["alliance__name", "school__name"]
-    list_select_related = ["funding_year__school_year", "alliance", "school"]
+    list_select_related = [
+        "funding_year__school_year",
+        "alliance",
+        "school",
+        "programme_fund__programme",
+        "programme_fund__helper_school",
+    ]
 
     def get_queryset(self, request):
         return super().get_queryset(request).with_balance()
@@ -271,3 +289,46 @@ class SpendingRecordAdmin(ReadOnlyMixin, ScopedAdmin):
     list_filter = ["plan_line__category", "plan_line__plan__funding_year__school_year__start_year"]
     search_fields = ["payee", "description", "plan_line__school__name"]
     list_select_related = ["plan_line__school", "recorded_by"]
+
+
+class ProgrammeFundLineInline(ReadOnlyMixin, ScopedTabularInline):
+    """The fund's plan, as the helper school drew it up (through the API or the portal)."""
+
+    model = ProgrammeFundLine
+    fields = ("helped_school", "category", "amount", "notes")
+    readonly_fields = fields
+
+
+@admin.register(ProgrammeFund)
+class ProgrammeFundAdmin(ScopedAdmin):
+    """A cross-county programme's working funds in the helper county's funding year; booked
+    when the year opens (or at once in an open year) and fixed from then on."""
+
+    list_display = ["programme", "helper_school", "funding_year", "amount", "spend_share"]
+    list_select_related = ["programme", "helper_school", "funding_year__school_year"]
+    list_filter = ["funding_year__school_year__start_year"]
+    search_fields = ["programme__name", "helper_school__name"]
+    raw_id_fields = ["programme"]
+    county_scoped = ("funding_year", "helper_school")
+    inlines = [ProgrammeFundLineInline]
+
+    def save_model(self, request, obj, form, change):
+        values = form_values(form, changed_only=change)
+        if change:
+            saved = services.programme_fund_update(
+                actor=request.user, fund=obj, **{k: v for k, v in values.items() if k in ("amount", "spend_share")}
+            )
+        else:
+            saved = services.programme_fund_create(actor=request.user, **values)
+        adopt(obj, saved)
+
+    def delete_model(self, request, obj):
+        services.programme_fund_delete(actor=request.user, fund=obj)
+
+
+@admin.register(ProgrammeSpending)
+class ProgrammeSpendingAdmin(ReadOnlyMixin, ScopedAdmin):
+    list_display = ["date", "payee", "amount", "line"]
+    list_select_related = ["line__fund__programme", "line__fund__helper_school"]
+    search_fields = ["payee", "description"]
+    date_hierarchy = "date"

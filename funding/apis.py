@@ -1,6 +1,8 @@
 """Funding under /api/v1/: thin views over the services; rows come through the checkpoint."""
 
+from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, Sum
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins
@@ -13,7 +15,20 @@ from alliance import access
 from alliance.rest import ScopedModelViewSet, ScopedReadOnlyViewSet, ScopedViewSetMixin, ServiceWritesMixin
 
 from . import metrics, services
-from .models import Account, FundingQuota, FundingYear, LedgerEntry, LedgerLine, PlanLine, SpendingPlan, SpendingRecord
+from .models import (
+    Account,
+    FundingQuota,
+    FundingYear,
+    LedgerEntry,
+    LedgerLine,
+    PlanLine,
+    ProgrammeFund,
+    ProgrammeFundLine,
+    ProgrammeSpending,
+    SpendingPlan,
+    SpendingRecord,
+)
+from .querysets import money_sum
 from .serializers import (
     AccountSerializer,
     FundingQuotaInputSerializer,
@@ -23,6 +38,12 @@ from .serializers import (
     LedgerEntrySerializer,
     PlanLineInputSerializer,
     PlanLineSerializer,
+    ProgrammeFundInputSerializer,
+    ProgrammeFundLineInputSerializer,
+    ProgrammeFundLineSerializer,
+    ProgrammeFundSerializer,
+    ProgrammeSpendingInputSerializer,
+    ProgrammeSpendingSerializer,
     ReasonSerializer,
     SpendingPlanInputSerializer,
     SpendingPlanSerializer,
@@ -197,6 +218,71 @@ class SpendingRecordApi(
         return services.spending_record_create(actor=actor, **data)
 
 
+class ProgrammeFundApi(ServiceWritesMixin, ScopedModelViewSet):
+    """A cross-county programme's working funds in the helper county's books: its bureau's;
+    booked when the year opens (or at once in an open year), fixed once booked."""
+
+    queryset = ProgrammeFund.objects.select_related("programme", "helper_school")
+    serializer_class = ProgrammeFundSerializer
+    input_serializer_class = ProgrammeFundInputSerializer
+    filterset_fields = ["funding_year", "programme", "helper_school"]
+
+    def service_create(self, *, actor, data):
+        return services.programme_fund_create(actor=actor, **data)
+
+    def service_update(self, *, actor, instance, data):
+        data = {k: v for k, v in data.items() if getattr(instance, k) != v}
+        return services.programme_fund_update(actor=actor, fund=instance, **data)
+
+    def service_delete(self, *, actor, instance):
+        services.programme_fund_delete(actor=actor, fund=instance)
+
+
+class ProgrammeFundLineApi(ServiceWritesMixin, ScopedModelViewSet):
+    """The plan of a programme fund: the helper school's (or its bureau's), within the fund's
+    working part."""
+
+    queryset = (
+        ProgrammeFundLine.objects.select_related("helped_school")
+        .annotate(spent=money_sum("spendings__amount"))
+        .order_by("fund", "pk")
+    )
+    serializer_class = ProgrammeFundLineSerializer
+    input_serializer_class = ProgrammeFundLineInputSerializer
+    filterset_fields = ["fund", "category"]
+
+    def service_create(self, *, actor, data):
+        return services.programme_line_create(actor=actor, **data)
+
+    def service_update(self, *, actor, instance, data):
+        data = dict(data)
+        if data.pop("fund", instance.fund) != instance.fund:
+            raise ValidationError({"fund": [_("A line stays in its fund.")]})
+        return services.programme_line_update(actor=actor, line=instance, **data)
+
+    def service_delete(self, *, actor, instance):
+        services.programme_line_delete(actor=actor, line=instance)
+
+
+class ProgrammeSpendingApi(
+    ServiceWritesMixin,
+    ScopedViewSetMixin,
+    mixins.CreateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    GenericViewSet,
+):
+    """Spending of a programme fund, booked on creation."""
+
+    queryset = ProgrammeSpending.objects.select_related("line")
+    serializer_class = ProgrammeSpendingSerializer
+    input_serializer_class = ProgrammeSpendingInputSerializer
+    filterset_fields = ["line", "line__fund"]
+
+    def service_create(self, *, actor, data):
+        return services.programme_spending_create(actor=actor, **data)
+
+
 def register(router: BaseRouter) -> None:
     router.register("funding-years", FundingYearApi)
     router.register("funding-quotas", FundingQuotaApi)
@@ -205,3 +291,6 @@ def register(router: BaseRouter) -> None:
     router.register("spending-plans", SpendingPlanApi)
     router.register("plan-lines", PlanLineApi)
     router.register("spending-records", SpendingRecordApi)
+    router.register("programme-funds", ProgrammeFundApi)
+    router.register("programme-fund-lines", ProgrammeFundLineApi)
+    router.register("programme-spending", ProgrammeSpendingApi)

@@ -14,7 +14,17 @@ from enum import StrEnum
 from django.db.models import F, Q
 
 from .metrics import year_summary
-from .models import Account, FundingYear, LedgerEntry, LedgerLine, PlanLine, SpendingRecord
+from .models import (
+    Account,
+    FundingYear,
+    LedgerEntry,
+    LedgerLine,
+    PlanLine,
+    ProgrammeFund,
+    ProgrammeFundLine,
+    ProgrammeSpending,
+    SpendingRecord,
+)
 from .querysets import money_sum
 from .rounding import split
 
@@ -27,6 +37,10 @@ class Rule(StrEnum):
     FUND_NOT_NEGATIVE = "fund_not_negative"
     RECORD_BOOKED = "spending_record_booked"
     SPENDING_WITHIN_PLAN = "spending_within_plan_line"
+    PROGRAMME_ALLOCATION = "programme_allocation_matches_fund"
+    PROGRAMME_PLAN_WITHIN_FUND = "programme_plan_within_fund"
+    PROGRAMME_SPENDING_BOOKED = "programme_spending_booked"
+    PROGRAMME_SPENDING_WITHIN_LINE = "programme_spending_within_line"
 
 
 @dataclass(frozen=True)
@@ -80,7 +94,8 @@ def check_year(year: FundingYear) -> list[Problem]:
             problems.append(
                 Problem(Rule.ACCOUNT_BALANCE, f"{account}: balance {account.balance}, lines {by_lines[account.pk]}")
             )
-        if account.kind in (Account.Kind.ALLIANCE_FUND, Account.Kind.POOL) and account.balance < 0:
+        funds = (Account.Kind.ALLIANCE_FUND, Account.Kind.POOL, Account.Kind.PROGRAMME_FUND)
+        if account.kind in funds and account.balance < 0:
             problems.append(Problem(Rule.FUND_NOT_NEGATIVE, f"{account} is overdrawn: {account.balance}"))
 
     records = (
@@ -110,6 +125,68 @@ def check_year(year: FundingYear) -> list[Problem]:
         problems.append(
             Problem(Rule.SPENDING_WITHIN_PLAN, f"{line.plan.alliance} · {line}: spent {line.spent} > {line.amount}")
         )
+    problems += check_programme_funds(year)
+    return problems
+
+
+def check_programme_funds(year: FundingYear) -> list[Problem]:
+    """The programme funds of the year (seed 002's working funds): each open year's fund booked
+    once, split to the fen by its own share; its plan within its working part; each spending
+    booked once with its amount and within its plan line."""
+    problems: list[Problem] = []
+    booked: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    for fund_id, kind, amount in LedgerLine.objects.filter(
+        entry__funding_year=year, entry__kind=LedgerEntry.Kind.PROGRAMME_ALLOCATION
+    ).values_list("entry__programme_fund_id", "account__kind", "amount"):
+        booked[fund_id][kind] += amount
+    funds = ProgrammeFund.objects.filter(funding_year=year).select_related("helper_school", "programme")
+    for fund in funds.order_by("pk"):
+        sides = booked.pop(fund.pk, None)
+        if sides is None:
+            if not year.is_draft:
+                problems.append(Problem(Rule.PROGRAMME_ALLOCATION, f"{fund}: {fund.amount} is not booked"))
+            continue
+        spend, held = split(fund.amount, [fund.spend_share, 1 - fund.spend_share])
+        got = (sides.get(Account.Kind.PROGRAMME_FUND, 0), sides.get(Account.Kind.PROGRAMME_RESERVE, 0))
+        if got != (spend, held) or -sides.get(Account.Kind.PROGRAMME_APPROPRIATION, 0) != fund.amount:
+            problems.append(
+                Problem(
+                    Rule.PROGRAMME_ALLOCATION,
+                    f"{fund}: amount {fund.amount}, booked {got[0]} + {got[1]}, expected {spend} + {held}",
+                )
+            )
+        planned = ProgrammeFundLine.objects.filter(fund=fund).aggregate(total=money_sum("amount"))["total"]
+        if planned > got[0]:
+            problems.append(Problem(Rule.PROGRAMME_PLAN_WITHIN_FUND, f"{fund}: planned {planned} > {got[0]}"))
+    for fund_id in booked:
+        problems.append(Problem(Rule.PROGRAMME_ALLOCATION, f"programme fund #{fund_id} is booked twice or elsewhere"))
+
+    spendings = (
+        ProgrammeSpending.objects.filter(line__fund__funding_year=year)
+        .annotate(
+            booked=money_sum(
+                "ledger_entries__lines__amount",
+                filter=Q(ledger_entries__kind=LedgerEntry.Kind.PROGRAMME_SPENDING, ledger_entries__lines__amount__gt=0),
+            )
+        )
+        .order_by("pk")
+    )
+    for record in spendings:
+        if record.booked != record.amount:
+            problems.append(
+                Problem(
+                    Rule.PROGRAMME_SPENDING_BOOKED,
+                    f"programme spending #{record.pk} of {record.amount} booked {record.booked}",
+                )
+            )
+    lines = (
+        ProgrammeFundLine.objects.filter(fund__funding_year=year)
+        .annotate(spent=money_sum("spendings__amount"))
+        .filter(spent__gt=F("amount"))
+        .order_by("pk")
+    )
+    for line in lines:
+        problems.append(Problem(Rule.PROGRAMME_SPENDING_WITHIN_LINE, f"{line}: spent {line.spent} > {line.amount}"))
     return problems
 
 

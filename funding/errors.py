@@ -41,3 +41,8 @@ class FundingError(StrEnum):
     ALREADY_REVERSED = "already_reversed"
     UNBALANCED = "unbalanced"
     UNKNOWN_FIELD = "unknown_field"
+    # programme funds (seed 002's working funds per helper school)
+    NOT_PROGRAMME_HELPER = "not_programme_helper"  # the school helps nobody in the programme
+    FUND_ALLOCATED = "programme_fund_allocated"  # amount and share are fixed once booked
+    NOT_PROGRAMME_SCHOOL = "not_programme_school"  # a plan line for a school the fund does not help
+    OVER_PROGRAMME_FUND = "over_programme_fund"

@@ -20,7 +20,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from alliance.access import Scope, Via
-from alliance.models import Alliance, County, School, SchoolYear
+from alliance.models import Alliance, County, Programme, School, SchoolYear
+from alliance.querysets import ScopedQuerySet
 from alliance.uploads import ProtectedFileField, UploadTo
 
 from .errors import FundingError
@@ -214,6 +215,13 @@ class Account(models.Model):
         SCHOOL_SPENDING = "school_spending", _("School spending")
         AWARDS_PAID = "awards_paid", _("Awards paid")
         RETURNED = "returned", _("Returned / unspent")
+        # A programme fund's own accounts (one set per ProgrammeFund): appropriated, the part the
+        # helper school spends, the part the bureau holds, spent, returned at year close.
+        PROGRAMME_APPROPRIATION = "prog_approp", _("Programme appropriation")
+        PROGRAMME_FUND = "prog_fund", _("Programme working fund")
+        PROGRAMME_RESERVE = "prog_reserve", _("Programme fund held by the bureau")
+        PROGRAMME_SPENT = "prog_spent", _("Programme spending")
+        PROGRAMME_RETURNED = "prog_returned", _("Programme fund returned / unspent")
 
     funding_year = models.ForeignKey(
         FundingYear, models.PROTECT, related_name="accounts", verbose_name=_("funding year")
@@ -225,17 +233,37 @@ class Account(models.Model):
     school = models.ForeignKey(
         School, models.PROTECT, null=True, blank=True, related_name="funding_accounts", verbose_name=_("school")
     )
+    programme_fund = models.ForeignKey(
+        "ProgrammeFund",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="accounts",
+        verbose_name=_("programme fund"),
+    )
 
     objects = AccountQuerySet.as_manager()
-    # An alliance's accounts are the lead school's to see; a member school sees its own.
+    # An alliance's accounts are the lead school's to see; a member school sees its own; a
+    # programme fund's, its helper school.
     scope = Scope(
         county="funding_year__county",
-        schools=("school", Via("alliance__memberships__school", alliance__memberships__role="lead")),
+        schools=(
+            "school",
+            Via("alliance__memberships__school", alliance__memberships__role="lead"),
+            "programme_fund__helper_school",
+        ),
     )
 
     COUNTY_KINDS = (Kind.APPROPRIATION, Kind.POOL)
     ALLIANCE_KINDS = (Kind.ALLIANCE_FUND, Kind.RETURNED)
     SCHOOL_KINDS = (Kind.SCHOOL_SPENDING, Kind.AWARDS_PAID)
+    PROGRAMME_KINDS = (
+        Kind.PROGRAMME_APPROPRIATION,
+        Kind.PROGRAMME_FUND,
+        Kind.PROGRAMME_RESERVE,
+        Kind.PROGRAMME_SPENT,
+        Kind.PROGRAMME_RETURNED,
+    )
 
     class Meta:
         verbose_name = _("account")
@@ -257,18 +285,44 @@ class Account(models.Model):
                 condition=Q(kind__in=["school_spending", "awards_paid"]),
                 name="account_unique_school_kind",
             ),
+            models.UniqueConstraint(
+                fields=["funding_year", "kind", "programme_fund"],
+                condition=Q(kind__in=["prog_approp", "prog_fund", "prog_reserve", "prog_spent", "prog_returned"]),
+                name="account_unique_programme_kind",
+            ),
             models.CheckConstraint(
                 condition=(
-                    Q(kind__in=["appropriation", "pool"], alliance__isnull=True, school__isnull=True)
-                    | Q(kind__in=["alliance_fund", "returned"], alliance__isnull=False, school__isnull=True)
-                    | Q(kind__in=["school_spending", "awards_paid"], alliance__isnull=True, school__isnull=False)
+                    Q(
+                        kind__in=["appropriation", "pool"],
+                        alliance__isnull=True,
+                        school__isnull=True,
+                        programme_fund__isnull=True,
+                    )
+                    | Q(
+                        kind__in=["alliance_fund", "returned"],
+                        alliance__isnull=False,
+                        school__isnull=True,
+                        programme_fund__isnull=True,
+                    )
+                    | Q(
+                        kind__in=["school_spending", "awards_paid"],
+                        alliance__isnull=True,
+                        school__isnull=False,
+                        programme_fund__isnull=True,
+                    )
+                    | Q(
+                        kind__in=["prog_approp", "prog_fund", "prog_reserve", "prog_spent", "prog_returned"],
+                        alliance__isnull=True,
+                        school__isnull=True,
+                        programme_fund__isnull=False,
+                    )
                 ),
-                name="account_owner_matches_kind",
+                name="account_owner_matches_kind_v2",
             ),
         ]
 
     def __str__(self) -> str:
-        owner = self.alliance or self.school
+        owner = self.alliance or self.school or self.programme_fund
         return f"{self.get_kind_display()} · {owner}" if owner else str(self.get_kind_display())
 
 
@@ -281,6 +335,8 @@ class LedgerEntry(models.Model):
         AWARD = "award", _("Award")
         REVERSAL = "reversal", _("Reversal")
         YEAR_CLOSE = "year_close", _("Year close")
+        PROGRAMME_ALLOCATION = "prog_allocation", _("Programme fund allocation")
+        PROGRAMME_SPENDING = "prog_spending", _("Programme spending")
 
     funding_year = models.ForeignKey(
         FundingYear, models.PROTECT, related_name="entries", verbose_name=_("funding year")
@@ -302,6 +358,23 @@ class LedgerEntry(models.Model):
     reverses = models.OneToOneField(
         "self", models.PROTECT, null=True, blank=True, related_name="reversed_by", verbose_name=_("reverses")
     )
+    # The documents of a programme fund's entries: the fund (its allocation), the spending.
+    programme_fund = models.ForeignKey(
+        "ProgrammeFund",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="ledger_entries",
+        verbose_name=_("programme fund"),
+    )
+    programme_spending = models.ForeignKey(
+        "ProgrammeSpending",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="ledger_entries",
+        verbose_name=_("programme spending"),
+    )
     reason = models.TextField(_("reason"), blank=True)
     memo = models.CharField(_("memo"), max_length=255, blank=True)
     created_by = models.ForeignKey(
@@ -318,6 +391,7 @@ class LedgerEntry(models.Model):
                 "lines__account__alliance__memberships__school",
                 lines__account__alliance__memberships__role="lead",
             ),
+            "lines__account__programme_fund__helper_school",
         ),
     )
 
@@ -337,6 +411,16 @@ class LedgerEntry(models.Model):
             ),
             models.UniqueConstraint(
                 fields=["funding_year"], condition=Q(kind="year_close"), name="entry_one_year_close"
+            ),
+            models.UniqueConstraint(
+                fields=["programme_fund"],
+                condition=Q(kind="prog_allocation"),
+                name="entry_one_allocation_per_programme_fund",
+            ),
+            models.UniqueConstraint(
+                fields=["programme_spending"],
+                condition=Q(kind="prog_spending"),
+                name="entry_one_per_programme_spending",
             ),
             models.CheckConstraint(
                 condition=~Q(kind="reversal") | (Q(reverses__isnull=False) & ~Q(reason="")),
@@ -361,6 +445,7 @@ class LedgerLine(models.Model):
         schools=(
             "account__school",
             Via("account__alliance__memberships__school", account__alliance__memberships__role="lead"),
+            "account__programme_fund__helper_school",
         ),
     )
 
@@ -527,6 +612,134 @@ class SpendingRecord(models.Model):
         verbose_name_plural = _("spending records")
         ordering = ["-date", "-pk"]
         constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="spending_record_amount_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.date} · {self.payee} · {self.amount}"
+
+
+class ProgrammeFund(models.Model):
+    """A helper school's working fund of a cross-county programme (seed 002: 100,000 CNY a year
+    per helper school), held in its county's funding year beside the 70/30 quotas, with a split
+    of its own: ``spend_share`` the helper school spends on the programme's work, the rest the
+    bureau holds. Booked at the year's opening (or when added to an open year) into accounts of
+    its own; planned and spent through ``ProgrammeFundLine`` and ``ProgrammeSpending``."""
+
+    funding_year = models.ForeignKey(
+        FundingYear, models.PROTECT, related_name="programme_funds", verbose_name=_("funding year")
+    )
+    programme = models.ForeignKey(
+        Programme, models.PROTECT, related_name="funds", verbose_name=_("cross-county programme")
+    )
+    helper_school = models.ForeignKey(
+        School, models.PROTECT, related_name="programme_funds", verbose_name=_("helper school")
+    )
+    amount = models.DecimalField(_("amount"), **MONEY, validators=[positive_money, fen_places])
+    spend_share = models.DecimalField(
+        _("helper school's share"),
+        **SHARE,
+        default=Decimal("1.00"),
+        validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(1))],
+        help_text=_("Fraction the helper school spends (1.00 = 100 %); the rest is held by the bureau."),
+    )
+
+    objects = ScopedQuerySet.as_manager()
+    scope = Scope(county="funding_year__county", schools=("helper_school",))
+
+    class Meta:
+        verbose_name = _("programme fund")
+        verbose_name_plural = _("programme funds")
+        ordering = ["funding_year", "programme", "helper_school__code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["funding_year", "programme", "helper_school"],
+                name="programme_fund_unique",
+                violation_error_message=_("This helper school already has a fund of this programme this year."),
+            ),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="programme_fund_positive"),
+            models.CheckConstraint(
+                condition=Q(spend_share__gte=0) & Q(spend_share__lte=1), name="programme_fund_share_is_fraction"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.programme} · {self.helper_school}"
+
+    def clean(self) -> None:
+        errors: dict[str, list] = {}
+        year = self.funding_year if self.funding_year_id else None
+        if year is not None and self.helper_school_id and self.helper_school.county_id != year.county_id:
+            errors.setdefault("helper_school", []).append(_("The school belongs to another county."))
+        if year is not None and self.programme_id and self.programme.helper_county_id != year.county_id:
+            errors.setdefault("programme", []).append(
+                _("The funding year's county is not the programme's helper county.")
+            )
+        if errors:
+            raise ValidationError(errors)
+
+
+class ProgrammeFundLine(models.Model):
+    """A line of a programme fund's plan: what the helper school means to spend, on which
+    category, for which helped school (none: its own programme work)."""
+
+    fund = models.ForeignKey(ProgrammeFund, models.CASCADE, related_name="lines", verbose_name=_("programme fund"))
+    helped_school = models.ForeignKey(
+        School, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("helped school")
+    )
+    category = models.CharField(_("category"), max_length=20, choices=Category.choices)
+    amount = models.DecimalField(_("amount"), **MONEY, validators=[positive_money, fen_places])
+    notes = models.TextField(_("notes"), blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope = Scope(
+        county="fund__funding_year__county", schools=("fund__helper_school",), owners=("fund__helper_school",)
+    )
+
+    class Meta:
+        verbose_name = _("programme fund plan line")
+        verbose_name_plural = _("programme fund plan lines")
+        ordering = ["fund", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["fund", "helped_school", "category"],
+                name="programme_line_unique",
+                nulls_distinct=False,
+                violation_error_message=_("The plan already has a line for this school and category."),
+            ),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="programme_line_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.fund} · {self.get_category_display()} · {self.amount}"
+
+
+class ProgrammeSpending(models.Model):
+    """Money spent on a line of a programme fund's plan; booked by ``programme_spending_create``."""
+
+    line = models.ForeignKey(
+        ProgrammeFundLine, models.PROTECT, related_name="spendings", verbose_name=_("programme fund plan line")
+    )
+    date = models.DateField(_("date"))
+    amount = models.DecimalField(_("amount"), **MONEY, validators=[positive_money, fen_places])
+    payee = models.CharField(_("payee"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    receipt = ProtectedFileField(_("receipt"), upload_to=UploadTo("receipts"), blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", editable=False, verbose_name=_("recorded by")
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope = Scope(
+        county="line__fund__funding_year__county",
+        schools=("line__fund__helper_school",),
+        owners=("line__fund__helper_school",),
+    )
+
+    class Meta:
+        verbose_name = _("programme spending")
+        verbose_name_plural = _("programme spending")
+        ordering = ["-date", "-pk"]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="programme_spending_positive")]
 
     def __str__(self) -> str:
         return f"{self.date} · {self.payee} · {self.amount}"

@@ -3,9 +3,22 @@ through the checkpoint) for a service; the others show rows."""
 
 from rest_framework import serializers
 
+from alliance.models import School
 from alliance.rest import ScopedInputSerializer, ScopedModelSerializer
 
-from .models import Account, FundingQuota, FundingYear, LedgerEntry, LedgerLine, PlanLine, SpendingPlan, SpendingRecord
+from .models import (
+    Account,
+    FundingQuota,
+    FundingYear,
+    LedgerEntry,
+    LedgerLine,
+    PlanLine,
+    ProgrammeFund,
+    ProgrammeFundLine,
+    ProgrammeSpending,
+    SpendingPlan,
+    SpendingRecord,
+)
 
 # --- input -------------------------------------------------------------------------------
 
@@ -71,7 +84,7 @@ class AccountSerializer(ScopedModelSerializer):
 
     class Meta:
         model = Account
-        fields = ["id", "funding_year", "kind", "alliance", "school", "balance"]
+        fields = ["id", "funding_year", "kind", "alliance", "school", "programme_fund", "balance"]
 
 
 class LedgerLineSerializer(serializers.ModelSerializer):
@@ -133,3 +146,70 @@ class SpendingRecordSerializer(ScopedModelSerializer):
 
     def get_reversed(self, obj: SpendingRecord) -> bool:
         return any(getattr(entry, "reversed_by", None) is not None for entry in obj.ledger_entries.all())
+
+
+# --- programme funds (cross-county programmes) ----------------------------------------------
+
+
+class ProgrammeFundInputSerializer(ScopedInputSerializer):
+    class Meta:
+        model = ProgrammeFund
+        fields = ["funding_year", "programme", "helper_school", "amount", "spend_share"]
+        county_scoped = ("funding_year", "helper_school")
+
+
+class ProgrammeFundSerializer(ScopedModelSerializer):
+    helper_school_name = serializers.CharField(source="helper_school.name", read_only=True)
+    programme_name = serializers.CharField(source="programme.name", read_only=True)
+
+    class Meta:
+        model = ProgrammeFund
+        fields = [
+            "id", "funding_year", "programme", "programme_name", "helper_school", "helper_school_name",
+            "amount", "spend_share",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class ProgrammeFundLineInputSerializer(ScopedInputSerializer):
+    class Meta:
+        model = ProgrammeFundLine
+        fields = ["fund", "helped_school", "category", "amount", "notes"]
+
+    def get_fields(self) -> dict:
+        fields = super().get_fields()
+        request = self.context.get("request")
+        field = fields.get("helped_school")
+        if request is not None and field is not None and not field.read_only:
+            # The schools helped, in a programme, by the helper school of a fund the user sees
+            # (the other county's: not among the schools it reads); which fund's is the service's.
+            funds = ProgrammeFund.objects.visible_to(request.user)
+            helped = School.objects.filter(
+                pairings_helped__programme__funds__in=funds.values("pk"),
+                pairings_helped__helper_school__programme_funds__in=funds.values("pk"),
+            )
+            field.queryset = School.objects.filter(pk__in=helped.values("pk"))  # type: ignore[attr-defined]
+        return fields
+
+
+class ProgrammeFundLineSerializer(ScopedModelSerializer):
+    helped_school_name = serializers.CharField(source="helped_school.name", read_only=True, default="")
+    spent = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
+
+    class Meta:
+        model = ProgrammeFundLine
+        fields = ["id", "fund", "helped_school", "helped_school_name", "category", "amount", "notes", "spent"]
+        read_only_fields = fields
+
+
+class ProgrammeSpendingInputSerializer(ScopedInputSerializer):
+    class Meta:
+        model = ProgrammeSpending
+        fields = ["line", "date", "amount", "payee", "description", "receipt"]
+
+
+class ProgrammeSpendingSerializer(ScopedModelSerializer):
+    class Meta:
+        model = ProgrammeSpending
+        fields = ["id", "line", "date", "amount", "payee", "description", "receipt", "recorded_by", "recorded_at"]
+        read_only_fields = fields

@@ -27,7 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from alliance import access
-from alliance.models import Alliance, Membership, School
+from alliance.models import Alliance, Membership, Pairing, School
 
 from .errors import FundingError
 from .models import (
@@ -37,6 +37,9 @@ from .models import (
     LedgerEntry,
     LedgerLine,
     PlanLine,
+    ProgrammeFund,
+    ProgrammeFundLine,
+    ProgrammeSpending,
     SpendingPlan,
     SpendingRecord,
 )
@@ -100,13 +103,19 @@ def _require_open(year: FundingYear) -> None:
 
 
 def account_for(
-    funding_year: FundingYear, kind: str, *, alliance: Alliance | None = None, school: School | None = None
+    funding_year: FundingYear,
+    kind: str,
+    *,
+    alliance: Alliance | None = None,
+    school: School | None = None,
+    programme_fund: ProgrammeFund | None = None,
 ) -> Account:
     account, _created = Account.objects.get_or_create(
         funding_year=funding_year,
         kind=kind,
         alliance=alliance if kind in Account.ALLIANCE_KINDS else None,
         school=school if kind in Account.SCHOOL_KINDS else None,
+        programme_fund=programme_fund if kind in Account.PROGRAMME_KINDS else None,
     )
     return account
 
@@ -297,7 +306,8 @@ def funding_year_open(*, actor: Any, funding_year: FundingYear) -> FundingYear:
         if year.is_closed:
             raise _error(_("The funding year is closed; nothing can change any more."), FundingError.YEAR_CLOSED)
         quotas = list(year.quotas.select_related("school", "alliance").order_by("school__code", "pk"))
-        if not quotas:
+        programme_funds = list(year.programme_funds.order_by("pk"))
+        if not quotas and not programme_funds:
             raise _error(_("The funding year has no funded schools."), FundingError.NO_QUOTAS)
         alliances_of: dict[int, list[Alliance]] = defaultdict(list)
         for membership in Membership.objects.filter(
@@ -339,8 +349,10 @@ def funding_year_open(*, actor: Any, funding_year: FundingYear) -> FundingYear:
         if errors:
             raise ValidationError(errors)
 
-        appropriation = account_for(year, Account.Kind.APPROPRIATION)
-        pool = account_for(year, Account.Kind.POOL)
+        for programme_fund in programme_funds:
+            _programme_fund_allocate(year=year, fund=programme_fund, actor=actor)
+        appropriation = account_for(year, Account.Kind.APPROPRIATION) if quotas else None
+        pool = account_for(year, Account.Kind.POOL) if quotas else None
         funds: dict[int | None, Account] = {}
         entries: list[LedgerEntry] = []
         pending: list[list[tuple[Account, Decimal]]] = []
@@ -350,6 +362,7 @@ def funding_year_open(*, actor: Any, funding_year: FundingYear) -> FundingYear:
             )
             funds[quota.alliance_id] = fund
             lead_part, pool_part = split(quota.quota, [year.lead_share, year.pool_share])
+            assert pool is not None and appropriation is not None  # there are quotas
             pending.append(_entry_lines([(fund, lead_part), (pool, pool_part), (appropriation, -quota.quota)]))
             entries.append(
                 LedgerEntry(
@@ -399,6 +412,23 @@ def funding_year_close(*, actor: Any, funding_year: FundingYear) -> FundingYear:
         for fund in funds:
             if fund.balance:
                 returned = account_for(year, Account.Kind.RETURNED, alliance=fund.alliance)
+                lines += [(returned, fund.balance), (fund, -fund.balance)]
+        # A programme fund's unspent working fund likewise (its held part stays with the bureau).
+        list(
+            ProgrammeFundLine.objects.select_for_update()
+            .filter(fund__funding_year=year)
+            .order_by("pk")
+            .values_list("pk")
+        )
+        programme_accounts = (
+            Account.objects.filter(funding_year=year, kind=Account.Kind.PROGRAMME_FUND)
+            .select_related("programme_fund")
+            .with_balance()
+            .order_by("pk")
+        )
+        for fund in programme_accounts:
+            if fund.balance:
+                returned = account_for(year, Account.Kind.PROGRAMME_RETURNED, programme_fund=fund.programme_fund)
                 lines += [(returned, fund.balance), (fund, -fund.balance)]
         if lines:
             _book(
@@ -793,3 +823,260 @@ def entry_reverse(*, entry: LedgerEntry, actor: Any, reason: str) -> LedgerEntry
 
 def plan_total(plan: SpendingPlan) -> Decimal:
     return plan.lines.aggregate(total=Sum("amount"))["total"] or Decimal("0.00")
+
+
+# --- programme funds (cross-county programmes, seed 002) -----------------------------------
+
+PROGRAMME_FUND_FIELDS = ("amount", "spend_share")
+
+
+def programme_fund_parts(fund: ProgrammeFund) -> tuple[Decimal, Decimal]:
+    """The fund split to the fen: the helper school's working part and the bureau's held part."""
+    spend, held = split(fund.amount, [fund.spend_share, 1 - fund.spend_share])
+    return spend, held
+
+
+def _programme_fund_allocate(*, year: FundingYear, fund: ProgrammeFund, actor: Any) -> LedgerEntry:
+    """Book a programme fund: its appropriation to the working part and the held part."""
+    spend, held = programme_fund_parts(fund)
+    return _book(
+        funding_year=year,
+        kind=LedgerEntry.Kind.PROGRAMME_ALLOCATION,
+        actor=actor,
+        lines=[
+            (account_for(year, Account.Kind.PROGRAMME_FUND, programme_fund=fund), spend),
+            (account_for(year, Account.Kind.PROGRAMME_RESERVE, programme_fund=fund), held),
+            (account_for(year, Account.Kind.PROGRAMME_APPROPRIATION, programme_fund=fund), -fund.amount),
+        ],
+        school=fund.helper_school,
+        programme_fund=fund,
+        memo=(_("Programme fund of %(fund)s") % {"fund": fund})[:255],
+    )
+
+
+def programme_fund_is_allocated(fund: ProgrammeFund) -> bool:
+    return LedgerEntry.objects.filter(programme_fund=fund, kind=LedgerEntry.Kind.PROGRAMME_ALLOCATION).exists()
+
+
+def _programme_fund_check(fund: ProgrammeFund) -> None:
+    fund.full_clean()
+    helps = Pairing.objects.filter(programme_id=fund.programme_id, helper_school_id=fund.helper_school_id)
+    if not helps.exists():
+        raise _error(
+            _("%(school)s helps no school in this programme.") % {"school": fund.helper_school},
+            FundingError.NOT_PROGRAMME_HELPER,
+            "helper_school",
+        )
+
+
+def programme_fund_create(
+    *,
+    actor: Any,
+    funding_year: FundingYear,
+    programme: Any,
+    helper_school: School,
+    amount: Decimal,
+    spend_share: Decimal = Decimal("1.00"),
+) -> ProgrammeFund:
+    """A helper school's programme fund in its county's funding year: the bureau's. Added to an
+    open year it is booked at once; to a draft year, when the year opens."""
+    amount = check_amount(amount)
+    with transaction.atomic():
+        year = _lock_year(funding_year)
+        _require_bureau(actor, year.county_id)
+        if year.is_closed:
+            raise _error(_("The funding year is closed; nothing can change any more."), FundingError.YEAR_CLOSED)
+        fund = ProgrammeFund(
+            funding_year=year, programme=programme, helper_school=helper_school, amount=amount, spend_share=spend_share
+        )
+        _programme_fund_check(fund)
+        fund.save()
+        if year.is_open:
+            _programme_fund_allocate(year=year, fund=fund, actor=actor)
+        return fund
+
+
+def _lock_programme_fund(actor: Any, fund: ProgrammeFund) -> ProgrammeFund:
+    year = _lock_year(fund.funding_year)
+    _require_bureau(actor, year.county_id)
+    locked = ProgrammeFund.objects.select_for_update().get(pk=fund.pk)
+    if programme_fund_is_allocated(locked):
+        raise _error(_("The programme fund is booked; its amount and split are fixed."), FundingError.FUND_ALLOCATED)
+    return locked
+
+
+def programme_fund_update(*, actor: Any, fund: ProgrammeFund, **fields: Any) -> ProgrammeFund:
+    _refuse_unknown(fields, PROGRAMME_FUND_FIELDS)
+    if "amount" in fields:
+        fields["amount"] = check_amount(fields["amount"])
+    with transaction.atomic():
+        locked = _lock_programme_fund(actor, fund)
+        for name, value in fields.items():
+            setattr(locked, name, value)
+        _programme_fund_check(locked)
+        locked.save()
+        return locked
+
+
+def programme_fund_delete(*, actor: Any, fund: ProgrammeFund) -> None:
+    with transaction.atomic():
+        _lock_programme_fund(actor, fund).delete()
+
+
+def programme_fund_spend_capacity(fund: ProgrammeFund) -> Decimal:
+    """What the helper school may plan and spend: the working part booked into its fund."""
+    return LedgerLine.objects.filter(
+        entry__kind=LedgerEntry.Kind.PROGRAMME_ALLOCATION,
+        entry__programme_fund=fund,
+        account__kind=Account.Kind.PROGRAMME_FUND,
+    ).aggregate(total=money_sum("amount"))["total"]
+
+
+PROGRAMME_LINE_FIELDS = ("helped_school", "category", "amount", "notes")
+
+
+def _require_programme_writer(actor: Any, fund: ProgrammeFund) -> None:
+    """The fund's plan and spending are the helper school's (its principal), or the bureau's."""
+    if access.is_bureau_of(actor, fund.funding_year.county_id):
+        return
+    access.require_principal_of(
+        actor, fund.helper_school_id, message=_("Only the helper school or its bureau plans and spends this fund.")
+    )
+
+
+def programme_line_schools(fund: ProgrammeFund) -> Any:
+    """The schools a line of the fund may be for: those its helper school helps in the programme."""
+    helped = Pairing.objects.filter(programme_id=fund.programme_id, helper_school_id=fund.helper_school_id)
+    return School.objects.filter(pk__in=helped.values("helped_school_id"))
+
+
+def _programme_line_check(line: ProgrammeFundLine) -> None:
+    line.full_clean()
+    fund = line.fund
+    if line.helped_school_id and not programme_line_schools(fund).filter(pk=line.helped_school_id).exists():
+        raise _error(
+            _("The fund's helper school does not help this school in the programme."),
+            FundingError.NOT_PROGRAMME_SCHOOL,
+            "helped_school",
+        )
+    others = ProgrammeFundLine.objects.filter(fund=fund).exclude(pk=line.pk).aggregate(total=money_sum("amount"))
+    capacity = programme_fund_spend_capacity(fund)
+    if others["total"] + line.amount > capacity:
+        raise _error(
+            _("The plan would add up to %(total)s but the fund's working part is %(capacity)s.")
+            % {"total": others["total"] + line.amount, "capacity": capacity},
+            FundingError.OVER_PROGRAMME_FUND,
+            "amount",
+        )
+    spent = programme_spent_on(line)
+    if line.pk and line.amount < spent:
+        raise _error(
+            _("%(spent)s is already spent on this line.") % {"spent": spent}, FundingError.BELOW_SPENT, "amount"
+        )
+
+
+def _lock_fund_for_plan(fund: ProgrammeFund) -> ProgrammeFund:
+    locked = ProgrammeFund.objects.select_for_update().select_related("funding_year").get(pk=fund.pk)
+    _require_open(locked.funding_year)
+    return locked
+
+
+def programme_line_create(*, actor: Any, fund: ProgrammeFund, **fields: Any) -> ProgrammeFundLine:
+    """A line of the programme fund's plan; the plan may not add up to more than the fund's
+    working part (the fund's row lock makes two lines queue)."""
+    _refuse_unknown(fields, PROGRAMME_LINE_FIELDS)
+    with transaction.atomic():
+        locked = _lock_fund_for_plan(fund)
+        _require_programme_writer(actor, locked)
+        line = ProgrammeFundLine(fund=locked, **fields)
+        _programme_line_check(line)
+        line.save()
+        return line
+
+
+def programme_line_update(*, actor: Any, line: ProgrammeFundLine, **fields: Any) -> ProgrammeFundLine:
+    _refuse_unknown(fields, PROGRAMME_LINE_FIELDS)
+    with transaction.atomic():
+        fund = _lock_fund_for_plan(line.fund)
+        _require_programme_writer(actor, fund)
+        locked = ProgrammeFundLine.objects.select_for_update().get(pk=line.pk)
+        for name, value in fields.items():
+            setattr(locked, name, value)
+        _programme_line_check(locked)
+        locked.save()
+        return locked
+
+
+def programme_line_delete(*, actor: Any, line: ProgrammeFundLine) -> None:
+    with transaction.atomic():
+        fund = _lock_fund_for_plan(line.fund)
+        _require_programme_writer(actor, fund)
+        if line.spendings.exists():
+            raise _error(_("Money is already spent on this line."), FundingError.BELOW_SPENT)
+        line.delete()
+
+
+def programme_spent_on(line: ProgrammeFundLine) -> Decimal:
+    if not line.pk:
+        return Decimal("0.00")
+    return ProgrammeSpending.objects.filter(line=line).aggregate(total=money_sum("amount"))["total"]
+
+
+def programme_spending_create(
+    *,
+    actor: Any,
+    line: ProgrammeFundLine,
+    date: dt.date,
+    amount: Decimal,
+    payee: str,
+    description: str = "",
+    receipt: File | None = None,
+) -> ProgrammeSpending:
+    """Record money spent on a line of a programme fund's plan and book it (programme fund →
+    programme spending). The line's lock makes two records queue, so they never pass it."""
+    amount = check_amount(amount)
+    if not (payee or "").strip():
+        raise _error(_("Name the payee."), FundingError.NO_PAYEE, "payee")
+    with transaction.atomic():
+        locked = (
+            ProgrammeFundLine.objects.select_for_update(of=("self",))
+            .select_related("fund__funding_year__school_year", "fund__helper_school")
+            .get(pk=line.pk)
+        )
+        fund, year = locked.fund, locked.fund.funding_year
+        _require_programme_writer(actor, fund)
+        _require_open(year)
+        school_year = year.school_year
+        if not (school_year.start_date <= date <= school_year.end_date):
+            raise _error(
+                _("The date is outside the %(year)s school year.") % {"year": school_year},
+                FundingError.DATE_OUTSIDE_YEAR,
+                "date",
+            )
+        spent = programme_spent_on(locked)
+        if spent + amount > locked.amount:
+            raise _error(
+                _("This would take the plan line past its approved %(approved)s: %(spent)s is spent, %(left)s is left.")
+                % {"approved": locked.amount, "spent": spent, "left": locked.amount - spent},
+                FundingError.OVER_LINE,
+                "amount",
+            )
+        record = ProgrammeSpending(
+            line=locked, date=date, amount=amount, payee=payee.strip(), description=description, recorded_by=actor
+        )
+        if receipt is not None:
+            record.receipt = receipt
+        record.save()
+        _book(
+            funding_year=year,
+            kind=LedgerEntry.Kind.PROGRAMME_SPENDING,
+            actor=actor,
+            lines=[
+                (account_for(year, Account.Kind.PROGRAMME_SPENT, programme_fund=fund), amount),
+                (account_for(year, Account.Kind.PROGRAMME_FUND, programme_fund=fund), -amount),
+            ],
+            school=fund.helper_school,
+            programme_spending=record,
+            memo=f"{payee.strip()}"[:255],
+        )
+        return record

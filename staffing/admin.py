@@ -292,6 +292,7 @@ class ActivityAdmin(ScopedAdmin):
         services.activity_schools_check(
             host_school=form.cleaned_data.get("host_school", form.instance.host_school if form.instance.pk else None),
             schools=form.cleaned_data.get("schools", ()),
+            programme=form.cleaned_data.get("programme", form.instance.programme if form.instance.pk else None),
         )
 
     def save_model(self, request, obj, form, change):

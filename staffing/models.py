@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from alliance.access import Scope
-from alliance.models import School
+from alliance.models import Programme, School
 from alliance.querysets import ScopedQuerySet
 from alliance.uploads import ProtectedFileField, UploadTo
 
@@ -153,9 +153,26 @@ class Exchange(models.Model):
     )
     approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
     cancel_reason = models.TextField(_("reason for cancelling"), blank=True)
+    # Set by ``services`` when a host is of another county: the cross-county programme that
+    # pairs the origin with it (a stationed cadre, 挂职干部, is a leadership posting so hosted).
+    # Its two bureaus share the exchange; the teacher stays recorded at the home school.
+    programme = models.ForeignKey(
+        Programme,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="exchanges",
+        verbose_name=_("programme"),
+    )
 
     objects = ExchangeQuerySet.as_manager()
-    scope = Scope(county="origin_school__county", schools=("origin_school", "hosts__school"), owners=("origin_school",))
+    scope = Scope(
+        county="origin_school__county",
+        counties=("programme__helper_county", "programme__helped_county"),
+        schools=("origin_school", "hosts__school"),
+        owners=("origin_school",),
+    )
 
     class Meta:
         verbose_name = _("exchange")
@@ -229,6 +246,7 @@ class ExchangeHost(models.Model):
     objects = ScopedQuerySet.as_manager()
     scope = Scope(
         county="exchange__origin_school__county",
+        counties=("exchange__programme__helper_county", "exchange__programme__helped_county"),
         schools=("exchange__origin_school", "school"),
         owners=("exchange__origin_school",),
     )
@@ -342,6 +360,7 @@ class Activity(models.Model):
         ONLINE_LESSON = "online_lesson", _("Online lesson")
         SUPERVISION_VISIT = "supervision_visit", _("Supervision visit")
         QUARTERLY_SUPERVISION_MEETING = "quarterly_supervision_meeting", _("Quarterly supervision feedback meeting")
+        PROGRAMME_TERM_MEETING = Programme.TERM_MEETING_KIND, _("Programme term meeting")
 
     kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
     date = models.DateField(_("date"))
@@ -358,9 +377,19 @@ class Activity(models.Model):
     goods_count = models.PositiveIntegerField(_("number of goods"), null=True, blank=True)
     goods_value = models.DecimalField(_("value of goods (CNY)"), **MONEY, null=True, blank=True)
     resource_count = models.PositiveIntegerField(_("resources shared"), null=True, blank=True)
+    # A programme's own activity (its term meeting): both its bureaus share it, and schools of
+    # both its counties may take part.
+    programme = models.ForeignKey(
+        Programme, models.PROTECT, null=True, blank=True, related_name="activities", verbose_name=_("programme")
+    )
 
     objects = ActivityQuerySet.as_manager()
-    scope = Scope(county="host_school__county", schools=("host_school", "schools"), owners=("host_school",))
+    scope = Scope(
+        county="host_school__county",
+        counties=("programme__helper_county", "programme__helped_county"),
+        schools=("host_school", "schools"),
+        owners=("host_school",),
+    )
 
     class Meta:
         verbose_name = _("activity")
@@ -392,6 +421,13 @@ class Activity(models.Model):
             value = getattr(self, field)
             if value is not None and value < 0:
                 errors[field] = [_("Amounts may not be negative.")]
+        if self.kind == self.Kind.PROGRAMME_TERM_MEETING and not self.programme_id:
+            errors.setdefault("programme", []).append(_("A programme term meeting names its programme."))
+        programme = self.programme if self.programme_id else None
+        if programme is not None and self.host_school_id and self.host_school.county_id not in programme.county_ids:
+            errors.setdefault("programme", []).append(
+                _("The organising school is of neither of the programme's counties.")
+            )
         if self.kind == self.Kind.DONATION and not (self.donation_amount or self.goods_description):
             errors.setdefault("donation_amount", []).append(_("A donation records an amount or the goods given."))
         if errors:
@@ -408,6 +444,7 @@ class ActivityAttachment(models.Model):
     objects = ScopedQuerySet.as_manager()
     scope = Scope(
         county="activity__host_school__county",
+        counties=("activity__programme__helper_county", "activity__programme__helped_county"),
         schools=("activity__host_school", "activity__schools"),
         owners=("activity__host_school",),
     )

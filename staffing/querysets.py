@@ -29,6 +29,7 @@ CLOSED_RECTIFICATION_STATUS = "closed"
 ACTIVITY_KINDS = (
     "teaching_research", "training", "visit", "term_meeting", "donation", "resource_sharing",
     "culture_sports", "online_lesson", "supervision_visit", "quarterly_supervision_meeting",
+    "programme_term_meeting",
 )  # fmt: skip
 
 

@@ -33,6 +33,17 @@ class TeacherInputSerializer(ScopedInputSerializer):
         write_scoped = ("school",)
 
 
+def _with_partner_schools(fields: dict, context: Mapping[str, Any], name: str) -> dict:
+    """Schools of the user's county and those a cross-county programme pairs with them: an
+    exchange may be hosted, a programme meeting held, across the line (the services decide)."""
+    user = getattr(context.get("request"), "user", None)
+    field = fields.get(name)
+    if user is not None and field is not None and not field.read_only:
+        target = getattr(field, "child_relation", field)
+        target.queryset = access.narrow_related(School.objects.all(), user, kind="partners")
+    return fields
+
+
 class ExchangeInputSerializer(ScopedInputSerializer):
     hosts = serializers.PrimaryKeyRelatedField(many=True, source="host_schools", queryset=School.objects.all())
 
@@ -45,6 +56,9 @@ class ExchangeInputSerializer(ScopedInputSerializer):
         # The status, the approval and the derived flag move only through the services.
         write_scoped = ("teacher", "origin_school")
         county_scoped = ("hosts",)
+
+    def get_fields(self) -> dict:
+        return _with_partner_schools(super().get_fields(), self.context, "hosts")
 
 
 class ExchangeCancelSerializer(serializers.Serializer):
@@ -72,9 +86,13 @@ class ActivityInputSerializer(ScopedInputSerializer):
         fields = [
             "kind", "date", "host_school", "schools", "title", "participants", "person_times", "description",
             "donation_amount", "goods_description", "goods_count", "goods_value", "resource_count",
+            "programme",
         ]  # fmt: skip
         write_scoped = ("host_school",)
         county_scoped = ("schools",)
+
+    def get_fields(self) -> dict:
+        return _with_partner_schools(super().get_fields(), self.context, "schools")
 
 
 class ActivityAttachmentInputSerializer(ScopedInputSerializer):
@@ -200,7 +218,7 @@ class ActivitySerializer(ScopedModelSerializer):
         fields = [
             "id", "kind", "date", "host_school", "host_school_name", "schools", "title", "participants",
             "person_times", "description", "donation_amount", "goods_description", "goods_count",
-            "goods_value", "resource_count", "attachments",
+            "goods_value", "resource_count", "attachments", "programme",
         ]  # fmt: skip
         read_only_fields = fields
 

@@ -18,11 +18,12 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from alliance import access
-from alliance.models import Membership, School, SchoolYear
+from alliance.models import Membership, Pairing, Programme, School, SchoolYear
 
 from .models import (
     Activity,
@@ -89,8 +90,37 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
 }
 
 
+def programme_of(origin_school: School, host: School) -> Programme | None:
+    """The cross-county programme in which the two schools are paired (either way round)."""
+    pairing = (
+        Pairing.objects.filter(programme__isnull=False)
+        .filter(Q(helper_school=origin_school, helped_school=host) | Q(helper_school=host, helped_school=origin_school))
+        .select_related("programme")
+        .order_by("pk")
+        .first()
+    )
+    return pairing.programme if pairing is not None else None
+
+
+def exchange_programme(*, origin_school: School, host_schools: Iterable[School]) -> Programme | None:
+    """The programme an exchange hosted across the county line belongs to (None if none is)."""
+    for host in host_schools:
+        if host.county_id != origin_school.county_id:
+            return programme_of(origin_school, host)
+    return None
+
+
+def exchange_counties(exchange: Exchange) -> tuple[int, ...]:
+    """The counties whose bureau manages the exchange: the origin's, and its programme's."""
+    counties: tuple[int, ...] = (exchange.origin_school.county_id,)
+    if exchange.programme is not None:
+        counties += exchange.programme.county_ids
+    return counties
+
+
 def exchange_hosts_check(*, kind: str, origin_school: School | None, host_schools: Iterable[School]) -> None:
-    """The rules on host schools, for the service, the API and the admin's inline alike."""
+    """The rules on host schools, for the service, the API and the admin's inline alike. A host
+    of another county is allowed where a cross-county programme pairs it with the origin."""
     hosts = list(host_schools)
     errors: list[ValidationError] = []
     if kind in Exchange.MULTI_HOST_KINDS:
@@ -114,7 +144,11 @@ def exchange_hosts_check(*, kind: str, origin_school: School | None, host_school
                     params={"school": school},
                 )
             )
-        if origin_school is not None and school.county_id != origin_school.county_id:
+        if (
+            origin_school is not None
+            and school.county_id != origin_school.county_id
+            and programme_of(origin_school, school) is None
+        ):
             errors.append(
                 ValidationError(
                     _("%(school)s belongs to another county."),
@@ -167,6 +201,7 @@ def _save(exchange: Exchange, host_schools: list[School]) -> Exchange:
     exchange.cross_alliance = is_cross_alliance(
         origin_school=exchange.origin_school, host_schools=host_schools, on=exchange.start_date
     )
+    exchange.programme = exchange_programme(origin_school=exchange.origin_school, host_schools=host_schools)
     exchange.save()
     wanted = {h.pk for h in host_schools}
     exchange.hosts.exclude(school_id__in=wanted).delete()
@@ -256,7 +291,7 @@ def exchange_terms_check(*, actor: Any, exchange: Exchange) -> None:
     approved is the bureau's, so a school may not change a running exchange (the teacher is
     already at the host: cancel it and log the new posting); an approved one goes back to
     planned instead (``exchange_update``)."""
-    if exchange.status == S.ACTIVE and not access.is_bureau_of(actor, exchange.origin_school.county_id):
+    if exchange.status == S.ACTIVE and not access.is_bureau_of_any(actor, exchange_counties(exchange)):
         raise ValidationError(
             _("A running exchange keeps the terms the bureau approved; cancel it and log the new one."),
             code=ExchangeError.ACTIVE_TERMS.value,
@@ -269,7 +304,7 @@ def _reapprove_if_needed(actor: Any, exchange: Exchange) -> None:
     if exchange.status not in (S.APPROVED, S.ACTIVE):
         return
     exchange_terms_check(actor=actor, exchange=exchange)
-    if access.is_bureau_of(actor, exchange.origin_school.county_id):
+    if access.is_bureau_of_any(actor, exchange_counties(exchange)):
         exchange.approved_by, exchange.approved_at = actor, timezone.now()
         return
     exchange.status = S.PLANNED
@@ -318,7 +353,7 @@ def _transition(*, actor: Any, exchange: Exchange, to: str, reason: str = "", **
 
 def exchange_approve(*, actor: Any, exchange: Exchange) -> Exchange:
     """Bureau staff approve a planned exchange of their county."""
-    access.require_bureau_of(actor, exchange.origin_school.county_id, _("Only bureau staff approve exchanges."))
+    access.require_bureau_of_any(actor, exchange_counties(exchange), _("Only bureau staff approve exchanges."))
     return _transition(actor=actor, exchange=exchange, to=S.APPROVED, approved_by=actor, approved_at=timezone.now())
 
 
@@ -523,14 +558,19 @@ def mentor_meeting_delete(*, actor: Any, meeting: MentorMeeting) -> None:
 ACTIVITY_FIELDS = (
     "kind", "date", "host_school", "title", "participants", "person_times", "description",
     "donation_amount", "goods_description", "goods_count", "goods_value", "resource_count",
+    "programme",
 )  # fmt: skip
 
 
-def activity_schools_check(*, host_school: School | None, schools: Iterable[School]) -> None:
+def activity_schools_check(
+    *, host_school: School | None, schools: Iterable[School], programme: Programme | None = None
+) -> None:
     """The schools involved are of the organising school's county (another county's schools
-    take part through their own bureau's records)."""
+    take part through their own bureau's records); a programme's activity (its term meeting)
+    may involve the schools of both the programme's counties."""
     if host_school is None:
         return
+    counties = set(programme.county_ids) if programme is not None else {host_school.county_id}
     errors = [
         ValidationError(
             _("%(school)s belongs to another county."),
@@ -538,7 +578,7 @@ def activity_schools_check(*, host_school: School | None, schools: Iterable[Scho
             params={"school": school},
         )
         for school in schools
-        if school.county_id != host_school.county_id
+        if school.county_id not in counties
     ]
     if errors:
         raise ValidationError({"schools": errors})
@@ -551,7 +591,7 @@ def activity_create(*, actor: Any, host_school: School, schools: Iterable[School
         _require_school_writable(actor, host_school, "host_school")
         activity = Activity(host_school=host_school, **fields)
         activity.full_clean()
-        activity_schools_check(host_school=host_school, schools=schools)
+        activity_schools_check(host_school=host_school, schools=schools, programme=activity.programme)
         activity.save()
         activity.schools.set(schools)
     return activity
@@ -572,7 +612,7 @@ def activity_update(
             setattr(locked, name, value)
         locked.full_clean()
         involved = list(schools) if schools is not None else list(locked.schools.all())
-        activity_schools_check(host_school=locked.host_school, schools=involved)
+        activity_schools_check(host_school=locked.host_school, schools=involved, programme=locked.programme)
         locked.save()
         if schools is not None:
             locked.schools.set(involved)

@@ -69,6 +69,7 @@ def build() -> SimpleNamespace:
     _staffing(w)
     _funding(w)
     _evaluation(w)
+    _programmes(w)
     return w
 
 
@@ -256,3 +257,81 @@ def _evaluation(w: Any) -> None:
     w.other_publication = Publication.objects.create(
         period=w.other_period, revision=1, proposed_by=bureau_y, approved_by=bureau_y, approved_at=now
     )
+
+
+def _programmes(w: Any) -> None:
+    """Cross-county programmes: county Y helps county X (its school Y1 helps school A) and county
+    Z (a third county); Y's books hold both programmes' working funds."""
+    from alliance import services as alliance_services
+    from alliance.models import Programme
+    from staffing import services as staffing
+
+    bureau_y = w.users["bureau_y"]
+    w.county_z = CountyFactory(code="330300", name="远县")
+    w.y_school = SchoolFactory(county=w.other_county, code="Y001", name="邻县一小", location="urban", strength="strong")
+    w.z_school = SchoolFactory(county=w.county_z, code="Z001", name="远县小学")
+    start = dt.date(2024, 9, 1)
+    w.programme = Programme.objects.create(
+        name="邻县帮扶示范县", helper_county=w.other_county, helped_county=w.county, start_date=start
+    )
+    w.other_programme = Programme.objects.create(
+        name="邻县帮扶远县", helper_county=w.other_county, helped_county=w.county_z, start_date=start
+    )
+    w.programme_pairing = alliance_services.programme_pairing_create(
+        actor=bureau_y, programme=w.programme, helper_school=w.y_school, helped_school=w.member_school,
+        start_date=start,
+    )  # fmt: skip
+    w.other_programme_pairing = alliance_services.programme_pairing_create(
+        actor=bureau_y, programme=w.other_programme, helper_school=w.y_school, helped_school=w.z_school,
+        start_date=start,
+    )  # fmt: skip
+    w.programme_task = alliance_services.pairing_task_create(
+        actor=bureau_y, pairing=w.programme_pairing, title="送教到校", milestone="第一阶段",
+        due_date=dt.date(2025, 10, 31), responsible_person="王主任",
+    )  # fmt: skip
+    w.other_programme_task = alliance_services.pairing_task_create(
+        actor=bureau_y, pairing=w.other_programme_pairing, title="远程教研", milestone="第一阶段",
+        due_date=dt.date(2025, 10, 31), responsible_person="刘主任",
+    )  # fmt: skip
+    # a stationed cadre (挂职) of Y1 at school A, recorded at its home school; one at Z's school
+    w.y_teacher = TeacherFactory(school=w.y_school, name="周校长", subject="management")
+    w.programme_exchange = staffing.exchange_create(
+        actor=bureau_y, teacher=w.y_teacher, origin_school=w.y_school, host_schools=[w.member_school],
+        kind="posting", start_date=dt.date(2025, 9, 1), end_date=dt.date(2026, 1, 20),
+    )  # fmt: skip
+    w.other_programme_exchange = staffing.exchange_create(
+        actor=bureau_y, teacher=w.y_teacher, origin_school=w.y_school, host_schools=[w.z_school],
+        kind="lesson_delivery", start_date=dt.date(2025, 11, 5), end_date=dt.date(2025, 11, 5),
+    )  # fmt: skip
+    w.programme_meeting = staffing.activity_create(
+        actor=bureau_y, host_school=w.y_school, schools=[w.member_school], kind="programme_term_meeting",
+        programme=w.programme, date=dt.date(2025, 9, 20), title="学期帮扶例会",
+    )  # fmt: skip
+    # Y's books of the 2024 school year: no quotas, the two programmes' working funds
+    w.programme_year = FundingYearFactory(
+        school_year=SchoolYearFactory(county=w.other_county, start_year=2024), county=w.other_county
+    )
+    hundred = Decimal("100000.00")
+    w.programme_fund = funding.programme_fund_create(
+        actor=bureau_y, funding_year=w.programme_year, programme=w.programme, helper_school=w.y_school, amount=hundred
+    )
+    w.other_programme_fund = funding.programme_fund_create(
+        actor=bureau_y, funding_year=w.programme_year, programme=w.other_programme, helper_school=w.y_school,
+        amount=hundred, spend_share=Decimal("0.80"),
+    )  # fmt: skip
+    funding.funding_year_open(actor=bureau_y, funding_year=w.programme_year)
+    w.programme_line = funding.programme_line_create(
+        actor=bureau_y, fund=w.programme_fund, helped_school=w.member_school, category=Category.TRAINING,
+        amount=Decimal("50000.00"),
+    )  # fmt: skip
+    w.other_programme_line = funding.programme_line_create(
+        actor=bureau_y, fund=w.other_programme_fund, helped_school=w.z_school, category=Category.TRAINING,
+        amount=Decimal("40000.00"),
+    )  # fmt: skip
+    w.programme_spending = funding.programme_spending_create(
+        actor=bureau_y, line=w.programme_line, date=dt.date(2024, 10, 20), amount=Decimal("300.00"), payee="书店"
+    )
+    w.other_programme_spending = funding.programme_spending_create(
+        actor=bureau_y, line=w.other_programme_line, date=dt.date(2024, 10, 20), amount=Decimal("200.00"),
+        payee="文具店",
+    )  # fmt: skip

@@ -307,6 +307,46 @@ rule(
     patch=lambda w: {"progress_notes": "已完成两次教研"},
 )
 
+# Cross-county programmes (seed 002): county Y helps county X (A side: Y1 → school A) and a
+# third county Z (B side). Both bureaus of a programme reach its rows; X's roles see the A side
+# through school A (a participant), and nothing of Y's programme with Z.
+PROGRAMME_READERS = COUNTY_X | {"bureau_y"}
+PROGRAMME_PROTECTED = "PROTECTed by its exchanges, term meeting and funds: a programme with history stays"
+rule(
+    "programme",
+    a_row=lambda w: w.programme,
+    b_row=lambda w: w.other_programme,
+    read=PROGRAMME_READERS,
+    read_b=frozenset({"bureau_y"}),
+    change=frozenset({"bureau", "bureau_y"}),
+    change_b=frozenset({"bureau_y"}),
+    create_b=frozenset({"bureau_y"}),
+    payload=lambda w: {
+        "name": "新帮扶项目",
+        "helper_county": w.other_county.pk,
+        "helped_county": w.county.pk,
+        "start_date": "2025-09-01",
+    },
+    payload_b=lambda w: {
+        "name": "新帮扶项目",
+        "helper_county": w.other_county.pk,
+        "helped_county": w.county_z.pk,
+        "start_date": "2025-09-01",
+    },
+    patch=lambda w: {"agreement": "两地教育局商定：每学期一次帮扶例会"},
+    expect={
+        ("bureau", "create_b"): (403, "a programme of two other counties: a bureau of neither may not record it"),
+        ("bureau", "delete"): (400, PROGRAMME_PROTECTED),
+        ("bureau_y", "delete"): (400, PROGRAMME_PROTECTED),
+        ("bureau_y", "delete_b"): (400, PROGRAMME_PROTECTED),
+    },
+    admin_expect={
+        ("bureau", "delete"): (200, PROTECTED_PAGE),
+        ("bureau_y", "delete"): (200, PROTECTED_PAGE),
+        ("bureau_y", "delete_b"): (200, PROTECTED_PAGE),
+    },
+)
+
 # --- staffing ---------------------------------------------------------------------------
 OWN_SCHOOL = frozenset({"bureau", "principal"})  # rows owned by school A: its principal and the bureau
 BOTH_SIDES = frozenset({"bureau", "lead", "principal"})  # pairs spanning the lead school and A
@@ -544,6 +584,88 @@ rule(
         for role in ("bureau", "bureau_y")
         for op in ("create", "create_b")
     },
+)
+
+# A programme's working funds are the helper county's books (county Y's): X's roles see none of
+# them, not even those of the programme helping X.
+Y_BOOKS = frozenset({"bureau_y"})
+BOOKED = "the fund is booked: its amount and split are fixed"
+rule(
+    "programmefund",
+    a_row=lambda w: w.programme_fund,
+    b_row=lambda w: w.other_programme_fund,
+    read=Y_BOOKS,
+    read_b=Y_BOOKS,
+    change=Y_BOOKS,
+    change_b=Y_BOOKS,
+    create_b=Y_BOOKS,
+    payload=lambda w: {
+        "funding_year": w.other_draft_year.pk,
+        "programme": w.programme.pk,
+        "helper_school": w.y_school.pk,
+        "amount": "100000.00",
+        "spend_share": "1.00",
+    },
+    payload_b=lambda w: {
+        "funding_year": w.other_draft_year.pk,
+        "programme": w.other_programme.pk,
+        "helper_school": w.y_school.pk,
+        "amount": "100000.00",
+        "spend_share": "0.70",
+    },
+    patch=lambda w: {"amount": "90000.00"},
+    expect={
+        ("bureau_y", "update"): (400, BOOKED),
+        ("bureau_y", "update_b"): (400, BOOKED),
+        ("bureau_y", "delete"): (400, BOOKED),
+        ("bureau_y", "delete_b"): (400, BOOKED),
+    },
+    admin_expect={
+        ("bureau_y", "delete"): (200, PROTECTED_PAGE),
+        ("bureau_y", "delete_b"): (200, PROTECTED_PAGE),
+    },
+)
+SPENT_ON = "money is spent on the line: it stays"
+rule(
+    "programmefundline",
+    a_row=lambda w: w.programme_line,
+    b_row=lambda w: w.other_programme_line,
+    read=Y_BOOKS,
+    read_b=Y_BOOKS,
+    change=Y_BOOKS,
+    change_b=Y_BOOKS,
+    create_b=Y_BOOKS,
+    elsewhere=frozenset({"lead", "principal"}),
+    payload=lambda w: {
+        "fund": w.programme_fund.pk,
+        "helped_school": w.member_school.pk,
+        "category": "clubs",
+        "amount": "100.00",
+    },
+    payload_b=lambda w: {
+        "fund": w.other_programme_fund.pk,
+        "helped_school": w.z_school.pk,
+        "category": "clubs",
+        "amount": "1.00",
+    },
+    patch=lambda w: {"notes": "送教下乡培训"},
+    expect={("bureau_y", "delete"): (400, SPENT_ON), ("bureau_y", "delete_b"): (400, SPENT_ON)},
+)
+rule(
+    "programmespending",
+    a_row=lambda w: w.programme_spending,
+    b_row=lambda w: w.other_programme_spending,
+    read=Y_BOOKS,
+    read_b=Y_BOOKS,
+    change=frozenset(),
+    change_b=frozenset(),
+    create=Y_BOOKS,
+    create_b=Y_BOOKS,
+    elsewhere=frozenset({"lead", "principal"}),
+    admin_expect=NO_ADMIN_ADD,
+    payload=lambda w: {"line": w.programme_line.pk, "date": "2024-11-02", "amount": "120.50", "payee": "新华书店"},
+    payload_b=lambda w: {"line": w.other_programme_line.pk, "date": "2024-11-02", "amount": "1.00", "payee": "x"},
+    unsupported=frozenset({"patch", "delete"}),
 )
 
 # --- evaluation -------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from alliance.models import User
+from alliance.models import Programme, User
 from config.urls import router
 from evaluation import services as evaluation
 from evaluation.models import (
@@ -37,7 +37,15 @@ from evaluation.models import (
     SchoolResult,
 )
 from funding import services as funding
-from funding.models import Account, Category, PlanLine, SpendingPlan
+from funding.models import (
+    Account,
+    Category,
+    PlanLine,
+    ProgrammeFund,
+    ProgrammeFundLine,
+    ProgrammeSpending,
+    SpendingPlan,
+)
 from staffing.models import Rectification, SupervisionVisit
 
 from .factories import (
@@ -95,6 +103,35 @@ def _spending(c: Any, i: int) -> Any:
     )
 
 
+def _programme(c: Any, i: int) -> Any:
+    """A programme of county X helping another county, with a pairing (its rows name both schools)."""
+    helped = SchoolFactory(county=CountyFactory())
+    programme = Programme.objects.create(
+        name=f"帮扶{i}", helper_county=c.county, helped_county=helped.county, start_date=c.in_year
+    )
+    PairingFactory(alliance=None, programme=programme, helper_school=_school(c, i), helped_school=helped)
+    return programme
+
+
+def _programme_fund(c: Any, i: int) -> Any:
+    programme = _programme(c, i)
+    return ProgrammeFund.objects.create(
+        funding_year=c.open_year,
+        programme=programme,
+        helper_school=programme.pairings.get().helper_school,
+        amount=Decimal("100000.00"),
+    )
+
+
+def _shared_fund_line(c: Any) -> Any:
+    if "_fund_line" not in c.__dict__:
+        fund = _programme_fund(c, 99)
+        c._fund_line = ProgrammeFundLine.objects.create(
+            fund=fund, category=Category.TRAINING, amount=Decimal("50000.00")
+        )
+    return c._fund_line
+
+
 def _indicator(c: Any, i: int) -> Any:
     return Indicator.objects.create(
         dimension=c.simple_rubric.dimensions.get(), code=f"extra{i}", name=f"指标{i}", max_points=Decimal(1),
@@ -131,6 +168,7 @@ ROWS: dict[str, Rows] = {
         bound=3,
         principal=True,
     ),
+    "programme": Rows(_programme, bound=5),  # + the pairings and their two schools
     # --- staffing
     "teacher": Rows(lambda c, i: TeacherFactory(school=c.member_school), bound=3, principal=True),
     "exchange": Rows(
@@ -191,6 +229,23 @@ ROWS: dict[str, Rows] = {
         bound=3,
     ),
     "spendingrecord": Rows(_spending, bound=5, principal=True),
+    "programmefund": Rows(_programme_fund, bound=2),
+    "programmefundline": Rows(
+        lambda c, i: ProgrammeFundLine.objects.create(
+            fund=_programme_fund(c, 100 + i), category=Category.CLUBS, amount=Decimal("1.00")
+        ),
+        bound=2,
+    ),
+    "programmespending": Rows(
+        lambda c, i: ProgrammeSpending.objects.create(
+            line=_shared_fund_line(c),
+            date=c.in_year,
+            amount=Decimal("1.00"),
+            payee=f"书店{i}",
+            recorded_by=c.bureau_staff,
+        ),
+        bound=2,
+    ),
     # --- evaluation
     "rubric": Rows(lambda c, i: make_rubric(c.bureau_staff, _year(c, i)), bound=5),
     "indicator": Rows(_indicator, bound=3),

@@ -1,0 +1,209 @@
+"""Programme funds (seed 002: 100,000 CNY working funds per helper school a year): held in the
+helper county's funding year beside the 70/30 quotas, split by their own share, planned and
+spent against, booked in the same ledger, and covered by ``ledger_check``."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.management import call_command
+
+from alliance import services as alliance_services
+from alliance.access import Role
+from alliance.models import Programme
+from funding import bookcheck, services
+from funding.errors import FundingError
+from funding.models import Account, Category, LedgerEntry, ProgrammeFund
+
+from .factories import SchoolFactory, SchoolYearFactory, UserFactory
+from .factories_funding import FundingYearFactory
+
+API = "/api/v1"
+D = Decimal
+
+
+@pytest.fixture
+def programme(county, other_county):
+    return Programme.objects.create(
+        name="邻县帮扶示范县", helper_county=other_county, helped_county=county, start_date=dt.date(2025, 9, 1)
+    )
+
+
+@pytest.fixture
+def pairing(programme, other_bureau_staff, foreign_school, member_school):
+    return alliance_services.programme_pairing_create(
+        actor=other_bureau_staff,
+        programme=programme,
+        helper_school=foreign_school,
+        helped_school=member_school,
+        start_date=dt.date(2025, 9, 1),
+    )
+
+
+@pytest.fixture
+def helper_year(other_county):
+    """County Y's funding year: no 70/30 quotas, only programme funds."""
+    year = SchoolYearFactory(county=other_county, start_year=2025)
+    return FundingYearFactory(county=other_county, school_year=year)
+
+
+@pytest.fixture
+def helper_principal(other_county, foreign_school):
+    return UserFactory(username="helper", county=other_county, school=foreign_school, role=Role.MEMBER_PRINCIPAL)
+
+
+def fund_of(user, year, programme, school, amount="100000.00", share="1.00"):
+    return services.programme_fund_create(
+        actor=user, funding_year=year, programme=programme, helper_school=school, amount=D(amount), spend_share=D(share)
+    )
+
+
+def check(year):
+    year.refresh_from_db()
+    return bookcheck.check_year(year)
+
+
+def balance(fund, kind):
+    account = Account.objects.get(programme_fund=fund, kind=kind)
+    return services.account_balance(account)
+
+
+def test_a_programme_fund_is_booked_when_its_year_opens(other_bureau_staff, helper_year, programme, pairing):
+    # given 100,000.00 for the helper school, all of it the school's to spend (100/0)
+    fund = fund_of(other_bureau_staff, helper_year, programme, pairing.helper_school)
+    assert not LedgerEntry.objects.exists()
+    # when the year opens (it has no quotas, only the programme fund)
+    services.funding_year_open(actor=other_bureau_staff, funding_year=helper_year)
+    # then the fund is booked once, into accounts of its own
+    assert balance(fund, Account.Kind.PROGRAMME_FUND) == D("100000.00")
+    assert balance(fund, Account.Kind.PROGRAMME_APPROPRIATION) == D("-100000.00")
+    assert (
+        not Account.objects.filter(programme_fund=fund, kind=Account.Kind.PROGRAMME_RESERVE)
+        .exclude(lines__isnull=True)
+        .exists()
+    )
+    assert check(helper_year) == []
+
+
+def test_a_fund_added_to_an_open_year_is_booked_with_its_own_split(
+    other_bureau_staff, helper_year, programme, pairing, other_county
+):
+    # given an open year and a second helper school
+    fund_of(other_bureau_staff, helper_year, programme, pairing.helper_school)
+    services.funding_year_open(actor=other_bureau_staff, funding_year=helper_year)
+    second = SchoolFactory(county=other_county, code="Y002")
+    alliance_services.programme_pairing_create(
+        actor=other_bureau_staff,
+        programme=programme,
+        helper_school=second,
+        helped_school=pairing.helped_school,
+        start_date=dt.date(2025, 9, 1),
+    )
+    # when its fund of 100,000.01 with a 70 % share is added
+    fund = fund_of(other_bureau_staff, helper_year, programme, second, amount="100000.01", share="0.70")
+    # then it is booked at once, split to the fen
+    assert balance(fund, Account.Kind.PROGRAMME_FUND) + balance(fund, Account.Kind.PROGRAMME_RESERVE) == D("100000.01")
+    assert balance(fund, Account.Kind.PROGRAMME_FUND) in (D("70000.01"), D("70000.00"))
+    # and its amount is fixed from then on
+    with pytest.raises(ValidationError) as err:
+        services.programme_fund_update(actor=other_bureau_staff, fund=fund, amount=D("1.00"))
+    assert err.value.code == FundingError.FUND_ALLOCATED
+    assert check(helper_year) == []
+
+
+def test_a_fund_sits_beside_the_county_quotas(bureau_staff, open_year, county, other_county, member_school):
+    # given county X's open 70/30 year and a programme in which X helps Y
+    programme = Programme.objects.create(
+        name="示范县帮扶邻县", helper_county=county, helped_county=other_county, start_date=dt.date(2025, 9, 1)
+    )
+    helped = SchoolFactory(county=other_county, code="Y009")
+    alliance_services.programme_pairing_create(
+        actor=bureau_staff, programme=programme, helper_school=member_school, helped_school=helped,
+        start_date=dt.date(2025, 9, 1),
+    )  # fmt: skip
+    # when a programme fund is added to X's open year
+    fund = fund_of(bureau_staff, open_year, programme, member_school)
+    # then both are in the same books and the check passes
+    assert balance(fund, Account.Kind.PROGRAMME_FUND) == D("100000.00")
+    assert check(open_year) == []
+
+
+def test_only_a_helper_school_of_the_programme_gets_a_fund(other_bureau_staff, helper_year, programme, other_county):
+    stranger = SchoolFactory(county=other_county, code="Y003")
+    with pytest.raises(ValidationError) as err:
+        fund_of(other_bureau_staff, helper_year, programme, stranger)
+    assert "helper_school" in err.value.message_dict
+
+
+def test_the_helped_bureau_does_not_keep_the_helper_countys_books(bureau_staff, helper_year, programme, pairing):
+    with pytest.raises(PermissionDenied):
+        fund_of(bureau_staff, helper_year, programme, pairing.helper_school)
+
+
+def test_plan_and_spend_against_a_programme_fund(
+    other_bureau_staff, helper_principal, helper_year, programme, pairing, member_school
+):
+    # given an open year with the fund of 100,000.00
+    fund = fund_of(other_bureau_staff, helper_year, programme, pairing.helper_school)
+    services.funding_year_open(actor=other_bureau_staff, funding_year=helper_year)
+    # when the helper school plans 60,000.00 for the helped school and spends 10,000.00 of it
+    line = services.programme_line_create(
+        actor=helper_principal,
+        fund=fund,
+        helped_school=member_school,
+        category=Category.TRAINING,
+        amount=D("60000.00"),
+    )
+    services.programme_spending_create(
+        actor=helper_principal, line=line, date=dt.date(2025, 10, 15), amount=D("10000.00"), payee="龙山县教师进修学校"
+    )
+    # then the fund and the spending are booked, and the books check
+    assert balance(fund, Account.Kind.PROGRAMME_FUND) == D("90000.00")
+    assert balance(fund, Account.Kind.PROGRAMME_SPENT) == D("10000.00")
+    assert check(helper_year) == []
+    call_command("ledger_check")
+    # and the plan may not pass the fund, nor the spending its line
+    with pytest.raises(ValidationError) as err:
+        services.programme_line_create(actor=helper_principal, fund=fund, category=Category.CLUBS, amount=D("40000.01"))
+    assert err.value.message_dict and "amount" in err.value.message_dict
+    with pytest.raises(ValidationError):
+        services.programme_spending_create(
+            actor=helper_principal, line=line, date=dt.date(2025, 10, 16), amount=D("50000.01"), payee="某公司"
+        )
+
+
+def test_a_plan_line_is_for_a_school_the_fund_helps(other_bureau_staff, helper_year, programme, pairing, other_school):
+    fund = fund_of(other_bureau_staff, helper_year, programme, pairing.helper_school)
+    services.funding_year_open(actor=other_bureau_staff, funding_year=helper_year)
+    with pytest.raises(ValidationError) as err:
+        services.programme_line_create(
+            actor=other_bureau_staff, fund=fund, helped_school=other_school, category=Category.CLUBS, amount=D("1.00")
+        )
+    assert "helped_school" in err.value.message_dict
+
+
+def test_year_close_returns_the_unspent_programme_fund(other_bureau_staff, helper_year, programme, pairing):
+    fund = fund_of(other_bureau_staff, helper_year, programme, pairing.helper_school, share="0.50")
+    services.funding_year_open(actor=other_bureau_staff, funding_year=helper_year)
+    services.funding_year_close(actor=other_bureau_staff, funding_year=helper_year)
+    assert balance(fund, Account.Kind.PROGRAMME_FUND) == 0
+    assert balance(fund, Account.Kind.PROGRAMME_RETURNED) == D("50000.00")
+    assert check(helper_year) == []
+
+
+def test_ledger_check_finds_an_unbooked_programme_fund(other_bureau_staff, helper_year, programme, pairing):
+    # given an open year whose fund was slipped in without its booking
+    fund_of(other_bureau_staff, helper_year, programme, pairing.helper_school)
+    services.funding_year_open(actor=other_bureau_staff, funding_year=helper_year)
+    ProgrammeFund.objects.create(
+        funding_year=helper_year,
+        programme=Programme.objects.create(
+            name="另一个", helper_county=programme.helper_county, helped_county=programme.helped_county,
+            start_date=dt.date(2025, 9, 1),
+        ),
+        helper_school=pairing.helper_school,
+        amount=D("5.00"),
+    )  # fmt: skip
+    problems = check(helper_year)
+    assert [p.rule for p in problems] == [bookcheck.Rule.PROGRAMME_ALLOCATION]
