@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("audit", "0005_track_supervision"),
+        ("audit", "0006_track_programmes"),
     ]
 
     operations = [
