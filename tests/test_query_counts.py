@@ -23,6 +23,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from alliance.models import User
+from alliance.rest import ScopedViewSetMixin
 from config.urls import router
 from evaluation import services as evaluation
 from evaluation.models import (
@@ -338,3 +339,22 @@ def test_list_query_count_does_not_grow_with_the_rows(county_rows, basename, rea
     assert count_large - count_small == LARGE - SMALL, "the reader should see the new rows"
     assert large == small, f"{basename}: {small} queries for {SMALL} row, {large} for {LARGE}"
     assert large <= rows.bound, f"{basename}: {large} queries, more than the recorded {rows.bound}"
+
+
+@pytest.mark.parametrize(("basename", "reader"), CASES)
+def test_a_list_read_as_values_answers_what_the_serializer_answers(county_rows, basename, reader, monkeypatch):
+    # given a few rows of the endpoint's model, with their related rows (files, lines, hosts)
+    rows = ROWS[basename]
+    user = getattr(county_rows, {"bureau": "bureau_staff"}.get(reader, reader))
+    for i in range(3):
+        rows.build(county_rows, i)
+    client = APIClient()
+    client.force_authenticate(User.objects.get(pk=user.pk))
+    # when the list is read on its values path (alliance.listing) and through DRF's serializer
+    url = reverse(f"{basename}-list")
+    fast = client.get(url)
+    monkeypatch.setattr(ScopedViewSetMixin, "list_as_values", False)
+    slow = client.get(url)
+    # then both answer the same JSON, byte for byte
+    assert fast.status_code == slow.status_code == 200
+    assert fast.content == slow.content
