@@ -358,3 +358,32 @@ def test_a_list_read_as_values_answers_what_the_serializer_answers(county_rows, 
     # then both answer the same JSON, byte for byte
     assert fast.status_code == slow.status_code == 200
     assert fast.content == slow.content
+
+
+def test_the_api_renderer_writes_what_drfs_writes():
+    import datetime as dt
+    import uuid
+
+    from django.utils.translation import gettext_lazy
+    from rest_framework.exceptions import ErrorDetail
+    from rest_framework.renderers import JSONRenderer as DRFJSONRenderer
+    from rest_framework.utils.serializer_helpers import ReturnDict
+
+    from alliance.renderers import JSONRenderer
+
+    # given a page with what the API's answers carry (text, lazy translations, dates and times
+    # with their zone, decimals, ids, nested rows, error details, a line separator)
+    data = {
+        "count": 2,
+        "results": [
+            ReturnDict({"id": 1, "name": "实验 \u2028 \u2029 \"/\\\n\t", "amount": Decimal("1.50")}, serializer=None),
+            {"date": dt.date(2025, 9, 1), "at": timezone.now(), "utc": dt.datetime(2025, 9, 1, 8, tzinfo=dt.UTC),
+             "time": dt.time(8, 30), "lazy": gettext_lazy("Approved"), "uuid": uuid.UUID(int=7), None: None,
+             3: [True, False, 1.5, -0], "detail": ErrorDetail("无效", code="invalid"), "big": 2**70},
+        ],
+    }  # fmt: skip
+    # when both render it; then the bytes are the same
+    assert JSONRenderer().render(data) == DRFJSONRenderer().render(data)
+    assert JSONRenderer().render(data, "application/json; indent=4") == DRFJSONRenderer().render(
+        data, "application/json; indent=4"
+    )
