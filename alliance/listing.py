@@ -99,7 +99,8 @@ def _column(model: type[models.Model], name: str, fld: drf_fields.Field, annotat
         raise Unsupported(name)
     if len(attrs) == 1 and attrs[0] in annotations:
         return _Column(name, attrs[0], fld)
-    current, hops = model, []
+    current: Any = model
+    hops: list[str] = []
     for i, attr in enumerate(attrs):
         try:
             f: Any = current._meta.get_field(attr)
@@ -130,27 +131,30 @@ def build_plan(serializer: serializers.BaseSerializer, queryset: QuerySet | None
         raise Unsupported(type(serializer).__name__)
     if type(serializer).to_representation is not serializers.Serializer.to_representation:
         raise Unsupported("to_representation")
-    model = serializer.Meta.model
+    model: Any = serializer.Meta.model
     annotations = set(queryset.query.annotations) if queryset is not None else set()
     prefetches = _prefetches(queryset)
     plan = _Plan(model)
-    for name, fld in serializer.fields.items():
+    fields: dict[str, Any] = dict(serializer.fields)
+    for name, fld in fields.items():
+        source: str = fld.source
         if fld.write_only:
             continue
         if isinstance(fld, _UNSUPPORTED):
             raise Unsupported(name)
         if isinstance(fld, serializers.ListSerializer):
-            related, back = _many_relation(model, fld.source)
-            base = prefetches.get(fld.source)
+            related, back = _many_relation(model, source)
+            base = prefetches.get(source)
+            child_serializer: Any = fld.child
             plan.order.append(("many", len(plan.many)))
-            plan.many.append(_Many(name, back, related, base, build_plan(fld.child, base)))
+            plan.many.append(_Many(name, back, related, base, build_plan(child_serializer, base)))
         elif isinstance(fld, relations.ManyRelatedField):
             child = fld.child_relation
             if type(child) is not relations.PrimaryKeyRelatedField or child.pk_field is not None:
                 raise Unsupported(name)
-            related, back = _many_relation(model, fld.source)
+            related, back = _many_relation(model, source)
             plan.order.append(("many", len(plan.many)))
-            plan.many.append(_Many(name, back, related, prefetches.get(fld.source), None))
+            plan.many.append(_Many(name, back, related, prefetches.get(source), None))
         elif isinstance(fld, serializers.BaseSerializer):
             raise Unsupported(name)
         elif isinstance(fld, relations.RelatedField):
@@ -176,7 +180,7 @@ def build_plan(serializer: serializers.BaseSerializer, queryset: QuerySet | None
     return plan
 
 
-def _file_column(model: type[models.Model], name: str, fld: serializers.FileField) -> _Column:
+def _file_column(model: Any, name: str, fld: Any) -> _Column:
     from .uploads import ProtectedFileField
 
     try:

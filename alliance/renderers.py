@@ -19,7 +19,7 @@ class JSONRenderer(DRFJSONRenderer):
     def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None) -> bytes:
         if data is None:
             return b""
-        if self.ensure_ascii or not self.compact or self.get_indent(accepted_media_type, renderer_context or {}):
+        if self.ensure_ascii or not self.compact or self.get_indent(accepted_media_type or "", renderer_context or {}):
             return super().render(data, accepted_media_type, renderer_context)
         encoder = self.encoder_class()
         try:

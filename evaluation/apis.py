@@ -79,10 +79,10 @@ def _valid(serializer_class: type, request: Request, **kwargs: Any) -> dict[str,
     return s.validated_data
 
 
-def _named(model: type, user: AnyUser, pk: Any, field: str):
+def _named(model: Any, user: AnyUser, pk: Any, field: str):
     """A row the request's body names: one the user may read, else a 400 on ``field`` that says
     which rule refused it, the same for a row that does not exist (never a 404: the URL was found)."""
-    row = model.objects.visible_to(user).filter(pk=pk).first()  # type: ignore[attr-defined]
+    row = model.objects.visible_to(user).filter(pk=pk).first()
     if row is None:
         message = _("Name a %(model)s you may see; this one is not among them.") % {"model": model._meta.verbose_name}
         raise ValidationError({field: [message]})
