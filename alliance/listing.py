@@ -5,10 +5,11 @@ those of their prefetched relations) and walking DRF's fields over each cost fou
 the bare query (bench/api.py). When every field of the list's serializer is a plain value of the
 row — a column, a column through forward foreign keys, an annotation of the queryset, the ids
 of a many-valued relation, or a nested list of rows that are themselves plain — the page is
-read with ``values()`` (one query, plus one per many-valued relation, as the prefetches were)
-and each value goes through its DRF field's ``to_representation``: the same JSON as the
-serializer's. Anything else (a method field, a custom field) keeps DRF's path.
-tests/test_api_listing.py compares both paths for every list endpoint.
+read with ``values()`` (one query, the ids of many-valued relations as arrays in it, plus one
+per nested list, as its prefetch was) and each value goes through its DRF field's
+``to_representation``: the same JSON as the serializer's. Anything else (a method field, a
+custom field) keeps DRF's path. tests/test_query_counts.py compares both paths for every list
+endpoint, byte for byte.
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
-from django.db.models import Prefetch, QuerySet
+from django.db.models import OuterRef, Prefetch, QuerySet
 from django.urls import reverse
 from rest_framework import fields as drf_fields
 from rest_framework import relations, serializers
@@ -203,7 +205,8 @@ def _represent(plan: _Plan, row: dict, many_values: list[dict[Any, list]], reque
     out: dict[str, Any] = {}
     for kind, index in plan.order:
         if kind == "many":
-            out[plan.many[index].name] = many_values[index].get(row["pk"], [])
+            many = plan.many[index]
+            out[many.name] = row[f"_ids_{index}"] if many.plan is None else many_values[index].get(row["pk"], [])
             continue
         column = plan.columns[index]
         if any(row[hop] is None for hop in column.hops):
@@ -222,17 +225,24 @@ def _many_values(plan: _Plan, pks: list, request: Any) -> list[dict[Any, list]]:
     found: list[dict[Any, list]] = []
     for many in plan.many:
         by_parent: dict[Any, list] = defaultdict(list)
-        if pks:
+        if pks and many.plan is not None:  # (ids come with the rows: ``_with_ids``)
             base = many.base if many.base is not None else many.related._default_manager.all()
             base = base.filter(**{f"{many.back}__in": pks})
-            if many.plan is None:
-                for parent, pk in base.values_list(many.back, "pk"):
-                    by_parent[parent].append(pk)
-            else:
-                for parent, data in represent_rows(many.plan, base, request, parent_key=many.back):
-                    by_parent[parent].append(data)
+            for parent, data in represent_rows(many.plan, base, request, parent_key=many.back):
+                by_parent[parent].append(data)
         found.append(by_parent)
     return found
+
+
+def _with_ids(plan: _Plan, queryset: QuerySet) -> tuple[QuerySet, list[str]]:
+    """The ids of each many-valued relation shown as ids, as an array in the rows' own query (in
+    the related rows' order, as their prefetch had them): one query less per relation."""
+    arrays = {}
+    for index, many in enumerate(plan.many):
+        if many.plan is None:
+            base = many.base if many.base is not None else many.related._default_manager.all()
+            arrays[f"_ids_{index}"] = ArraySubquery(base.filter(**{many.back: OuterRef("pk")}).values("pk"))
+    return (queryset.annotate(**arrays) if arrays else queryset), list(arrays)
 
 
 def represent_rows(
@@ -240,14 +250,16 @@ def represent_rows(
 ) -> list[tuple[Any, dict]]:
     keys = plan.keys()
     extra = [parent_key] if parent_key else []
-    rows = list(queryset.prefetch_related(None).values(*keys, *(k for k in extra if k not in keys)))
+    queryset, arrays = _with_ids(plan, queryset.prefetch_related(None))
+    rows = list(queryset.values(*keys, *(k for k in extra if k not in keys), *arrays))
     many_values = _many_values(plan, [row["pk"] for row in rows], request)
     return [(row[parent_key] if parent_key else None, _represent(plan, row, many_values, request)) for row in rows]
 
 
 def values_queryset(plan: _Plan, queryset: QuerySet) -> QuerySet:
     """The page's rows as values (paginated like the queryset)."""
-    return queryset.prefetch_related(None).values(*plan.keys())
+    queryset, arrays = _with_ids(plan, queryset.prefetch_related(None))
+    return queryset.values(*plan.keys(), *arrays)
 
 
 def represent_page(plan: _Plan, rows: list[dict], request: Any) -> list[dict]:
