@@ -530,6 +530,23 @@ def can_change(user: Any, obj: models.Model) -> bool:
     return changeable(type(obj)._default_manager.filter(pk=obj.pk), user).exists()
 
 
+def can_delete_pairing_task(user: Any, task: Any) -> bool:
+    """A pairing's task list is the bureau's and its alliance lead's: bureau staff of the county
+    and the principal of the alliance's lead school may take a task off it; the pairing's other
+    schools report on their tasks (``can_change``) but never delete one."""
+    if not can_change(user, task):
+        return False
+    role = role_of(user)
+    if is_superuser(user) or role == Role.BUREAU:
+        return True
+    if role != Role.LEAD_PRINCIPAL:
+        return False
+    from .models import Membership
+
+    leads = Membership.objects.filter(alliance_id=task.pairing.alliance_id, role=Membership.Role.LEAD)
+    return leads.filter(school_id=user.school_id).exists()
+
+
 def can_write_model(user: Any, model: type[models.Model]) -> bool:
     """Whether the user may create rows of this model at all (which rows is the serializer's or
     form's business, through ``writable_schools``)."""

@@ -209,6 +209,11 @@ class PairingTaskAdmin(ScopedAdmin):
             saved = services.pairing_task_create(actor=request.user, **form_values(form, changed_only=False))
         adopt(obj, saved)
 
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and (
+            obj is None or access.can_delete_pairing_task(request.user, obj)
+        )
+
     def delete_model(self, request, obj):
         services.pairing_task_delete(actor=request.user, task=obj)
 

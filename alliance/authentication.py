@@ -1,34 +1,54 @@
 """The API's token authentication (``DEFAULT_AUTHENTICATION_CLASSES``): DRF's, reading the
-token, its user and the user's portal role in one query instead of two (the role is what every
-permission check asks for first). DRF's settings import it while ``rest_framework.views`` loads,
-so it must not import views itself."""
+token, its user and the user's portal role in one statement instead of two (the role is what
+every permission check asks for first). DRF's settings import it while ``rest_framework.views``
+loads, so it must not import views itself.
+
+The statement is plain SQL, written once per process: every API request runs it, and building
+the same query through the ORM (a join, a subquery ordered by the role order) cost as much
+Python time as the rest of a short list (bench/api.py)."""
 
 from __future__ import annotations
 
+from functools import cache
+
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.db.models import Case, OuterRef, Subquery, Value, When
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 
 from . import access
 
-# The first of the user's roles in the order ``access.Role`` lists them, as ``role_of`` picks.
-_ROLE_ORDER = Case(*(When(group__name=name, then=Value(i)) for i, name in enumerate(access.ROLE_NAMES)))
+
+@cache
+def _token_sql() -> str:
+    from rest_framework.authtoken.models import Token
+
+    token = Token
+    user = get_user_model()
+    links = Group.user_set.through
+    ut, tt, gt, lt = (m._meta.db_table for m in (user, token, Group, links))
+    # The first of the user's roles in the order ``access.Role`` lists them, as ``role_of`` picks.
+    order = " ".join(f"WHEN %s THEN {i}" for i in range(len(access.ROLE_NAMES)))
+    # Table names from the models' meta, every value a parameter.
+    return (
+        f'SELECT u.*, t."created" AS "_token_created", '  # noqa: S608
+        f'(SELECT g."name" FROM "{lt}" ug INNER JOIN "{gt}" g ON g."id" = ug."group_id" '
+        f'WHERE ug."user_id" = u."id" AND g."name" IN ({", ".join(["%s"] * len(access.ROLE_NAMES))}) '
+        f'ORDER BY CASE g."name" {order} END LIMIT 1) AS "_role_name" '
+        f'FROM "{tt}" t INNER JOIN "{ut}" u ON u."id" = t."user_id" WHERE t."key" = %s'
+    )
 
 
 class TokenAuthentication(authentication.TokenAuthentication):
     def authenticate_credentials(self, key):
         model = self.get_model()
-        roles = Group.user_set.through.objects.filter(user_id=OuterRef("user_id"), group__name__in=access.ROLE_NAMES)
-        try:
-            token = (
-                model.objects.select_related("user")
-                .annotate(role_name=Subquery(roles.order_by(_ROLE_ORDER).values("group__name")[:1]))
-                .get(key=key)
-            )
-        except model.DoesNotExist as exc:
-            raise exceptions.AuthenticationFailed(_("Invalid token.")) from exc
-        if not token.user.is_active:
+        params = [*access.ROLE_NAMES, *access.ROLE_NAMES, key]
+        user = next(iter(get_user_model()._default_manager.raw(_token_sql(), params)), None)
+        if user is None:
+            raise exceptions.AuthenticationFailed(_("Invalid token."))
+        if not user.is_active:
             raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
-        access.remember_role(token.user, token.role_name)
-        return (token.user, token)
+        token = model(key=key, user_id=user.pk, created=user._token_created)
+        token.user = user
+        access.remember_role(user, user._role_name)
+        return (user, token)

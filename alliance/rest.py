@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models import ProtectedError, RestrictedError
 from django.utils.translation import gettext_lazy as _
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import build_serializer_context
 from rest_framework import exceptions, serializers, status, viewsets
@@ -24,7 +25,7 @@ from rest_framework.serializers import as_serializer_error
 from rest_framework.utils import model_meta
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from . import access
+from . import access, listing
 from .access import Role
 from .versions import etag, if_match_versions, row_version
 
@@ -91,6 +92,55 @@ class ScopedViewSetMixin:
     def get_queryset(self):
         qs = super().get_queryset()
         return qs.visible_to(self.request.user)
+
+    def filter_queryset(self, queryset):
+        # A list asked for without any parameter but its page has nothing to filter: django-filter
+        # would still build its filter set and form for every request.
+        params = set(self.request.query_params) - _PAGE_PARAMS
+        for backend in self.filter_backends:
+            if not params and issubclass(backend, DjangoFilterBackend):
+                continue
+            queryset = backend().filter_queryset(self.request, queryset, self)
+        return queryset
+
+    # False: every list through DRF's serializer (tests/test_query_counts.py compares the two).
+    list_as_values = True
+
+    def list(self, request, *args, **kwargs):
+        """A page of rows read as values where the list's serializer allows it (``alliance.listing``):
+        the same JSON as DRF's path, without a model instance per row."""
+        queryset = self.filter_queryset(self.get_queryset())
+        plan = self._list_plan(queryset) if self.list_as_values else None
+        if plan is None:
+            return super().list(request, *args, **kwargs)
+        page = self.paginate_queryset(listing.values_queryset(plan, queryset))
+        if page is None:
+            return Response(listing.represent_page(plan, list(listing.values_queryset(plan, queryset)), request))
+        return self.get_paginated_response(listing.represent_page(plan, page, request))
+
+    def _list_plan(self, queryset):
+        serializer_class = self.get_serializer_class()
+        key = (type(self), serializer_class)
+        if key not in _LIST_PLANS:
+            try:
+                plan = listing.build_plan(serializer_class(context={}), queryset)
+            except listing.Unsupported:
+                plan = None
+            _LIST_PLANS[key] = plan
+        plan = _LIST_PLANS[key]
+        if plan is not None and not {c.key for c in plan.columns if "__" not in c.key} <= _columns_of(queryset):
+            return None
+        return plan
+
+
+_PAGE_PARAMS = frozenset({"page", "format"})
+# (view class, serializer class) -> the list's values plan, or None for DRF's path
+_LIST_PLANS: dict[tuple[type, type], listing._Plan | None] = {}
+
+
+def _columns_of(queryset) -> set[str]:
+    opts = queryset.model._meta
+    return {"pk", *queryset.query.annotations, *(f.attname for f in opts.concrete_fields)}
 
 
 class VersionedRetrieveMixin:

@@ -281,9 +281,10 @@ def pairing_task_update(*, actor: Any, task: PairingTask, **fields: Any) -> Pair
 
 
 def pairing_task_delete(*, actor: Any, task: PairingTask) -> None:
-    """Whoever may change the task may delete it (as before; see the report of issue 13: a
-    school's deletion, like dropping, takes a task out of its "done on time" figure)."""
+    """The bureau and the alliance's lead principal take a task off a pairing's list
+    (``access.can_delete_pairing_task``); a member school reports on its tasks but cannot make
+    one disappear from its "done on time" figure."""
     with transaction.atomic():
-        if not access.can_change(actor, task):
-            raise PermissionDenied(_("You may not change this task."))
+        if not access.can_delete_pairing_task(actor, task):
+            raise PermissionDenied(_("Only the bureau and the alliance's lead school may delete a pairing's task."))
         task.delete()

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.shortcuts import get_object_or_404
-from rest_framework import mixins, status, viewsets
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import BaseRouter
@@ -64,6 +66,12 @@ from .serializers import (
 BUREAU = access.BUREAU_ONLY
 PRINCIPALS = access.PRINCIPALS
 
+# What queueing an evaluation answers: 202 once queued, 503 when the broker is unreachable.
+_QUEUED = inline_serializer(
+    "EvaluationQueued", {"queued": serializers.BooleanField(), "detail": serializers.CharField(required=False)}
+)
+_QUEUE_RESPONSES = {202: _QUEUED, 503: _QUEUED}
+
 
 def _valid(serializer_class: type, request: Request, **kwargs: Any) -> dict[str, Any]:
     s = serializer_class(data=request.data, context={"request": request}, **kwargs)
@@ -71,8 +79,14 @@ def _valid(serializer_class: type, request: Request, **kwargs: Any) -> dict[str,
     return s.validated_data
 
 
-def _visible(model: type, user: AnyUser, pk: Any):
-    return get_object_or_404(model.objects.visible_to(user), pk=pk)  # type: ignore[attr-defined]
+def _named(model: Any, user: AnyUser, pk: Any, field: str):
+    """A row the request's body names: one the user may read, else a 400 on ``field`` that says
+    which rule refused it, the same for a row that does not exist (never a 404: the URL was found)."""
+    row = model.objects.visible_to(user).filter(pk=pk).first()
+    if row is None:
+        message = _("Name a %(model)s you may see; this one is not among them.") % {"model": model._meta.verbose_name}
+        raise ValidationError({field: [message]})
+    return row
 
 
 def _structure(data: dict) -> list[dict] | None:
@@ -94,7 +108,7 @@ class RubricApi(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelM
 
     def create(self, request: Request) -> Response:
         data = _valid(RubricCreateSerializer, request)
-        year = _visible(SchoolYear, request.user, data.pop("school_year"))
+        year = _named(SchoolYear, request.user, data.pop("school_year"), "school_year")
         structure = _structure(data)
         settings = {k: v for k, v in data.items() if k != "dimensions"}
         rubric = services.rubric_create(
@@ -116,13 +130,13 @@ class RubricApi(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelM
 
     @action(detail=False, methods=["post"])
     def copy(self, request: Request) -> Response:
-        year = _visible(SchoolYear, request.user, _valid(SchoolYearRefSerializer, request)["school_year"])
+        year = _named(SchoolYear, request.user, _valid(SchoolYearRefSerializer, request)["school_year"], "school_year")
         rubric = services.rubric_copy(actor=request.user, county=year.county, school_year=year)
         return Response(RubricSerializer(rubric).data, status=status.HTTP_201_CREATED)
 
     @action(detail=False, methods=["post"])
     def default(self, request: Request) -> Response:
-        year = _visible(SchoolYear, request.user, _valid(SchoolYearRefSerializer, request)["school_year"])
+        year = _named(SchoolYear, request.user, _valid(SchoolYearRefSerializer, request)["school_year"], "school_year")
         rubric = services.rubric_create_default(actor=request.user, county=year.county, school_year=year)
         return Response(RubricSerializer(rubric).data, status=status.HTTP_201_CREATED)
 
@@ -149,13 +163,14 @@ class PeriodApi(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelM
 
     def create(self, request: Request) -> Response:
         data = _valid(PeriodCreateSerializer, request)
-        year = _visible(SchoolYear, request.user, data["school_year"])
-        term = _visible(Term, request.user, data["term"]) if data.get("term") else None
+        year = _named(SchoolYear, request.user, data["school_year"], "school_year")
+        term = _named(Term, request.user, data["term"], "term") if data.get("term") else None
         period = services.period_create(
             actor=request.user, school_year=year, term=term, notice_days=data["notice_days"]
         )
         return Response(PeriodSerializer(period).data, status=status.HTTP_201_CREATED)
 
+    @extend_schema(request=ProposeSerializer, responses=PeriodSerializer)
     @action(detail=True, methods=["post"])
     def propose(self, request: Request, pk: Any = None) -> Response:
         data = _valid(ProposeSerializer, request)
@@ -164,18 +179,20 @@ class PeriodApi(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelM
         )
         return Response(PeriodSerializer(period).data)
 
+    @extend_schema(request=None, responses=PublicationSerializer)
     @action(detail=True, methods=["post"])
     def approve(self, request: Request, pk: Any = None) -> Response:
         publication = services.publication_approve(actor=request.user, period=self.get_object())
         return Response(PublicationSerializer(publication).data)
 
+    @extend_schema(request=CorrectionProposeSerializer, responses={201: CorrectionSerializer})
     @action(detail=True, methods=["post"])
     def correct(self, request: Request, pk: Any = None) -> Response:
         data = _valid(CorrectionProposeSerializer, request)
         corrections = [
             (
-                _visible(Indicator, request.user, c["indicator"]),
-                _visible(School, request.user, c["school"]),
+                _named(Indicator, request.user, c["indicator"], "corrections"),
+                _named(School, request.user, c["school"], "corrections"),
                 c["value"],
             )
             for c in data["corrections"]
@@ -185,23 +202,27 @@ class PeriodApi(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelM
         )
         return Response(CorrectionSerializer(correction).data, status=status.HTTP_201_CREATED)
 
+    @extend_schema(request=None, responses=PublicationSerializer)
     @action(detail=True, methods=["post"], url_path="approve-correction")
     def approve_correction(self, request: Request, pk: Any = None) -> Response:
         publication = services.correction_approve(actor=request.user, period=self.get_object())
         return Response(PublicationSerializer(publication).data)
 
+    @extend_schema(request=DecisionSerializer, responses=CorrectionSerializer)
     @action(detail=True, methods=["post"], url_path="reject-correction")
     def reject_correction(self, request: Request, pk: Any = None) -> Response:
         data = _valid(DecisionSerializer, request)
         correction = services.correction_reject(actor=request.user, period=self.get_object(), decision=data["decision"])
         return Response(CorrectionSerializer(correction).data)
 
+    @extend_schema(request=PreviewSerializer, responses=PreviewResultSerializer)
     @action(detail=True, methods=["post"])
     def preview(self, request: Request, pk: Any = None) -> Response:
         data = _valid(PreviewSerializer, request)
         preview = services.awards_preview(actor=request.user, period=self.get_object(), **data)
         return Response(PreviewResultSerializer(preview).data)
 
+    @extend_schema(request=None, responses=_QUEUE_RESPONSES)
     @action(detail=True, methods=["post"])
     def evaluate(self, request: Request, pk: Any = None) -> Response:
         period = self.get_object()
@@ -269,6 +290,7 @@ class EvaluationRunApi(ScopedReadOnlyViewSet):
     filterset_fields = ["status", "county", "start_year"]
     action_roles = {"start": BUREAU}
 
+    @extend_schema(request=RunStartSerializer, responses=_QUEUE_RESPONSES)
     @action(detail=False, methods=["post"])
     def start(self, request: Request) -> Response:
         data = _valid(RunStartSerializer, request)

@@ -1,7 +1,7 @@
 """Funding under /api/v1/: thin views over the services; rows come through the checkpoint."""
 
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch, Sum
+from django.db.models import Exists, OuterRef, Prefetch, Sum
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -145,7 +145,8 @@ class SpendingPlanApi(ServiceWritesMixin, ScopedModelViewSet):
     input_serializer_class = SpendingPlanInputSerializer
     filterset_fields = ["funding_year", "alliance", "status"]
     http_method_names = ["get", "post", "head", "options"]
-    action_roles = {"submit": LEAD, "revise": LEAD, "approve": BUREAU, "send_back": BUREAU}
+    # A plan is the lead principal's (the service's role check, refused before the body is read).
+    action_roles = {"create": LEAD, "submit": LEAD, "revise": LEAD, "approve": BUREAU, "send_back": BUREAU}
 
     def service_create(self, *, actor, data):
         return services.spending_plan_create(actor=actor, **data)
@@ -209,10 +210,16 @@ class SpendingRecordApi(
 ):
     """Records are booked on creation; a wrong one is corrected by reversing its entry."""
 
-    queryset = SpendingRecord.objects.select_related("plan_line").prefetch_related("ledger_entries__reversed_by")
+    # Whether one of the record's entries was reversed, in the rows' query (alliance.listing).
+    queryset = SpendingRecord.objects.annotate(
+        reversed=Exists(LedgerEntry.objects.filter(spending_record=OuterRef("pk"), reversed_by__isnull=False))
+    )
     serializer_class = SpendingRecordSerializer
     input_serializer_class = SpendingRecordInputSerializer
     filterset_fields = ["plan_line", "plan_line__school", "plan_line__plan"]
+    # Spending is recorded by the schools (the service checks which lines); bureau staff record
+    # none anywhere, refused before the body is read.
+    action_roles = {"create": access.PRINCIPALS}
 
     def service_create(self, *, actor, data):
         return services.spending_record_create(actor=actor, **data)

@@ -134,7 +134,8 @@ class SpendingPlanSerializer(ScopedModelSerializer):
 
 
 class SpendingRecordSerializer(ScopedModelSerializer):
-    reversed = serializers.SerializerMethodField()
+    # An annotation of the API's queryset: one of the record's ledger entries was reversed.
+    reversed = serializers.BooleanField(read_only=True)
 
     class Meta:
         model = SpendingRecord
@@ -143,9 +144,6 @@ class SpendingRecordSerializer(ScopedModelSerializer):
             "recorded_at", "reversed",
         ]  # fmt: skip
         read_only_fields = fields
-
-    def get_reversed(self, obj: SpendingRecord) -> bool:
-        return any(getattr(entry, "reversed_by", None) is not None for entry in obj.ledger_entries.all())
 
 
 # --- programme funds (cross-county programmes) ----------------------------------------------

@@ -170,6 +170,10 @@ class ExchangeAdmin(ScopedAdmin):
         # The admin goes on with ``obj`` (redirects, log entry): give it the saved row's state.
         adopt(obj, saved)
 
+    def has_delete_permission(self, request, obj=None):
+        # Only a planned exchange may be deleted (the service's rule); an approved one is cancelled.
+        return super().has_delete_permission(request, obj) and (obj is None or services.exchange_deletable(obj))
+
     def delete_model(self, request, obj):
         services.exchange_delete(actor=request.user, exchange=obj)
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.db.models import Case, CharField, F, When
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
@@ -175,12 +176,27 @@ class ExchangeApi(ServiceWritesMixin, ScopedModelViewSet):
 
 
 class MentorPairApi(ServiceWritesMixin, ScopedModelViewSet):
-    queryset = MentorPair.objects.select_related("mentor__school", "mentee__school").prefetch_related("meetings")
+    queryset = MentorPair.objects.prefetch_related("meetings")
     serializer_class = MentorPairSerializer
     input_serializer_class = MentorPairInputSerializer
     filterset_class = MentorPairFilter
     search_fields = ["mentor__name", "mentee__name", "goals"]
     ordering_fields = ["start_date"]
+
+    def get_queryset(self):
+        # A pair spans two schools: the name of a teacher the caller may not read is not shown.
+        # Read in the rows' query (the caller's readable schools once, as a subquery), so a list
+        # needs no model instance per row (alliance.listing).
+        readable = access.readable_schools(self.request.user).values("pk")
+
+        def shown(side: str) -> Case:
+            return Case(
+                When(**{f"{side}__school__in": readable}, then=F(f"{side}__name")),
+                default=None,
+                output_field=CharField(),
+            )
+
+        return super().get_queryset().annotate(mentor_name=shown("mentor"), mentee_name=shown("mentee"))
 
     def service_create(self, *, actor, data):
         return services.mentor_pair_create(actor=actor, **data)

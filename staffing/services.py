@@ -53,6 +53,8 @@ class ExchangeError(StrEnum):
     # to planned instead, for the bureau to approve again).
     ACTIVE_TERMS = "active_terms_fixed"
     UNKNOWN_FIELD = "unknown_field"
+    # Only a still-planned exchange is deleted; one the bureau approved is cancelled instead.
+    NOT_DELETABLE = "not_deletable"
 
 
 class StaffingError(StrEnum):
@@ -278,11 +280,23 @@ def exchange_open_check(*, exchange: Exchange) -> None:
         )
 
 
+def exchange_deletable(exchange: Exchange) -> bool:
+    """Approvals mean what they say: an exchange is deleted only while it is still planned (a
+    draft); once the bureau approved it, it is part of the record and is cancelled, with a
+    reason, never deleted (by anyone)."""
+    return exchange.status == S.PLANNED
+
+
 def exchange_delete(*, actor: Any, exchange: Exchange) -> None:
     with transaction.atomic():
         locked = Exchange.objects.select_for_update().get(pk=exchange.pk)
         if not access.can_change(actor, locked):
             raise PermissionDenied(_("You may not delete this exchange."))
+        if not exchange_deletable(locked):
+            raise ValidationError(
+                _("Only a planned exchange may be deleted; cancel this one, with a reason, instead."),
+                code=ExchangeError.NOT_DELETABLE.value,
+            )
         locked.delete()
 
 

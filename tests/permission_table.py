@@ -305,6 +305,10 @@ rule(
         "responsible_person": "王",
     },
     patch=lambda w: {"progress_notes": "已完成两次教研"},
+    # The list is the bureau's and the alliance lead's: a member school reports on its tasks
+    # (PATCH) but does not delete one (issue 13, "approvals mean what they say").
+    expect={("principal", "delete"): (403, "a member school reports on a pairing's task, never deletes it")},
+    admin_expect={("principal", "delete"): (403, "a member school reports on a pairing's task, never deletes it")},
 )
 
 # Cross-county programmes (seed 002): county Y helps county X (A side: Y1 → school A) and a
@@ -539,15 +543,9 @@ rule(
         ("bureau", "create"): (403, "plans are the lead principal's (the service's role check)"),
         ("bureau", "create_b"): (403, "plans are the lead principal's (the service's role check)"),
         ("principal", "create"): (403, "plans are the lead principal's (the service's role check)"),
-    },
-    wrong={
-        ("principal", "create_b"): (
-            403,
-            "a member principal creates no plans; today the payload is validated "
-            "before the role check, so naming an alliance it cannot see is a 400",
-        ),
-        ("bureau_y", "create"): (403, "bureau staff create no plans; today validation runs first (400)"),
-        ("bureau_y", "create_b"): (403, "bureau staff create no plans; today validation runs first (400)"),
+        ("principal", "create_b"): (403, "a member principal creates no plans, whichever alliance it names"),
+        ("bureau_y", "create"): (403, "bureau staff create no plans (the role check comes before the body)"),
+        ("bureau_y", "create_b"): (403, "bureau staff create no plans (the role check comes before the body)"),
     },
 )
 rule(
@@ -575,12 +573,8 @@ rule(
     payload=lambda w: {"plan_line": w.line.pk, "date": "2025-11-02", "amount": "120.50", "payee": "新华书店"},
     payload_b=lambda w: {"plan_line": w.other_line.pk, "date": "2025-11-02", "amount": "1.00", "payee": "x"},
     unsupported=frozenset({"patch", "delete"}),
-    wrong={
-        (role, op): (
-            403,
-            "bureau staff record no spending anywhere; today the service answers "
-            "'this plan line belongs to another school' (400) as if it were a principal's slip",
-        )
+    expect={
+        (role, op): (403, "bureau staff record no spending anywhere (the role check comes before the body)")
         for role in ("bureau", "bureau_y")
         for op in ("create", "create_b")
     },
@@ -669,11 +663,9 @@ rule(
 )
 
 # --- evaluation -------------------------------------------------------------------------
-# The evaluation's own create views look the named school year up themselves and answer 404.
-NAMED_ELSEWHERE = (
-    "names another county's school year: a 400 like every serializer-validated endpoint; today the view's "
-    "own look-up answers 404 for a row in the request body"
-)
+# The evaluation's own create views look the named school year up themselves: a row named in the
+# body and out of reach is a 400 on that field, as in every serializer-validated endpoint.
+NAMED_ELSEWHERE = "names another county's school year: a 400 on the field (the URL was found; the body is wrong)"
 COUNTY_Y = {"read_b": frozenset({"bureau_y"}), "change_b": frozenset(), "create_b": frozenset()}
 rule(
     "rubric",
@@ -693,8 +685,8 @@ rule(
         ("bureau", "delete_b"): (404, "the admin deletes unlocked drafts, but not another county's"),
         ("bureau_y", "delete"): (404, "the admin deletes unlocked drafts, but not another county's"),
     },
-    expect={("bureau", "update"): (400, "the rubric is locked by its entered values: a rule, not scope")},
-    wrong={
+    expect={
+        ("bureau", "update"): (400, "the rubric is locked by its entered values: a rule, not scope"),
         ("bureau", "create_b"): (400, NAMED_ELSEWHERE),
         ("bureau_y", "create"): (400, NAMED_ELSEWHERE),
     },
@@ -721,7 +713,7 @@ rule(
     read_b=frozenset({"bureau_y"}),
     change_b=frozenset(),
     create_b=frozenset({"bureau_y"}),
-    wrong={
+    expect={
         ("bureau", "create_b"): (400, NAMED_ELSEWHERE),
         ("bureau_y", "create"): (400, NAMED_ELSEWHERE),
     },

@@ -23,6 +23,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from alliance.models import Programme, User
+from alliance.rest import ScopedViewSetMixin
 from config.urls import router
 from evaluation import services as evaluation
 from evaluation.models import (
@@ -393,3 +394,51 @@ def test_list_query_count_does_not_grow_with_the_rows(county_rows, basename, rea
     assert count_large - count_small == LARGE - SMALL, "the reader should see the new rows"
     assert large == small, f"{basename}: {small} queries for {SMALL} row, {large} for {LARGE}"
     assert large <= rows.bound, f"{basename}: {large} queries, more than the recorded {rows.bound}"
+
+
+@pytest.mark.parametrize(("basename", "reader"), CASES)
+def test_a_list_read_as_values_answers_what_the_serializer_answers(county_rows, basename, reader, monkeypatch):
+    # given a few rows of the endpoint's model, with their related rows (files, lines, hosts)
+    rows = ROWS[basename]
+    user = getattr(county_rows, {"bureau": "bureau_staff"}.get(reader, reader))
+    for i in range(3):
+        rows.build(county_rows, i)
+    client = APIClient()
+    client.force_authenticate(User.objects.get(pk=user.pk))
+    # when the list is read on its values path (alliance.listing) and through DRF's serializer
+    url = reverse(f"{basename}-list")
+    fast = client.get(url)
+    monkeypatch.setattr(ScopedViewSetMixin, "list_as_values", False)
+    slow = client.get(url)
+    # then both answer the same JSON, byte for byte
+    assert fast.status_code == slow.status_code == 200
+    assert fast.content == slow.content
+
+
+def test_the_api_renderer_writes_what_drfs_writes():
+    import datetime as dt
+    import uuid
+
+    from django.utils.translation import gettext_lazy
+    from rest_framework.exceptions import ErrorDetail
+    from rest_framework.renderers import JSONRenderer as DRFJSONRenderer
+    from rest_framework.utils.serializer_helpers import ReturnDict
+
+    from alliance.renderers import JSONRenderer
+
+    # given a page with what the API's answers carry (text, lazy translations, dates and times
+    # with their zone, decimals, ids, nested rows, error details, a line separator)
+    data = {
+        "count": 2,
+        "results": [
+            ReturnDict({"id": 1, "name": "实验 \u2028 \u2029 \"/\\\n\t", "amount": Decimal("1.50")}, serializer=None),
+            {"date": dt.date(2025, 9, 1), "at": timezone.now(), "utc": dt.datetime(2025, 9, 1, 8, tzinfo=dt.UTC),
+             "time": dt.time(8, 30), "lazy": gettext_lazy("Approved"), "uuid": uuid.UUID(int=7), None: None,
+             3: [True, False, 1.5, -0], "detail": ErrorDetail("无效", code="invalid"), "big": 2**70},
+        ],
+    }  # fmt: skip
+    # when both render it; then the bytes are the same
+    assert JSONRenderer().render(data) == DRFJSONRenderer().render(data)
+    assert JSONRenderer().render(data, "application/json; indent=4") == DRFJSONRenderer().render(
+        data, "application/json; indent=4"
+    )

@@ -87,3 +87,21 @@ def test_a_task_marked_done_needs_its_date_alike(api_as, principal, members_task
     res = api_as(principal).patch(f"{API}/pairing-tasks/{members_task.pk}/", {"status": "done"}, format="json")
     assert res.status_code == 400
     assert [str(m) for m in res.data["completed_on"]] == [zh("A task marked done needs its completion date.")]
+
+
+def test_a_member_school_reports_on_a_task_but_never_deletes_it(api_as, principal, members_task):
+    # given a task of a pairing between member school A and another member
+    # when A's principal deletes it
+    res = api_as(principal).delete(f"{API}/pairing-tasks/{members_task.pk}/")
+    # then it is refused (the list is the bureau's and the lead's) and the task stays
+    assert res.status_code == 403
+    assert PairingTask.objects.filter(pk=members_task.pk).exists()
+
+
+@pytest.mark.parametrize("who", ["lead_principal", "bureau_staff"])
+def test_the_lead_principal_and_the_bureau_take_a_task_off_the_list(request, api_as, who, members_task):
+    # given a task of a pairing in the alliance; when the lead principal or the bureau deletes it
+    res = api_as(request.getfixturevalue(who)).delete(f"{API}/pairing-tasks/{members_task.pk}/")
+    # then it is gone
+    assert res.status_code == 204
+    assert not PairingTask.objects.filter(pk=members_task.pk).exists()

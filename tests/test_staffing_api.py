@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 
 from staffing.models import Activity, Exchange, MentorPair, Teacher
 
@@ -389,3 +390,27 @@ def test_list_queries_do_not_grow_with_rows(
     # then the list costs the same number of queries
     with django_assert_num_queries(len(two)):
         assert client.get(f"{API}/{endpoint}/").data["count"] == 10
+
+
+@pytest.mark.parametrize("status", ["approved", "active", "completed", "cancelled"])
+@pytest.mark.parametrize("who", ["principal", "bureau_staff"])
+def test_an_exchange_past_planning_is_cancelled_never_deleted(request, api_as, who, status, teacher, lead_school):
+    # given an exchange of school A that is no longer a draft
+    exchange = ExchangeFactory(teacher=teacher, hosts=[lead_school], status=status)
+    # when its principal or the bureau deletes it
+    res = api_as(request.getfixturevalue(who)).delete(f"{API}/exchanges/{exchange.pk}/")
+    # then it is refused with a reason and the exchange stays as it was
+    assert res.status_code == 400
+    with translation.override("zh-hans"):
+        message = translation.gettext(
+            "Only a planned exchange may be deleted; cancel this one, with a reason, instead."
+        )
+    assert res.json() == {"non_field_errors": [message]}
+    assert Exchange.objects.get(pk=exchange.pk).status == status
+
+
+def test_a_school_deletes_its_own_planned_exchange(api_as, principal, teacher, lead_school):
+    # given a planned (draft) exchange of school A; when its principal deletes it; then it is gone
+    exchange = ExchangeFactory(teacher=teacher, hosts=[lead_school])
+    assert api_as(principal).delete(f"{API}/exchanges/{exchange.pk}/").status_code == 204
+    assert not Exchange.objects.filter(pk=exchange.pk).exists()

@@ -239,12 +239,6 @@ def test_a_redelivered_duplicate_does_nothing_while_the_first_run_holds_the_lock
     assert not broker.unacked(task_id)
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known intermittent since the nightly-faults merge: the second worker sometimes never "
-    "receives the redelivered message within 60 s (kombu's restore of unacked messages); the sweep "
-    "test in test_nightly_faults.py covers the killed run being marked abandoned",
-)
 def test_a_run_killed_midway_keeps_the_last_results_and_the_redelivery_recomputes(
     small_county, broker, workers, blocker
 ):

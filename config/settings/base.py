@@ -241,7 +241,17 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "inte
 EVALUATION_HEARTBEAT_SECONDS = env.int("EVALUATION_HEARTBEAT_SECONDS", default=30)
 EVALUATION_ABANDONED_AFTER = env.int("EVALUATION_ABANDONED_AFTER", default=600)
 EVALUATION_SWEEP_SECONDS = env.int("EVALUATION_SWEEP_SECONDS", default=60)
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=6 * 3600)}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=6 * 3600),
+    # How often a worker looks for unacknowledged tasks past their visibility timeout (a killed
+    # worker's) and puts them back on their queue. kombu's Redis transport scans once when a
+    # worker connects, then from its event loop every ``unacked_restore_interval`` (10 s) but
+    # only on every ``unacked_restore_throttle``-th time (default 10): about every 100 s, so a
+    # task whose worker died just after another worker started waited well over a minute for
+    # its redelivery. One scan (a ZRANGE on the unacked index) every 10 s costs nothing.
+    "unacked_restore_interval": 10,
+    "unacked_restore_throttle": 1,
+}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Beat's own entries (DatabaseScheduler copies them into its table; superusers only see it in
 # the admin). A county's time and on/off are its evaluation.NightlySchedule, edited by its bureau.
@@ -296,7 +306,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     # JSON; the browsable API only while developing (DEBUG).
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
+    "DEFAULT_RENDERER_CLASSES": ["alliance.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
     "EXCEPTION_HANDLER": "alliance.rest.exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
