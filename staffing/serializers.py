@@ -3,10 +3,12 @@ related fields through the checkpoint; the service decides) and an output serial
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from rest_framework import serializers
 
+from alliance import access
 from alliance.models import School, SchoolYear, User
 from alliance.rest import ScopedInputSerializer, ScopedModelSerializer
 
