@@ -250,7 +250,7 @@ class EvaluationPeriod(models.Model):
         choices=Subject.choices,
         default=Subject.SCHOOL,
         db_default=Subject.SCHOOL,
-        editable=False,
+        help_text=_("Whom the period evaluates, by the county's rubric of that subject."),
     )
     term = models.ForeignKey(Term, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("term"))
     start_date = models.DateField(_("start date"), editable=False)
