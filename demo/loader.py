@@ -14,12 +14,13 @@ from .core import Context, load_core
 
 
 def _parts() -> list[tuple[str, Callable[[Context], None]]]:
-    from . import evaluation_part, funding_part, staffing_part
+    from . import evaluation_part, funding_part, people_part, staffing_part
 
     return [
         ("staffing", staffing_part.load),
         ("funding", funding_part.load),
         ("evaluation", evaluation_part.load),
+        ("people", people_part.load),
     ]
 
 
