@@ -425,3 +425,20 @@ def test_schools_see_nothing_before_the_proposal(api_as, principal, bureau_staff
     services.evaluation_run(county=first.county, start_year=2025)
     assert _listed(api_as(principal), first) == set()
     assert len(_listed(api_as(bureau_staff), first)) == 4
+
+
+def test_a_principal_appeals_its_own_principal_result_but_no_teachers_period(
+    principal, bureau_staff, proposed_people, member_school
+):
+    principals_period, teachers_period, _t = proposed_people
+    plan = Indicator.objects.get(dimension__rubric__subject="principal", code="plan")
+    # during the notice, a principal appeals a value of its own principal result
+    appeal = services.appeal_file(actor=principal, period=principals_period, indicator=plan, reason="述职材料漏计")
+    assert appeal.school == member_school
+    # accepted, the value is corrected and its result recomputed: 36 + 30 = 66
+    services.appeal_accept(actor=bureau_staff, appeal=appeal, value=60)
+    assert PersonResult.objects.get(period=principals_period, school=member_school).score == D("66.00")
+    # a teachers' period takes none
+    ethics = Indicator.objects.get(dimension__rubric__subject="teacher", code="ethics")
+    with pytest.raises(ValidationError, match="takes no appeals"):
+        services.appeal_file(actor=principal, period=teachers_period, indicator=ethics, reason="复核")

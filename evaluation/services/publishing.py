@@ -68,6 +68,8 @@ def appeal_file(
         period = EvaluationPeriod.objects.select_for_update().get(pk=period.pk)
         if period.county_id != actor.school.county_id:
             raise PermissionDenied(_("Only a school's principal may appeal its result."))
+        if period.subject == Subject.TEACHER:  # a principal appeals its school's or its own result
+            raise _error(_("A teachers' period takes no appeals."), EvaluationError.NO_SUBJECT, "period")
         # A proposed period has its notice's end (``period_propose``).
         if period.status != EvaluationPeriod.Status.PROPOSED or timezone.now() >= cast(
             "dt.datetime", period.notice_ends_at
