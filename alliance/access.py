@@ -218,6 +218,27 @@ def sees_working_results(user: Any) -> bool:
     return is_county_reader(user)
 
 
+def visible_person_results(qs: QuerySet, user: Any) -> QuerySet:
+    """Principals' and teachers' results (``evaluation.PersonResult``): each person sees only
+    their own. County readers: the county's. A principal: its own principal result (its school's
+    principal position) and the teachers' results of its school. A lead principal also the
+    teachers' results of the schools of the alliances it leads (not their principals'). Nobody
+    else: an assessor enters the values of its assigned schools' people but reads no result, and
+    teachers have no logins (docs/adr/0008)."""
+    role = role_of(user)
+    if is_superuser(user):
+        return qs
+    if role in COUNTY_READERS:
+        return qs.filter(school__county_id=user.county_id)
+    if role not in PRINCIPALS or user.school_id is None:
+        return qs.none()
+    own = Q(school_id=user.school_id)
+    if role == Role.LEAD_PRINCIPAL:
+        alliance_teachers = Q(subject="teacher", school_id__in=led_school_ids(user))
+        return qs.filter(own | alliance_teachers)
+    return qs.filter(own)
+
+
 # Reports and who may export them: every report is the county readers' (every school of their
 # county); principals export the school reports, of their own school only (``require_report``).
 SCHOOL_REPORTS = frozenset({"ledger", "balances", "execution", "exchanges", "exchange_totals", "activities", "results"})

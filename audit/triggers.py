@@ -67,6 +67,7 @@ TRACKED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 UNTRACKED = frozenset(
     {
         "evaluation.schoolresult",
+        "evaluation.personresult",  # derived like a school result: rewritten by every run
         "evaluation.allianceresult",
         "evaluation.declinewarning",
         "evaluation.rubricsnapshot",

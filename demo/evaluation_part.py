@@ -32,7 +32,11 @@ TIERS = {"excellent": "1.2", "good": "1.0", "pass": "0.8", "fail": "0"}
 def load(ctx: Context) -> None:
     Rubric, EvaluationPeriod = models.Rubric, models.EvaluationPeriod
     assert ctx.county is not None and ctx.school_year is not None  # the alliance part ran first
-    rubric = Rubric.objects.filter(county=ctx.county, school_year=ctx.school_year).order_by("-version").first()
+    rubric = (
+        Rubric.objects.filter(county=ctx.county, school_year=ctx.school_year, subject=models.Subject.SCHOOL)
+        .order_by("-version")
+        .first()
+    )
     if rubric is None:
         rubric = services.rubric_create_default(county=ctx.county, school_year=ctx.school_year, actor=ctx.bureau)
         ctx.count(Rubric._meta.label)
@@ -41,7 +45,7 @@ def load(ctx: Context) -> None:
     for term in (ctx.terms[1], None):
         kind = EvaluationPeriod.Kind.TERM if term else EvaluationPeriod.Kind.YEAR
         period = EvaluationPeriod.objects.filter(
-            county=ctx.county, school_year=ctx.school_year, term=term, kind=kind
+            county=ctx.county, school_year=ctx.school_year, term=term, kind=kind, subject=models.Subject.SCHOOL
         ).first()
         if period is None:
             period = services.period_create(actor=ctx.bureau, school_year=ctx.school_year, term=term)

@@ -14,13 +14,14 @@ from .core import Context, load_core
 
 
 def _parts() -> list[tuple[str, Callable[[Context], None]]]:
-    from . import evaluation_part, funding_part, programme_part, staffing_part
+    from . import evaluation_part, funding_part, people_part, programme_part, staffing_part
 
     return [
         ("staffing", staffing_part.load),
         ("funding", funding_part.load),
         ("evaluation", evaluation_part.load),
         ("programme", programme_part.load),  # the cross-county programme (seed 002)
+        ("people", people_part.load),
     ]
 
 

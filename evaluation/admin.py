@@ -37,6 +37,7 @@ from .models import (
     Indicator,
     IndicatorValue,
     NightlySchedule,
+    PersonResult,
     Publication,
     Rubric,
     SchoolResult,
@@ -240,8 +241,10 @@ class RubricAdmin(LockedUnlessDraft, ScopedAdmin):
     the rubric services: a new rubric without dimensions starts from the default one (seed
     003); a locked rubric is read-only (make a new version with the action)."""
 
-    list_display = ["name", "school_year", "version", "locked", "beta", "bundling_basis", "content_hash_short"]
-    list_filter = ["locked", "bundling_basis", "alliance_averaging"]
+    list_display = [
+        "name", "school_year", "subject", "version", "locked", "beta", "bundling_basis", "content_hash_short",
+    ]  # fmt: skip
+    list_filter = ["subject", "locked", "bundling_basis", "alliance_averaging"]
     list_select_related = ["school_year"]
     search_fields = ["name"]
     readonly_fields = ["version", "locked", "content_hash"]
@@ -255,7 +258,7 @@ class RubricAdmin(LockedUnlessDraft, ScopedAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
-        return [*fields, "county", "school_year"] if obj is not None else fields
+        return [*fields, "county", "school_year", "subject"] if obj is not None else fields
 
     @admin.action(description=_("Make a new version of the selected rubrics"), permissions=["bureau"])
     def revise(self, request, queryset):
@@ -282,7 +285,8 @@ class RubricAdmin(LockedUnlessDraft, ScopedAdmin):
                 actor=request.user,
                 county=obj.county,
                 school_year=obj.school_year,
-                structure=structure or services.default_rubric_structure(),
+                structure=structure or services.default_structure(obj.subject),
+                subject=obj.subject,
                 **settings,
             )
             obj.pk, obj.version, obj.name = created.pk, created.version, created.name
@@ -359,11 +363,11 @@ class DimensionAdmin(LockedUnlessDraft, ScopedAdmin):
 
 @admin.register(IndicatorValue)
 class IndicatorValueAdmin(KeptForTheRecord, ScopedAdmin):
-    list_display = ["school", "indicator", "period", "value", "entered_by", "entered_at"]
+    list_display = ["school", "teacher", "indicator", "period", "value", "entered_by", "entered_at"]
     list_filter = ["period", "indicator__method"]
-    list_select_related = ["school", "indicator", "period__term", "period__school_year", "entered_by"]
-    search_fields = ["school__name", "school__code", "indicator__name"]
-    fields = ["period", "indicator", "school", "value", "comment", "evidence"]
+    list_select_related = ["school", "teacher", "indicator", "period__term", "period__school_year", "entered_by"]
+    search_fields = ["school__name", "school__code", "teacher__name", "indicator__name"]
+    fields = ["period", "indicator", "school", "teacher", "value", "comment", "evidence"]
     county_scoped = ("period", "indicator")
 
     def save_model(self, request, obj, form, change):
@@ -372,6 +376,7 @@ class IndicatorValueAdmin(KeptForTheRecord, ScopedAdmin):
             period=obj.period,
             indicator=obj.indicator,
             school=obj.school,
+            teacher=obj.teacher,
             value=obj.value,
             comment=obj.comment,
             evidence=obj.evidence or None,
@@ -404,8 +409,10 @@ class IndicatorValueAdmin(KeptForTheRecord, ScopedAdmin):
 
 @admin.register(EvaluationPeriod)
 class EvaluationPeriodAdmin(KeptForTheRecord, ScopedAdmin):
-    list_display = ["__str__", "county", "kind", "status", "notice_ends_at", "proposed_by", "approved_by", "links"]
-    list_filter = ["status", "kind", "school_year"]
+    list_display = [
+        "__str__", "county", "subject", "kind", "status", "notice_ends_at", "proposed_by", "approved_by", "links",
+    ]  # fmt: skip
+    list_filter = ["status", "subject", "kind", "school_year"]
     list_select_related = ["county", "school_year", "term", "proposed_by", "approved_by"]
     readonly_fields = ["start_date", "end_date", "status", "proposed_by", "proposed_at", "notice_ends_at",
                        "approved_by", "approved_at", "computed_at"]  # fmt: skip
@@ -417,9 +424,17 @@ class EvaluationPeriodAdmin(KeptForTheRecord, ScopedAdmin):
             super().save_model(request, obj, form, change)
             return
         created = services.period_create(
-            actor=request.user, school_year=obj.school_year, term=obj.term, notice_days=obj.notice_days
+            actor=request.user,
+            school_year=obj.school_year,
+            term=obj.term,
+            notice_days=obj.notice_days,
+            subject=obj.subject,
         )
         obj.pk = created.pk
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        return [*fields, "subject"] if obj is not None else fields
 
     def get_form(self, request, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)
@@ -581,6 +596,18 @@ class SchoolResultAdmin(ResultAdminMixin, ScopedAdmin):  # type: ignore[misc]
     list_select_related = ["school", "period__term", "period__school_year"]
     search_fields = ["school__name", "school__code"]
     fields = ["period", "school", "alliance", "own_total", "final_score", "grade", "award_preview", "award",
+              "rubric_version", "rubric_hash", "trace_display"]  # fmt: skip
+
+
+@admin.register(PersonResult)
+class PersonResultAdmin(ResultAdminMixin, ScopedAdmin):  # type: ignore[misc]
+    """Principals' and teachers' results, each reader's own (``access.visible_person_results``)."""
+
+    list_display = ["school", "teacher", "period", "subject", "score", "grade", "falls", "rubric_version"]
+    list_filter = ["subject", "period", "grade"]
+    list_select_related = ["school", "teacher", "period__term", "period__school_year"]
+    search_fields = ["school__name", "school__code", "teacher__name"]
+    fields = ["period", "subject", "school", "teacher", "score", "grade", "falls", "decline_scores",
               "rubric_version", "rubric_hash", "trace_display"]  # fmt: skip
 
 

@@ -29,6 +29,7 @@ from .models import (
     EvaluationRun,
     Indicator,
     IndicatorValue,
+    PersonResult,
     Publication,
     Rubric,
     SchoolResult,
@@ -50,6 +51,8 @@ from .serializers import (
     IndicatorValueSerializer,
     PeriodCreateSerializer,
     PeriodSerializer,
+    PersonResultDetailSerializer,
+    PersonResultSerializer,
     PreviewResultSerializer,
     PreviewSerializer,
     ProposeSerializer,
@@ -103,7 +106,7 @@ class RubricApi(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelM
 
     queryset = Rubric.objects.select_related("county", "school_year").prefetch_related("dimensions__indicators")
     serializer_class = RubricSerializer
-    filterset_fields = ["school_year", "version", "locked"]
+    filterset_fields = ["school_year", "subject", "version", "locked"]
     action_roles = dict.fromkeys(("create", "partial_update", "revise", "copy", "default"), BUREAU)
 
     def create(self, request: Request) -> Response:
@@ -130,14 +133,18 @@ class RubricApi(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelM
 
     @action(detail=False, methods=["post"])
     def copy(self, request: Request) -> Response:
-        year = _named(SchoolYear, request.user, _valid(SchoolYearRefSerializer, request)["school_year"], "school_year")
-        rubric = services.rubric_copy(actor=request.user, county=year.county, school_year=year)
+        data = _valid(SchoolYearRefSerializer, request)
+        year = _named(SchoolYear, request.user, data["school_year"], "school_year")
+        rubric = services.rubric_copy(actor=request.user, county=year.county, school_year=year, subject=data["subject"])
         return Response(RubricSerializer(rubric).data, status=status.HTTP_201_CREATED)
 
     @action(detail=False, methods=["post"])
     def default(self, request: Request) -> Response:
-        year = _named(SchoolYear, request.user, _valid(SchoolYearRefSerializer, request)["school_year"], "school_year")
-        rubric = services.rubric_create_default(actor=request.user, county=year.county, school_year=year)
+        data = _valid(SchoolYearRefSerializer, request)
+        year = _named(SchoolYear, request.user, data["school_year"], "school_year")
+        rubric = services.rubric_create_default(
+            actor=request.user, county=year.county, school_year=year, subject=data["subject"]
+        )
         return Response(RubricSerializer(rubric).data, status=status.HTTP_201_CREATED)
 
 
@@ -155,7 +162,7 @@ class PeriodApi(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelM
 
     queryset = EvaluationPeriod.objects.select_related("school_year", "term")
     serializer_class = PeriodSerializer
-    filterset_fields = ["school_year", "kind", "status"]
+    filterset_fields = ["school_year", "subject", "kind", "status"]
     action_roles = dict.fromkeys(
         ("create", "propose", "approve", "correct", "approve_correction", "reject_correction", "preview", "evaluate"),
         BUREAU,
@@ -166,7 +173,7 @@ class PeriodApi(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelM
         year = _named(SchoolYear, request.user, data["school_year"], "school_year")
         term = _named(Term, request.user, data["term"], "term") if data.get("term") else None
         period = services.period_create(
-            actor=request.user, school_year=year, term=term, notice_days=data["notice_days"]
+            actor=request.user, school_year=year, term=term, notice_days=data["notice_days"], subject=data["subject"]
         )
         return Response(PeriodSerializer(period).data, status=status.HTTP_201_CREATED)
 
@@ -236,11 +243,12 @@ class PeriodApi(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelM
 
 
 class IndicatorValueApi(ScopedModelViewSet):
-    """Manual and survey values: assessors for their assigned schools, bureau for the county."""
+    """Manual and survey values: assessors for their assigned schools (and their principals and
+    teachers), bureau for the county. A teachers' period's value names the teacher."""
 
     queryset = IndicatorValue.objects.select_related("indicator", "school", "period")
     serializer_class = IndicatorValueSerializer
-    filterset_fields = ["period", "school", "indicator"]
+    filterset_fields = ["period", "school", "teacher", "indicator"]
     http_method_names = ["get", "post", "head", "options"]
 
     def create(self, request: Request) -> Response:
@@ -249,7 +257,8 @@ class IndicatorValueApi(ScopedModelViewSet):
             actor=request.user,
             period=d["period"],
             indicator=d["indicator"],
-            school=d["school"],
+            school=d.get("school"),
+            teacher=d.get("teacher"),
             value=d["value"],
             comment=d.get("comment", ""),
             evidence=d.get("evidence"),
@@ -268,6 +277,20 @@ class SchoolResultApi(ScopedReadOnlyViewSet):
 
     def get_serializer_class(self):
         return SchoolResultDetailSerializer if self.action == "retrieve" else SchoolResultSerializer
+
+
+class PersonResultApi(ScopedReadOnlyViewSet):
+    """Principals' and teachers' results: each person its own (a principal its principal result
+    and its school's teachers'; a lead principal also its alliances' teachers'), the bureau and
+    auditors the county's; schools see them once proposed. A result's own page gives its trace."""
+
+    queryset = PersonResult.objects.select_related("school", "teacher")
+    serializer_class = PersonResultSerializer
+    filterset_fields = ["period", "subject", "school", "teacher", "grade"]
+    ordering_fields = ["score"]
+
+    def get_serializer_class(self):
+        return PersonResultDetailSerializer if self.action == "retrieve" else PersonResultSerializer
 
 
 class AllianceResultApi(ScopedReadOnlyViewSet):
@@ -372,6 +395,7 @@ def register(router: BaseRouter) -> None:
     router.register("evaluation/periods", PeriodApi)
     router.register("evaluation/values", IndicatorValueApi)
     router.register("evaluation/results", SchoolResultApi)
+    router.register("evaluation/person-results", PersonResultApi)
     router.register("evaluation/alliance-results", AllianceResultApi)
     router.register("evaluation/warnings", DeclineWarningApi)
     router.register("evaluation/runs", EvaluationRunApi)

@@ -24,7 +24,7 @@ from alliance import access
 from funding.metrics import pool_allocations
 from funding.models import Account, FundingYear, LedgerLine
 
-from .models import EvaluationPeriod, Grade, Publication, SchoolResult
+from .models import EvaluationPeriod, Grade, Publication, SchoolResult, Subject
 
 BOM = "\ufeff"
 FEN = Decimal("0.01")
@@ -162,7 +162,9 @@ def award_sheets_zip(periods: Iterable[EvaluationPeriod], *, user: Any) -> bytes
 
 
 def award_period(*, start_year: int, county: Any = None) -> EvaluationPeriod:
-    periods = EvaluationPeriod.objects.filter(school_year__start_year=start_year, kind=EvaluationPeriod.Kind.YEAR)
+    periods = EvaluationPeriod.objects.filter(
+        school_year__start_year=start_year, kind=EvaluationPeriod.Kind.YEAR, subject=Subject.SCHOOL
+    )
     if county is not None:
         periods = periods.filter(county=county)
     found = list(periods.select_related("school_year", "county")[:2])

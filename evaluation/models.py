@@ -14,18 +14,31 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from alliance.access import Scope, Via
 from alliance.models import Alliance, County, School, SchoolYear, Term
 from alliance.querysets import ScopedQuerySet
 from alliance.uploads import ProtectedFileField, UploadTo
 from funding.models import LedgerEntry
+from staffing.models import Teacher
 
 from .fields import JSONTextField
-from .querysets import EvaluationRunQuerySet, SchoolResultQuerySet
+from .querysets import EvaluationRunQuerySet, PersonResultQuerySet, SchoolResultQuerySet
 
 SCORE: dict[str, Any] = {"max_digits": 6, "decimal_places": 2}
 MONEY: dict[str, Any] = {"max_digits": 14, "decimal_places": 2}
+
+
+class Subject(models.TextChoices):
+    """Whom a rubric and its periods evaluate (seed 003: schools, principals and teachers)."""
+
+    SCHOOL = "school", pgettext_lazy("evaluated", "Schools")
+    PRINCIPAL = "principal", pgettext_lazy("evaluated", "Principals")
+    TEACHER = "teacher", pgettext_lazy("evaluated", "Teachers")
+
+
+PEOPLE = (Subject.PRINCIPAL, Subject.TEACHER)
 
 
 class Grade(models.TextChoices):
@@ -59,6 +72,9 @@ class Rubric(models.Model):
 
     county = models.ForeignKey(County, models.PROTECT, related_name="rubrics", verbose_name=_("county"))
     school_year = models.ForeignKey(SchoolYear, models.PROTECT, related_name="rubrics", verbose_name=_("school year"))
+    subject = models.CharField(
+        _("evaluates"), max_length=10, choices=Subject.choices, default=Subject.SCHOOL, db_default=Subject.SCHOOL
+    )
     version = models.PositiveSmallIntegerField(_("version"), default=1)
     name = models.CharField(_("name"), max_length=100)
     content_hash = models.CharField(_("content hash"), max_length=64, blank=True, editable=False)
@@ -98,13 +114,19 @@ class Rubric(models.Model):
         verbose_name_plural = _("rubrics")
         ordering = ["county", "-school_year__start_year", "-version"]
         constraints = [
-            models.UniqueConstraint(fields=["county", "school_year", "version"], name="rubric_version_unique"),
+            models.UniqueConstraint(
+                fields=["county", "school_year", "subject", "version"], name="rubric_version_unique"
+            ),
             models.CheckConstraint(condition=Q(beta__gte=0) & Q(beta__lte=1), name="rubric_beta_in_unit_interval"),
             models.CheckConstraint(condition=Q(decline_periods__gte=1), name="rubric_decline_periods_positive"),
         ]
 
     def __str__(self) -> str:
         return f"{self.name} v{self.version}"
+
+    @property
+    def evaluates_people(self) -> bool:
+        return self.subject in PEOPLE
 
     def clean(self) -> None:
         errors: dict[str, list] = {}
@@ -222,6 +244,14 @@ class EvaluationPeriod(models.Model):
         SchoolYear, models.PROTECT, related_name="evaluation_periods", verbose_name=_("school year")
     )
     kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices, default=Kind.YEAR)
+    subject = models.CharField(
+        _("evaluates"),
+        max_length=10,
+        choices=Subject.choices,
+        default=Subject.SCHOOL,
+        db_default=Subject.SCHOOL,
+        help_text=_("Whom the period evaluates, by the county's rubric of that subject."),
+    )
     term = models.ForeignKey(Term, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("term"))
     start_date = models.DateField(_("start date"), editable=False)
     end_date = models.DateField(_("end date"), editable=False)
@@ -260,10 +290,10 @@ class EvaluationPeriod(models.Model):
         ordering = ["county", "start_date"]
         constraints = [
             models.UniqueConstraint(
-                fields=["county", "school_year", "term"], name="period_term_unique", condition=Q(kind="term")
+                fields=["county", "school_year", "subject", "term"], name="period_term_unique", condition=Q(kind="term")
             ),
             models.UniqueConstraint(
-                fields=["county", "school_year"], name="period_year_unique", condition=Q(kind="year")
+                fields=["county", "school_year", "subject"], name="period_year_unique", condition=Q(kind="year")
             ),
             models.CheckConstraint(
                 condition=(Q(kind="term") & Q(term__isnull=False)) | (Q(kind="year") & Q(term__isnull=True)),
@@ -272,9 +302,14 @@ class EvaluationPeriod(models.Model):
         ]
 
     def __str__(self) -> str:
-        if self.kind == self.Kind.TERM and self.term_id:
-            return str(self.term)
-        return str(self.school_year)
+        name = str(self.term) if self.kind == self.Kind.TERM and self.term_id else str(self.school_year)
+        if self.subject != Subject.SCHOOL:
+            return f"{name} · {self.get_subject_display()}"
+        return name
+
+    @property
+    def evaluates_people(self) -> bool:
+        return self.subject in PEOPLE
 
     def clean(self) -> None:
         errors: dict[str, list] = {}
@@ -296,7 +331,12 @@ class IndicatorValue(models.Model):
 
     period = models.ForeignKey(EvaluationPeriod, models.CASCADE, related_name="values", verbose_name=_("period"))
     indicator = models.ForeignKey(Indicator, models.PROTECT, related_name="values", verbose_name=_("indicator"))
+    # For a principals' period, the school is the principal's position; for a teachers' period,
+    # the teacher's school (who may read and enter it), and the teacher is the subject.
     school = models.ForeignKey(School, models.PROTECT, related_name="indicator_values", verbose_name=_("school"))
+    teacher = models.ForeignKey(
+        Teacher, models.PROTECT, null=True, blank=True, related_name="indicator_values", verbose_name=_("teacher")
+    )
     value = models.DecimalField(_("value"), max_digits=14, decimal_places=4)
     comment = models.TextField(_("comment"), blank=True)
     evidence = ProtectedFileField(_("evidence"), upload_to=UploadTo("evaluation/evidence"), blank=True)
@@ -313,11 +353,20 @@ class IndicatorValue(models.Model):
         verbose_name_plural = _("indicator values")
         ordering = ["period", "school", "indicator"]
         constraints = [
-            models.UniqueConstraint(fields=["period", "indicator", "school"], name="indicator_value_unique"),
+            models.UniqueConstraint(
+                fields=["period", "indicator", "school"],
+                condition=Q(teacher__isnull=True),
+                name="indicator_value_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["period", "indicator", "teacher"],
+                condition=Q(teacher__isnull=False),
+                name="indicator_value_teacher_unique",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.school} · {self.indicator}: {self.value}"
+        return f"{self.teacher or self.school} · {self.indicator}: {self.value}"
 
 
 class RubricSnapshot(models.Model):
@@ -414,6 +463,67 @@ class AllianceResult(models.Model):
         return f"{self.alliance}: {self.score}"
 
 
+class PersonResult(models.Model):
+    """A principal's or a teacher's result in a principals' or teachers' period (seed 003): the
+    same dimensions, indicators, rules, grades and decline check as a school's, without bundling
+    or awards (docs/adr/0008). A principal's subject is the school's principal position
+    (``school``, no teacher); a teacher's is the teacher (``teacher``; ``school`` is the
+    teacher's school as computed). A decline is kept on the row (``falls``, ``decline_scores``)."""
+
+    period = models.ForeignKey(
+        EvaluationPeriod, models.CASCADE, related_name="person_results", verbose_name=_("period")
+    )
+    subject = models.CharField(_("evaluates"), max_length=10, choices=Subject.choices)
+    school = models.ForeignKey(School, models.PROTECT, related_name="person_results", verbose_name=_("school"))
+    teacher = models.ForeignKey(
+        Teacher, models.PROTECT, null=True, blank=True, related_name="evaluation_results", verbose_name=_("teacher")
+    )
+    score = models.DecimalField(_("score"), **SCORE)
+    grade = models.CharField(_("grade"), max_length=10, choices=Grade.choices)
+    falls = models.PositiveSmallIntegerField(_("consecutive falls"), default=0)
+    decline_scores = models.JSONField(_("scores, oldest first (when declining)"), default=list, blank=True)
+    rubric = models.ForeignKey(Rubric, models.PROTECT, related_name="+", verbose_name=_("rubric"))
+    rubric_version = models.PositiveSmallIntegerField(_("rubric version"))
+    rubric_hash = models.CharField(_("rubric hash"), max_length=64)
+    trace = JSONTextField(_("trace"), default=dict)
+    row_digest = models.CharField(_("row digest"), max_length=32, blank=True, db_default="", editable=False)
+
+    objects = PersonResultQuerySet.as_manager()
+    # The rows each reader reaches are ``access.visible_person_results``'s (own result only).
+    scope = Scope(county="school__county")
+
+    class Meta:
+        verbose_name = _("principal or teacher result")
+        verbose_name_plural = _("principal and teacher results")
+        ordering = ["period", "-score", "school__code", "teacher_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["period", "school"], condition=Q(teacher__isnull=True), name="person_result_principal_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["period", "teacher"], condition=Q(teacher__isnull=False), name="person_result_teacher_unique"
+            ),
+            models.CheckConstraint(
+                condition=(Q(subject="principal") & Q(teacher__isnull=True))
+                | (Q(subject="teacher") & Q(teacher__isnull=False)),
+                name="person_result_subject_matches",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.teacher or self.school}: {self.score}"
+
+    @property
+    def declining(self) -> bool:
+        return self.falls > 0
+
+    @property
+    def explained_trace(self) -> dict:
+        from .trace import explain
+
+        return explain(self.trace, self.rubric_hash)
+
+
 class DeclineWarning(models.Model):
     """连续下滑: the school's final score fell in the last N periods in a row."""
 
@@ -487,6 +597,7 @@ class AwardPolicy(models.Model):
             EvaluationPeriod.objects.filter(
                 county_id=self.county_id,
                 school_year_id=self.school_year_id,
+                subject=Subject.SCHOOL,  # people's periods pay nothing (docs/adr/0008)
                 status__in=(EvaluationPeriod.Status.PROPOSED, EvaluationPeriod.Status.PUBLISHED),
             ).exists()
         )
@@ -537,6 +648,7 @@ class EvaluationRun(models.Model):
     schools_count = models.PositiveIntegerField(_("school results"), default=0)
     alliances_count = models.PositiveIntegerField(_("alliance results"), default=0)
     warnings_count = models.PositiveIntegerField(_("decline warnings"), default=0)
+    people_count = models.PositiveIntegerField(_("principal and teacher results"), default=0)
     progress = models.PositiveSmallIntegerField(_("progress %"), default=0)
     error = models.TextField(_("error"), blank=True)
     trigger = models.CharField(_("started by"), max_length=60, blank=True)

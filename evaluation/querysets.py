@@ -28,3 +28,14 @@ class EvaluationRunQuerySet(ScopedQuerySet):
 
     def visible_to(self, user: AnyUser) -> EvaluationRunQuerySet:
         return cast(EvaluationRunQuerySet, access.visible_runs(self, user))
+
+
+class PersonResultQuerySet(ScopedQuerySet):
+    """Principals' and teachers' results: each reader its own (``access.visible_person_results``),
+    schools only once the bureau proposes them."""
+
+    def visible_to(self, user: AnyUser) -> PersonResultQuerySet:
+        qs = cast(PersonResultQuerySet, access.visible_person_results(self, user))
+        if access.sees_working_results(user):
+            return qs
+        return qs.filter(period__status__in=("proposed", "published"))

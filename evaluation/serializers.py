@@ -8,6 +8,7 @@ from rest_framework import serializers
 from alliance import access
 from alliance.models import School
 from alliance.rest import ScopedModelSerializer
+from staffing.models import Teacher
 
 from .models import (
     AllianceResult,
@@ -20,9 +21,11 @@ from .models import (
     EvaluationRun,
     Indicator,
     IndicatorValue,
+    PersonResult,
     Publication,
     Rubric,
     SchoolResult,
+    Subject,
 )
 
 
@@ -88,7 +91,7 @@ class RubricSerializer(ScopedModelSerializer):
     class Meta:
         model = Rubric
         fields = [
-            "id", "county", "school_year", "version", "name", "content_hash", "locked", "beta",
+            "id", "county", "school_year", "subject", "version", "name", "content_hash", "locked", "beta",
             "bundling_basis", "alliance_averaging", "grade_bands", "decline_periods", "dimensions",
         ]  # fmt: skip
         read_only_fields = fields
@@ -108,17 +111,19 @@ class RubricWriteSerializer(serializers.Serializer):
 
 class RubricCreateSerializer(RubricWriteSerializer):
     school_year = serializers.IntegerField()
+    subject = serializers.ChoiceField(choices=Subject.choices, required=False, default=Subject.SCHOOL)
 
 
 class SchoolYearRefSerializer(serializers.Serializer):
     school_year = serializers.IntegerField()
+    subject = serializers.ChoiceField(choices=Subject.choices, required=False, default=Subject.SCHOOL)
 
 
 class PeriodSerializer(ScopedModelSerializer):
     class Meta:
         model = EvaluationPeriod
         fields = [
-            "id", "county", "school_year", "kind", "term", "start_date", "end_date", "status",
+            "id", "county", "school_year", "subject", "kind", "term", "start_date", "end_date", "status",
             "notice_days", "proposed_by", "proposed_at", "notice_ends_at", "approved_by", "approved_at",
         ]  # fmt: skip
         read_only_fields = fields
@@ -128,6 +133,7 @@ class PeriodCreateSerializer(serializers.Serializer):
     school_year = serializers.IntegerField()
     term = serializers.IntegerField(required=False, allow_null=True)
     notice_days = serializers.IntegerField(min_value=1, required=False, default=7)
+    subject = serializers.ChoiceField(choices=Subject.choices, required=False, default=Subject.SCHOOL)
 
 
 class ProposeSerializer(serializers.Serializer):
@@ -190,7 +196,10 @@ class CorrectionSerializer(serializers.ModelSerializer):
 class IndicatorValueSerializer(ScopedModelSerializer):
     class Meta:
         model = IndicatorValue
-        fields = ["id", "period", "indicator", "school", "value", "comment", "evidence", "entered_by", "entered_at"]
+        fields = [
+            "id", "period", "indicator", "school", "teacher", "value", "comment", "evidence", "entered_by",
+            "entered_at",
+        ]  # fmt: skip
         read_only_fields = fields
 
 
@@ -200,7 +209,9 @@ class IndicatorValueInputSerializer(ScopedInputSerializer):
 
     period = serializers.PrimaryKeyRelatedField(queryset=EvaluationPeriod.objects.all())
     indicator = serializers.PrimaryKeyRelatedField(queryset=Indicator.objects.all())
-    school = serializers.PrimaryKeyRelatedField(queryset=School.objects.all())
+    # A school's or a principal's value names the school; a teacher's names the teacher.
+    school = serializers.PrimaryKeyRelatedField(queryset=School.objects.all(), required=False, allow_null=True)
+    teacher = serializers.PrimaryKeyRelatedField(queryset=Teacher.objects.all(), required=False, allow_null=True)
     value = serializers.DecimalField(max_digits=14, decimal_places=4)
     comment = serializers.CharField(required=False, allow_blank=True, default="")
     evidence = serializers.FileField(required=False, allow_null=True, default=None)
@@ -229,6 +240,31 @@ class SchoolResultDetailSerializer(SchoolResultSerializer):
 
     class Meta(SchoolResultSerializer.Meta):
         fields = [*SchoolResultSerializer.Meta.fields, "trace"]
+        read_only_fields = fields
+
+
+class PersonResultSerializer(ScopedModelSerializer):
+    """A principal's or a teacher's result (the lists)."""
+
+    school_name = serializers.CharField(source="school.name", read_only=True)
+    teacher_name = serializers.CharField(source="teacher.name", read_only=True, allow_null=True, default=None)
+
+    class Meta:
+        model = PersonResult
+        fields = [
+            "id", "period", "subject", "school", "school_name", "teacher", "teacher_name", "score", "grade",
+            "falls", "decline_scores", "rubric", "rubric_version", "rubric_hash",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class PersonResultDetailSerializer(PersonResultSerializer):
+    """A person's result with its trace, the rubric's words joined back (``trace.explain``)."""
+
+    trace = serializers.JSONField(source="explained_trace", read_only=True)
+
+    class Meta(PersonResultSerializer.Meta):
+        fields = [*PersonResultSerializer.Meta.fields, "trace"]
         read_only_fields = fields
 
 

@@ -317,10 +317,11 @@ def _plan_execution(user: Any, span: Span) -> list[dict[str, Any]]:
 
 
 def current_rubric(user: Any, period: EvaluationPeriod) -> Rubric | None:
-    """The period's rubric: the county's latest version for the school year."""
+    """The period's rubric: the county's latest version for the school year (of the period's
+    subject: schools, or principals by the school's principal position)."""
     return (
         Rubric.objects.visible_to(user)
-        .filter(county_id=period.county_id, school_year_id=period.school_year_id)
+        .filter(county_id=period.county_id, school_year_id=period.school_year_id, subject=period.subject)
         .order_by("-version")
         .first()
     )

@@ -356,6 +356,8 @@ def _open_periods(request: PortalRequest):
     return (
         EvaluationPeriod.objects.visible_to(request.user)
         .filter(status=EvaluationPeriod.Status.OPEN)
+        # The grid enters a value per school: a teachers' period's values name teachers (the API's).
+        .exclude(subject="teacher")
         .select_related("school_year", "term")
         .order_by("-start_date")
     )

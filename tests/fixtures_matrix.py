@@ -222,6 +222,16 @@ def _evaluation(w: Any) -> None:
     w.other_period = evaluation.period_create(actor=bureau_y, school_year=w.other_school_year)
     for school, score in ((w.lead_school, 95), (w.member_school, 80), (w.other_lead_school, 90), (w.other_school, 70)):
         enter(bureau, w.period, w.rubric, school, quality=score, care=score)
+    # a teachers' year (seed 003): a teacher's result at school A and one at school B
+    teachers_rubric = evaluation.rubric_create_default(
+        actor=bureau, county=w.county, school_year=w.school_year, subject="teacher"
+    )
+    w.teachers_period = evaluation.period_create(actor=bureau, school_year=w.school_year, subject="teacher")
+    ethics = Indicator.objects.get(dimension__rubric=teachers_rubric, code="ethics")
+    for teacher, score in ((w.teacher, 90), (w.other_teacher, 80)):
+        evaluation.indicator_value_set(
+            actor=bureau, period=w.teachers_period, indicator=ethics, teacher=teacher, value=score
+        )
     w.run = evaluation.evaluation_run(county=w.county, start_year=2025)
     w.other_run = evaluation.evaluation_run(county=w.other_county, start_year=2025)
     w.result = w.period.school_results.get(school=w.member_school)
@@ -230,6 +240,9 @@ def _evaluation(w: Any) -> None:
     w.other_alliance_result = w.period.alliance_results.get(alliance=w.other_alliance)
     # the year's results go on public notice; a term period stays open for new values
     evaluation.publication_propose(actor=bureau, period=w.period)
+    evaluation.publication_propose(actor=bureau, period=w.teachers_period)
+    w.person_result = w.teachers_period.person_results.get(teacher=w.teacher)
+    w.other_person_result = w.teachers_period.person_results.get(teacher=w.other_teacher)
     w.warning = DeclineWarning.objects.create(period=w.period, school=w.member_school, falls=2, scores=[90, 85, 80])
     w.other_warning = DeclineWarning.objects.create(period=w.period, school=w.other_school, falls=2, scores=[80, 75])
     w.term_2 = TermFactory(school_year=w.school_year, number=2, start_date=dt.date(2026, 2, 20),

@@ -749,6 +749,19 @@ for basename, a, b, readers in (
         create_b=frozenset(),
         readonly=True,
     )
+# A teacher's result (seed 003): its school's principal, the lead principal of its alliance and the
+# county's readers; school B's teacher is in another alliance. A principal's own result and the
+# other principals' 404s are tests/test_people_evaluation.py's.
+rule(
+    "personresult",
+    a_row=lambda w: w.person_result,
+    b_row=lambda w: w.other_person_result,
+    read=frozenset({"bureau", "auditor", "principal", "lead"}),  # not the assessor: it enters values only
+    change=frozenset(),
+    change_b=frozenset(),
+    create_b=frozenset(),
+    readonly=True,
+)
 rule(
     "evaluationrun",
     a_row=lambda w: w.run,

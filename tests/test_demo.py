@@ -202,7 +202,7 @@ def test_an_open_funding_year_with_approved_plans_and_spending_that_ledger_check
 def test_the_default_rubric_with_a_term_of_values_and_one_evaluation_run(demo):
     from evaluation.models import EvaluationPeriod, EvaluationRun, Indicator, IndicatorValue, Rubric, SchoolResult
 
-    rubric = Rubric.objects.get(county=demo)
+    rubric = Rubric.objects.get(county=demo, subject="school")
     assert rubric.dimensions.count() == 7
     values = IndicatorValue.objects.filter(period__county=demo)
     methods = set(values.values_list("indicator__method", flat=True))
@@ -215,7 +215,7 @@ def test_the_default_rubric_with_a_term_of_values_and_one_evaluation_run(demo):
     run = EvaluationRun.objects.get(county=demo)
     assert run.status == EvaluationRun.Status.SUCCEEDED
     schools = School.objects.filter(county=demo).count()
-    for period in EvaluationPeriod.objects.filter(county=demo):
+    for period in EvaluationPeriod.objects.filter(county=demo, subject="school"):
         assert SchoolResult.objects.filter(period=period).count() == schools, period
 
 

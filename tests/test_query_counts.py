@@ -34,6 +34,7 @@ from evaluation.models import (
     EvaluationRun,
     Indicator,
     IndicatorValue,
+    PersonResult,
     Publication,
     SchoolResult,
 )
@@ -270,6 +271,21 @@ ROWS: dict[str, Rows] = {
             alliance=c.alliance,
             own_total=Decimal(50),
             final_score=Decimal(50),
+            grade="fail",
+            rubric=c.simple_rubric,
+            rubric_version=1,
+            rubric_hash=_rubric_hash(c),
+        ),
+        bound=3,
+    ),
+    # a teacher's result each (the list joins the school and the teacher)
+    "personresult": Rows(
+        lambda c, i: PersonResult.objects.create(
+            period=c.year_period,
+            subject="teacher",
+            school=c.member_school,
+            teacher=TeacherFactory(school=c.member_school),
+            score=Decimal(50),
             grade="fail",
             rubric=c.simple_rubric,
             rubric_version=1,

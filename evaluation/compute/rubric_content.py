@@ -13,14 +13,14 @@ from typing import Any
 from django.core.exceptions import ValidationError
 
 from .. import scoring
-from ..models import EvaluationPeriod, Indicator, Rubric
+from ..models import EvaluationPeriod, Indicator, Rubric, Subject
 
 ZERO = scoring.ZERO
 
 
-def current_rubric(county_id: int, school_year_id: int) -> Rubric | None:
+def current_rubric(county_id: int, school_year_id: int, subject: str = Subject.SCHOOL) -> Rubric | None:
     return (
-        Rubric.objects.filter(county_id=county_id, school_year_id=school_year_id)
+        Rubric.objects.filter(county_id=county_id, school_year_id=school_year_id, subject=subject)
         .order_by("-version")
         .prefetch_related("dimensions__indicators")
         .first()
@@ -32,8 +32,10 @@ def rubric_indicators(rubric: Rubric) -> list[tuple[Any, Indicator]]:
 
 
 def rubric_content(rubric: Rubric) -> dict[str, Any]:
-    """Everything that changes a score, in a canonical form (the input of the content hash)."""
-    return {
+    """Everything that changes a score, in a canonical form (the input of the content hash). A
+    people's rubric names its subject; a school rubric's content is as it always was (its hash
+    unchanged)."""
+    content: dict[str, Any] = {
         "beta": str(rubric.beta),
         "bundling_basis": rubric.bundling_basis,
         "alliance_averaging": rubric.alliance_averaging,
@@ -62,6 +64,9 @@ def rubric_content(rubric: Rubric) -> dict[str, Any]:
             for d in rubric.dimensions.all()
         ],
     }
+    if rubric.subject != Subject.SCHOOL:
+        content["subject"] = rubric.subject
+    return content
 
 
 def rubric_hash(rubric: Rubric) -> str:
@@ -81,20 +86,20 @@ def check_points_total(rubric: Rubric) -> None:
 
 
 def current_rubrics(periods: Iterable[EvaluationPeriod]) -> dict[int, Rubric]:
-    """Period id → the newest rubric version of its county and school year (two queries for
-    any number of periods; a period without a rubric is left out)."""
+    """Period id → the newest rubric version of its county, school year and subject (two
+    queries for any number of periods; a period without a rubric is left out)."""
     periods = list(periods)
-    newest: dict[tuple[int, int], tuple[int, int]] = {}
-    for pk, county_id, school_year_id, version in Rubric.objects.filter(
-        school_year_id__in={p.school_year_id for p in periods}
-    ).values_list("pk", "county_id", "school_year_id", "version"):
-        key = (county_id, school_year_id)
+    newest: dict[tuple[int, int, str], tuple[int, int]] = {}
+    for pk, county_id, school_year_id, subject, version in Rubric.objects.filter(
+        school_year_id__in={p.school_year_id for p in periods}, subject__in={p.subject for p in periods}
+    ).values_list("pk", "county_id", "school_year_id", "subject", "version"):
+        key = (county_id, school_year_id, subject)
         if key not in newest or version > newest[key][0]:
             newest[key] = (version, pk)
     rubrics = Rubric.objects.prefetch_related("dimensions__indicators").in_bulk([pk for _v, pk in newest.values()])
     out = {}
     for p in periods:
-        found = newest.get((p.county_id, p.school_year_id))
+        found = newest.get((p.county_id, p.school_year_id, p.subject))
         if found is not None:
             out[p.pk] = rubrics[found[1]]
     return out

@@ -11,12 +11,16 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, cast
 
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
 from .. import scoring
 from ..awards import AwardInput, AwardSheet, PolicyParams, compute_awards
 from ..models import EvaluationPeriod, Indicator, Rubric, validate_beta
 from ..trace import TRACE_FORMAT
+from .people import read_people, score_people
 from .reads import Alliances, BatchInputs, BatchReads, Funding, read_batch
-from .rubric_content import rubric_hash, rubric_indicators
+from .rubric_content import check_points_total, current_rubrics, rubric_hash, rubric_indicators
 
 ZERO = scoring.ZERO
 
@@ -50,6 +54,12 @@ class PeriodOutcome:
     warnings: dict[int, tuple[int, list[str]]] = field(default_factory=dict)
     awards: AwardSheet | None = None
     funding_year_id: int | None = None
+    # A principals' or teachers' period: subject id → ``people.PersonOutcome`` (no schools).
+    people: dict[int, Any] = field(default_factory=dict)
+
+    @property
+    def has_results(self) -> bool:
+        return bool(self.schools or self.people)
 
 
 def score_batch(
@@ -86,9 +96,21 @@ def compute_periods(
     beta: Decimal | None = None,
     policy: PolicyParams | None = None,
 ) -> list[PeriodOutcome]:
-    """``score_batch(read_batch(periods, rubrics))``, read on this thread's connection."""
+    """``score_batch(read_batch(periods, rubrics))``, read on this thread's connection; the
+    principals' and teachers' periods among them are scored by ``people.score_people``."""
     validate_beta(beta)
-    return score_batch(read_batch(periods, rubrics), beta=beta, policy=policy)
+    periods = list(periods)
+    people = [p for p in periods if p.evaluates_people]
+    if not people:
+        return score_batch(read_batch(periods, rubrics), beta=beta, policy=policy)
+    schools = [p for p in periods if not p.evaluates_people]
+    found = dict(rubrics) if rubrics is not None else current_rubrics(people)
+    for p in people:
+        if p.pk not in found:
+            raise ValidationError(_("%(period)s has no rubric.") % {"period": p})
+        check_points_total(found[p.pk])
+    outcomes = score_batch(read_batch(schools, rubrics), beta=beta, policy=policy) if schools else []
+    return outcomes + score_people(people, found, read_people(people, found))
 
 
 def compute_period(

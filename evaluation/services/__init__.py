@@ -11,7 +11,12 @@ preview) and ``publishing``
 """
 
 from ..compute import current_rubric
-from .default_rubric import default_rubric_structure
+from .default_rubric import (
+    default_rubric_structure,
+    default_structure,
+    principal_rubric_structure,
+    teacher_rubric_structure,
+)
 from .errors import EvaluationError
 from .nightly import (
     ADVISORY_LOCK_KEY,
@@ -36,7 +41,7 @@ from .publishing import (
     publication_approve,
     publication_propose,
 )
-from .results import SCHOOL_RESULT_FIELDS, outcome_write, outcomes_write
+from .results import SCHOOL_RESULT_FIELDS, outcome_write, outcomes_write, people_write
 from .rubrics import (
     RUBRIC_SETTINGS,
     Problem,
@@ -75,6 +80,7 @@ __all__ = [
     "correction_reject",
     "current_rubric",
     "default_rubric_structure",
+    "default_structure",
     "evaluation_queue",
     "evaluation_run",
     "evaluation_run_scheduled",
@@ -84,7 +90,9 @@ __all__ = [
     "nightly_schedules_ensure",
     "outcome_write",
     "outcomes_write",
+    "people_write",
     "period_create",
+    "principal_rubric_structure",
     "publication_approve",
     "publication_propose",
     "rubric_copy",
@@ -97,4 +105,5 @@ __all__ = [
     "rubric_structure_problems",
     "rubric_update",
     "structure_problems",
+    "teacher_rubric_structure",
 ]

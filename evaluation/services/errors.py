@@ -33,6 +33,7 @@ class EvaluationError(StrEnum):
     NO_LAST_YEAR = "no_last_year"
     EXISTS = "exists"
     NO_CORRECTION = "no_correction"
+    NO_SUBJECT = "no_subject"
 
 
 def _error(message: str, code: EvaluationError, field: str | None = None) -> ValidationError:

@@ -27,9 +27,17 @@ from alliance import access
 from alliance.models import County, School
 from pgtools.snapshots import Readers
 
-from ..compute import BatchReads, check_points_total, current_rubrics, read_batch, score_batch
-from ..models import EvaluationPeriod, EvaluationRun, NightlySchedule
-from .results import _outcomes_write
+from ..compute import (
+    BatchReads,
+    check_points_total,
+    current_rubrics,
+    read_batch,
+    read_people,
+    score_batch,
+    score_people,
+)
+from ..models import EvaluationPeriod, EvaluationRun, NightlySchedule, Subject
+from .results import _outcomes_write, people_write
 
 logger = logging.getLogger(__name__)
 
@@ -217,6 +225,42 @@ def _batch_read(batch: list[EvaluationPeriod], readers: Readers) -> tuple[BatchR
         return read_batch([p for p in batch if p.pk in rubrics], rubrics, snapshot), skipped
 
 
+def _people_run(periods: list[EvaluationPeriod], skipped: list[dict]) -> tuple[int, int]:
+    """Score and write the open principals' and teachers' periods (``compute.score_people``) in
+    one transaction, skipping (and reporting) a period whose rubric is invalid and leaving out
+    one proposed meanwhile. Returns the results written and the periods computed."""
+    if not periods:
+        return 0, 0
+    rubrics = current_rubrics(periods)
+    for period in periods:
+        rubric = rubrics.get(period.pk)
+        if rubric is None:
+            continue
+        try:
+            check_points_total(rubric)
+        except ValidationError as exc:
+            del rubrics[period.pk]
+            skipped.append(
+                {
+                    "period": period.pk,
+                    "county": period.county_id,
+                    "rubric": rubric.pk,
+                    "rubric_version": rubric.version,
+                    "reason": " ".join(exc.messages),
+                }
+            )
+    periods = [p for p in periods if p.pk in rubrics]
+    outcomes = score_people(periods, rubrics, read_people(periods, rubrics))
+    with transaction.atomic():
+        still_open = set(
+            EvaluationPeriod.objects.select_for_update(of=("self",))
+            .filter(pk__in=[p.pk for p in periods], status=EvaluationPeriod.Status.OPEN)
+            .values_list("pk", flat=True)
+        )
+        written = people_write([o for o in outcomes if o.period.pk in still_open])
+    return written, len(outcomes)
+
+
 def _batches(periods: list[EvaluationPeriod], limit: int) -> list[list[EvaluationPeriod]]:
     """Whole counties' periods, grouped so that a batch has about ``limit`` schools (a county
     larger than that is a batch of its own): memory is bounded by the batch, not the province.
@@ -327,7 +371,10 @@ def _run_claimed(run: EvaluationRun, *, county_ids: list[int] | None, start_year
             open_periods = open_periods.filter(county_id__in=county_ids)
         if start_year is not None:
             open_periods = open_periods.filter(school_year__start_year=start_year)
-        periods = list(open_periods.order_by("county_id", "start_date", "pk"))
+        # Principals' and teachers' periods are few and small: scored after the schools' batches.
+        every = list(open_periods.order_by("county_id", "start_date", "pk"))
+        periods = [p for p in every if p.subject == Subject.SCHOOL]
+        people_periods = [p for p in every if p.subject != Subject.SCHOOL]
         counts = [0, 0, 0]
         computed = seen = 0
         skipped: list[dict] = []
@@ -352,6 +399,9 @@ def _run_claimed(run: EvaluationRun, *, county_ids: list[int] | None, start_year
                     heartbeat.beat()
                 # Progress is committed as we go (outside the results' transaction) so it can be watched.
                 EvaluationRun.objects.filter(pk=run.pk).update(progress=int(99 * seen / len(periods)), skipped=skipped)
+        people_count, people_computed = _people_run(people_periods, skipped)
+        computed += people_computed
+        heartbeat.beat()
         EvaluationRun.objects.filter(pk=run.pk, status=EvaluationRun.Status.RUNNING).update(
             status=EvaluationRun.Status.SUCCEEDED,
             finished_at=timezone.now(),
@@ -361,6 +411,7 @@ def _run_claimed(run: EvaluationRun, *, county_ids: list[int] | None, start_year
             schools_count=counts[0],
             alliances_count=counts[1],
             warnings_count=counts[2],
+            people_count=people_count,
             skipped=skipped,
         )
     except BaseException as exc:

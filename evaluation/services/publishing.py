@@ -21,7 +21,16 @@ from funding.models import FundingYear, LedgerEntry
 from funding.services import awards_book, entry_reverse
 
 from ..compute import compute_period
-from ..models import Appeal, Correction, EvaluationPeriod, Indicator, IndicatorValue, Publication, SchoolResult
+from ..models import (
+    Appeal,
+    Correction,
+    EvaluationPeriod,
+    Indicator,
+    IndicatorValue,
+    Publication,
+    SchoolResult,
+    Subject,
+)
 from .errors import EvaluationError, _error
 from .results import outcome_write
 from .values import _check_value, _indicator_of_period, _require_period_open
@@ -37,7 +46,7 @@ def publication_propose(*, actor: Any, period: EvaluationPeriod, notice_days: in
         if days < 1:
             raise _error(_("The public notice lasts at least one day."), EvaluationError.OUT_OF_RANGE, "notice_days")
         outcome = compute_period(period)
-        if not outcome.schools:
+        if not outcome.has_results:
             raise _error(_("There are no results to propose."), EvaluationError.NO_RESULTS)
         outcome_write(outcome)
         now = timezone.now()
@@ -59,6 +68,8 @@ def appeal_file(
         period = EvaluationPeriod.objects.select_for_update().get(pk=period.pk)
         if period.county_id != actor.school.county_id:
             raise PermissionDenied(_("Only a school's principal may appeal its result."))
+        if period.subject == Subject.TEACHER:  # a principal appeals its school's or its own result
+            raise _error(_("A teachers' period takes no appeals."), EvaluationError.NO_SUBJECT, "period")
         # A proposed period has its notice's end (``period_propose``).
         if period.status != EvaluationPeriod.Status.PROPOSED or timezone.now() >= cast(
             "dt.datetime", period.notice_ends_at
@@ -136,6 +147,8 @@ def _funding_year(period: EvaluationPeriod):
 
 
 def _book(period: EvaluationPeriod, actor: Any, awards: Mapping[int, Decimal | None], memo: str) -> int | None:
+    if period.subject != Subject.SCHOOL:  # principals' and teachers' periods pay no award (docs/adr/0008)
+        return None
     funding_year = _funding_year(period)
     positive = {s: a for s, a in awards.items() if a and a > 0}
     if funding_year is None or not positive:

@@ -9,7 +9,15 @@ from django.utils import timezone
 from pgtools.bulk import sync_rows
 
 from ..compute import PeriodOutcome, rubric_content
-from ..models import AllianceResult, DeclineWarning, EvaluationPeriod, RubricSnapshot, SchoolResult
+from ..models import (
+    AllianceResult,
+    DeclineWarning,
+    EvaluationPeriod,
+    PersonResult,
+    RubricSnapshot,
+    SchoolResult,
+    Subject,
+)
 
 # What the nightly job writes of a school result (its key is period and school).
 SCHOOL_RESULT_FIELDS = (
@@ -36,6 +44,10 @@ def outcomes_write(outcomes: list[PeriodOutcome]) -> tuple[int, int, int]:
     dropped out of a period are removed. The rubrics' contents are stored once per hash for the
     traces to be explained (``trace.explain``). Caller's transaction. Returns the numbers of
     school results, alliance results and warnings written."""
+    people = [o for o in outcomes if o.period.evaluates_people]
+    if people:
+        people_write(people)
+        outcomes = [o for o in outcomes if not o.period.evaluates_people]
     if not outcomes:
         return 0, 0, 0
     snapshots = {o.rubric_hash: o.rubric for o in outcomes}
@@ -104,6 +116,65 @@ def outcomes_write(outcomes: list[PeriodOutcome]) -> tuple[int, int, int]:
         within=("period_id", periods),
     )
     return len(school_rows), len(alliance_rows), len(warning_rows)
+
+
+PERSON_RESULT_FIELDS = (
+    "subject",
+    "school_id",
+    "score",
+    "grade",
+    "falls",
+    "decline_scores",
+    "rubric_id",
+    "rubric_version",
+    "rubric_hash",
+    "trace",
+)
+
+
+def people_write(outcomes: list[PeriodOutcome]) -> int:
+    """Write principals' and teachers' periods' results under their natural keys (a
+    principal's: period and school; a teacher's: period and teacher), as ``outcomes_write``
+    writes schools'. Caller's transaction. Returns the number of results written."""
+    if not outcomes:
+        return 0
+    RubricSnapshot.objects.bulk_create(
+        [RubricSnapshot(content_hash=o.rubric_hash, content=rubric_content(o.rubric)) for o in outcomes],
+        ignore_conflicts=True,
+    )
+    EvaluationPeriod.objects.filter(pk__in=[o.period.pk for o in outcomes]).update(computed_at=timezone.now())
+    written = 0
+    for subject, key in ((Subject.PRINCIPAL, "school_id"), (Subject.TEACHER, "teacher_id")):
+        mine = [o for o in outcomes if o.period.subject == subject]
+        rows = [
+            {
+                "period_id": o.period.pk,
+                "subject": subject,
+                "school_id": r.school_id,
+                "teacher_id": r.teacher_id,
+                "score": r.score,
+                "grade": r.grade,
+                "falls": r.falls,
+                "decline_scores": r.decline_scores,
+                "rubric_id": o.rubric.pk,
+                "rubric_version": o.rubric.version,
+                "rubric_hash": o.rubric_hash,
+                "trace": r.trace,
+            }
+            for o in mine
+            for r in o.people.values()
+        ]
+        update = tuple(f for f in (*PERSON_RESULT_FIELDS, "teacher_id") if f != key)
+        sync_rows(
+            PersonResult,
+            rows,
+            keys=("period_id", key),
+            update=update,
+            within=("period_id", [o.period.pk for o in mine]),
+            digest="row_digest",
+        )
+        written += len(rows)
+    return written
 
 
 def _outcomes_write(outcomes: list[PeriodOutcome], counts: list[int]) -> None:

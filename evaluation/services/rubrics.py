@@ -16,8 +16,8 @@ from alliance import access
 from alliance.models import County, SchoolYear
 
 from ..compute import rubric_hash
-from ..models import Dimension, Indicator, Rubric
-from .default_rubric import default_rubric_structure
+from ..models import Dimension, Indicator, Rubric, Subject
+from .default_rubric import default_structure
 from .errors import EvaluationError, _error
 
 RUBRIC_SETTINGS = ("name", "beta", "bundling_basis", "alliance_averaging", "grade_bands", "decline_periods")
@@ -135,6 +135,17 @@ def _build(rubric: Rubric | None, structure: Iterable[Mapping[str, Any]]):
                     Problem(m, EvaluationError.RUBRIC_INVALID, d_order, i_order, f, where) for f, m in _messages(exc)
                 ]
                 continue
+            if rubric is not None and rubric.subject == Subject.TEACHER and ind.method == Indicator.Method.COMPUTED:
+                problems.append(
+                    Problem(
+                        _("A teachers' rubric has no computed indicators: there is no metric per teacher."),
+                        EvaluationError.RUBRIC_INVALID,
+                        d_order,
+                        i_order,
+                        "method",
+                        where,
+                    )
+                )
             if ind.code in codes:
                 problems.append(
                     Problem(
@@ -219,8 +230,8 @@ def rubric_rehash(rubric: Rubric) -> Rubric:
     return rubric
 
 
-def _refuse_second_rubric(county: County, school_year: SchoolYear) -> None:
-    if Rubric.objects.filter(county=county, school_year=school_year).exists():
+def _refuse_second_rubric(county: County, school_year: SchoolYear, subject: str = Subject.SCHOOL) -> None:
+    if Rubric.objects.filter(county=county, school_year=school_year, subject=subject).exists():
         raise _error(
             _("%(year)s already has a rubric; revise it instead.") % {"year": school_year},
             EvaluationError.EXISTS,
@@ -231,33 +242,42 @@ def _refuse_second_rubric(county: County, school_year: SchoolYear) -> None:
 def rubric_create(
     *, actor: Any, county: County, school_year: SchoolYear, structure: Iterable[Mapping[str, Any]], **settings: Any
 ) -> Rubric:
-    """A new rubric (version 1) for a county's school year with its dimensions and indicators."""
+    """A new rubric (version 1) for a county's school year with its dimensions and indicators
+    (``subject`` in the settings: whom it evaluates, schools by default)."""
     access.require_bureau_of(actor, county.pk)
     with transaction.atomic():
-        _refuse_second_rubric(county, school_year)
+        _refuse_second_rubric(county, school_year, settings.get("subject", Subject.SCHOOL))
         rubric = Rubric(county=county, school_year=school_year, version=1, **settings)
-        rubric.name = rubric.name or _("Comprehensive evaluation plan %(year)s") % {"year": school_year}
+        rubric.name = rubric.name or _default_name(rubric)
         rubric.full_clean()
         rubric.save()
         _write_structure(rubric, structure)
         return rubric_rehash(rubric)
 
 
-def rubric_create_default(*, county: County, school_year: SchoolYear, actor: Any = None) -> Rubric:
-    """Seed 003's seven dimensions as the county's rubric for the year (also used by the demo)."""
+def _default_name(rubric: Rubric) -> str:
+    year = {"year": rubric.school_year}
+    if rubric.subject == Subject.PRINCIPAL:
+        return _("Principals' evaluation plan %(year)s") % year
+    if rubric.subject == Subject.TEACHER:
+        return _("Teachers' evaluation plan %(year)s") % year
+    return _("Comprehensive evaluation plan %(year)s") % year
+
+
+def rubric_create_default(
+    *, county: County, school_year: SchoolYear, actor: Any = None, subject: str = Subject.SCHOOL
+) -> Rubric:
+    """Seed 003's dimensions as the county's rubric for the year (also used by the demo): the
+    seven school dimensions, or the six of principals or the three of teachers (``subject``)."""
     if actor is not None:
         access.require_bureau_of(actor, county.pk)
     with transaction.atomic():
-        _refuse_second_rubric(county, school_year)
-        rubric = Rubric(
-            county=county,
-            school_year=school_year,
-            version=1,
-            name=_("Comprehensive evaluation plan %(year)s") % {"year": school_year},
-        )
+        _refuse_second_rubric(county, school_year, subject)
+        rubric = Rubric(county=county, school_year=school_year, version=1, subject=subject)
+        rubric.name = _default_name(rubric)
         rubric.full_clean()
         rubric.save()
-        _write_structure(rubric, default_rubric_structure())
+        _write_structure(rubric, default_structure(subject))
         return rubric_rehash(rubric)
 
 
@@ -291,7 +311,7 @@ def rubric_revise(*, actor: Any, rubric: Rubric) -> Rubric:
     with transaction.atomic():
         latest = (
             Rubric.objects.select_for_update()
-            .filter(county_id=rubric.county_id, school_year_id=rubric.school_year_id)
+            .filter(county_id=rubric.county_id, school_year_id=rubric.school_year_id, subject=rubric.subject)
             .order_by("-version")
             .first()
         )
@@ -300,6 +320,7 @@ def rubric_revise(*, actor: Any, rubric: Rubric) -> Rubric:
             county_id=latest.county_id,
             school_year_id=latest.school_year_id,
             version=latest.version + 1,
+            subject=latest.subject,
             **{k: getattr(latest, k) for k in RUBRIC_SETTINGS},
         )
         copy.save()
@@ -307,11 +328,11 @@ def rubric_revise(*, actor: Any, rubric: Rubric) -> Rubric:
         return rubric_rehash(copy)
 
 
-def rubric_copy(*, actor: Any, county: County, school_year: SchoolYear) -> Rubric:
-    """This year's rubric as a copy of last year's latest version."""
+def rubric_copy(*, actor: Any, county: County, school_year: SchoolYear, subject: str = Subject.SCHOOL) -> Rubric:
+    """This year's rubric as a copy of last year's latest version (of the same subject)."""
     access.require_bureau_of(actor, county.pk)
     last = (
-        Rubric.objects.filter(county=county, school_year__start_year=school_year.start_year - 1)
+        Rubric.objects.filter(county=county, school_year__start_year=school_year.start_year - 1, subject=subject)
         .order_by("-version")
         .first()
     )
@@ -325,5 +346,6 @@ def rubric_copy(*, actor: Any, county: County, school_year: SchoolYear) -> Rubri
         county=county,
         school_year=school_year,
         structure=_structure_of(last),
+        subject=last.subject,
         **{k: getattr(last, k) for k in RUBRIC_SETTINGS if k != "name"},
     )
