@@ -212,6 +212,8 @@ def file_download(request: PortalRequest, pk: int) -> FileResponse:
         _checked(request, report, files.params_of(report_file.params))
     except PermissionDenied:
         raise Http404 from None
+    detail = {"report": report_file.report, "format": report_file.format, "file": report_file.name}
+    record_event("export", request=request, model="reports.reportfile", object_id=report_file.pk, detail=detail)
     return FileResponse(
         report_file.file.open("rb"),
         as_attachment=True,

@@ -98,6 +98,9 @@ def test_the_export_task_writes_a_file_only_its_owner_downloads(
     assert f'id="file-{report_file.pk}"' in client.get("/reports/").content.decode()
     download = client.get(status["url"])
     assert download.status_code == 200
+    assert AuditRecord.objects.filter(
+        action="export", model="reports.reportfile", object_id=str(report_file.pk)
+    ).exists()
     assert b"".join(download.streaming_content)[:2] == b"PK"
     assert str(tmp_path) not in download.get("Location", "")
     # and another user of the same county, even bureau staff, finds no such file
