@@ -272,6 +272,20 @@ def narrow_related(qs: QuerySet, user: Any, *, kind: str = "read") -> QuerySet:
     return visible(qs, user)
 
 
+def out_of_reach_message(user: Any, model: type, kind: str = "read") -> str:
+    """What a related field of a write says when the row it names is outside the user's reach
+    (``narrow_related``): which rule refused it, the same for a row that does not exist and
+    one of another county (never "exists but is not yours")."""
+    if model._meta.label == "alliance.School" and role_of(user) == Role.ASSESSOR:
+        return _("This school is not among the schools assigned to you.")
+    name = model._meta.verbose_name
+    if kind == "write":
+        return _("Name a %(model)s you may change; this one is not among them.") % {"model": name}
+    if kind == "county":
+        return _("Name a %(model)s of your county; this one is not among them.") % {"model": name}
+    return _("Name a %(model)s you may see; this one is not among them.") % {"model": name}
+
+
 # The portal's homes by role: principals land on their school, assessors on their assigned
 # schools, bureau staff on the county overview, auditors on the reports.
 HOMES = {

@@ -33,6 +33,7 @@ class EvaluationError(StrEnum):
     NO_LAST_YEAR = "no_last_year"
     EXISTS = "exists"
     NO_CORRECTION = "no_correction"
+    OVER_POOL = "over_pool"
 
 
 def _error(message: str, code: EvaluationError, field: str | None = None) -> ValidationError:
