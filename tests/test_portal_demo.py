@@ -39,6 +39,12 @@ def pages_of(client: Client, home: str) -> list[str]:
         ("demo-assessor", set()),
         ("demo-bureau", set()),
         ("demo-auditor", {"/overview/"}),
+        # the further demo counties (issue 15)
+        ("baihe-bureau", set()),
+        ("baihe-lead", {"/result/", "/alliance/"}),
+        ("baihe-assessor", set()),
+        ("hetang-supervisor", set()),
+        ("hetang-member", set()),
     ],
 )
 def test_every_page_a_demo_login_reaches_opens(loaded_once, db, username, reached):

@@ -42,8 +42,11 @@ class Command(BaseCommand):
             self.stdout.write(_("  Nothing to do: the demo county is already loaded."))
         self.stdout.write(
             self.style.SUCCESS(
-                _("Demo county %(county)s loaded in %(seconds).1f s.")
-                % {"county": ctx.county, "seconds": time.monotonic() - started}
+                _("Demo counties %(counties)s loaded in %(seconds).1f s.")
+                % {
+                    "counties": "、".join(str(c) for c in (ctx.county, *(r.county for r in ctx.counties.values()))),
+                    "seconds": time.monotonic() - started,
+                }
             )
         )
 
