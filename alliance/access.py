@@ -25,6 +25,8 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
+    from django.utils.functional import _StrOrPromise as StrOrPromise
+
     from .models import School
 
 
@@ -272,7 +274,7 @@ def narrow_related(qs: QuerySet, user: Any, *, kind: str = "read") -> QuerySet:
     return visible(qs, user)
 
 
-def out_of_reach_message(user: Any, model: type, kind: str = "read") -> str:
+def out_of_reach_message(user: Any, model: type[models.Model], kind: str = "read") -> StrOrPromise:
     """What a related field of a write says when the row it names is outside the user's reach
     (``narrow_related``): which rule refused it, the same for a row that does not exist and
     one of another county (never "exists but is not yours")."""

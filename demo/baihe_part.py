@@ -176,16 +176,22 @@ def load(ctx: Context) -> None:
 
 
 def _fund(ctx: Context, rows: CountyRows) -> None:
-    year = ensure(
-        ctx,
-        FundingYear,
-        {"county": rows.county, "school_year": rows.years[2025]},
-        {"base_quota": BASE_QUOTA, "lead_share": Decimal("0.70"), "pool_share": Decimal("0.30")},
-    )
-    if year.status == FundingYear.Status.DRAFT:
-        bureau = rows.user("baihe-bureau")
-        ctx.count(FundingQuota._meta.label, funding.funding_quotas_default(actor=bureau, funding_year=year))
-        funding.funding_year_open(actor=bureau, funding_year=year)
+    """Both school years funded at the base quota, 70/30, and open (the current one's core
+    schools plan their funds from today)."""
+    fund_years(ctx, rows, rows.user("baihe-bureau"), BASE_QUOTA)
+
+
+def fund_years(ctx: Context, rows: CountyRows, bureau, base_quota: Decimal) -> None:
+    for school_year in rows.years.values():
+        year = ensure(
+            ctx,
+            FundingYear,
+            {"county": rows.county, "school_year": school_year},
+            {"base_quota": base_quota, "lead_share": Decimal("0.70"), "pool_share": Decimal("0.30")},
+        )
+        if year.status == FundingYear.Status.DRAFT:
+            ctx.count(FundingQuota._meta.label, funding.funding_quotas_default(actor=bureau, funding_year=year))
+            funding.funding_year_open(actor=bureau, funding_year=year)
 
 
 def _assessed_structure() -> list[dict]:

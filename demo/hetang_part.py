@@ -13,15 +13,18 @@ Visits and rectifications go through ``staffing.services``, as a supervisor logs
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from staffing import services as staffing
 from staffing.models import Activity, Rectification, SupervisionVisit
 
+from .baihe_part import fund_years
 from .core import Context, rng
 from .county import CountySpec, YearFact, load_county
 from .data import AllianceFact, SchoolFact
 
 CODE = "430202"
+BASE_QUOTA = Decimal("100000.00")
 
 SCHOOLS = (
     SchoolFact("HT01", "荷塘小学", "primary", "urban", "strong", 62),
@@ -101,6 +104,8 @@ RECTIFICATIONS = (
 def load(ctx: Context) -> None:
     rows = load_county(ctx, SPEC)
     ctx.counties[CODE] = rows
+    # The district's groups are funded like the others (the lead school plans the 70 %).
+    fund_years(ctx, rows, rows.user("hetang-bureau"), BASE_QUOTA)
     draw = rng("hetang-visits")
     logged = set(SupervisionVisit.objects.filter(school__county=rows.county).values_list("school__code", "date"))
     visits: dict[tuple[str, int], SupervisionVisit] = {}

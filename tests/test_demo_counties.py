@@ -153,7 +153,11 @@ def test_anyone_recomputes_the_baihe_awards_from_the_published_sheet_and_the_quo
     # given the published sheet (final score as published, award) and the funding year's quotas
     period = year_period(baihe)
     rows = award_sheet_rows(period, user=User.objects.get(username="baihe-auditor"))
-    quotas = dict(FundingQuota.objects.filter(funding_year__county=baihe).values_list("school__code", "quota"))
+    quotas = dict(
+        FundingQuota.objects.filter(funding_year__county=baihe, funding_year__school_year__start_year=2025).values_list(
+            "school__code", "quota"
+        )
+    )
     sheet = [(r[0], Decimal(str(r[3])), quotas[r[0]]) for r in rows[1:-2]]
     published = {r[0]: r[-1] for r in rows[1:-2]}
     # when the awards are recomputed by hand with the county's policy (proportional, pass at 60)

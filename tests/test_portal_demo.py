@@ -44,6 +44,7 @@ def pages_of(client: Client, home: str) -> list[str]:
         ("baihe-lead", {"/result/", "/alliance/"}),
         ("baihe-assessor", set()),
         ("hetang-supervisor", set()),
+        ("hetang-lead", {"/alliance/"}),
         ("hetang-member", set()),
     ],
 )
