@@ -26,6 +26,8 @@ from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
+    from django.utils.functional import _StrOrPromise as StrOrPromise
+
     from .models import School
 
 
@@ -399,6 +401,20 @@ def narrow_related(qs: QuerySet, user: Any, *, kind: str = "read") -> QuerySet:
     if kind in ("county", "partners"):
         return qs.filter(_county_q(qs.model.scope, getattr(user, "county_id", None)))
     return visible(qs, user)
+
+
+def out_of_reach_message(user: Any, model: type[models.Model], kind: str = "read") -> StrOrPromise:
+    """What a related field of a write says when the row it names is outside the user's reach
+    (``narrow_related``): which rule refused it, the same for a row that does not exist and
+    one of another county (never "exists but is not yours")."""
+    if model._meta.label == "alliance.School" and role_of(user) == Role.ASSESSOR:
+        return _("This school is not among the schools assigned to you.")
+    name = model._meta.verbose_name
+    if kind == "write":
+        return _("Name a %(model)s you may change; this one is not among them.") % {"model": name}
+    if kind == "county":
+        return _("Name a %(model)s of your county; this one is not among them.") % {"model": name}
+    return _("Name a %(model)s you may see; this one is not among them.") % {"model": name}
 
 
 # The portal's homes by role: principals land on their school, assessors on their assigned

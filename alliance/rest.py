@@ -295,13 +295,10 @@ class ScopedInputSerializer(serializers.ModelSerializer):
             else:
                 kind = "read"
             target.queryset = access.narrow_related(qs, user, kind=kind)
-            if kind == "read":
-                # Which rule refused it, the same for a row that does not exist and one the user
-                # may not read (never "exists but is not yours").
-                message = _("Name a %(model)s you may see; this one is not among them.") % {
-                    "model": qs.model._meta.verbose_name
-                }
-                target.error_messages = {**target.error_messages, "does_not_exist": message}
+            # Which rule refused it, the same for a row that does not exist and one the user
+            # may not reach (never "exists but is not yours").
+            message = access.out_of_reach_message(user, qs.model, kind)
+            target.error_messages = {**target.error_messages, "does_not_exist": message}
         return fields
 
     def get_validators(self) -> list:

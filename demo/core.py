@@ -37,6 +37,8 @@ class Context:
     created: dict[str, int] = field(default_factory=dict)
     principals: dict[str, User] = field(default_factory=dict)  # by school code
     funding_year: Any = None  # set by the funding part when the funding app exists
+    # The further demo counties' rows by county code (``county.CountyRows``), for later parts.
+    counties: dict[str, Any] = field(default_factory=dict)
 
     def note(self, message: str) -> None:
         self.write(message)
@@ -273,7 +275,8 @@ def _load_users(ctx: Context) -> None:
 
 
 def logins() -> list[tuple[str, str, str, str]]:
-    """(username, password, role, school or county) per demo user, from the fixed data."""
+    """(username, password, role, school or county) per demo user of the Hengnan county, from
+    the fixed data (``all_logins``: every county's)."""
     names = {f.code: f.name for f in data.SCHOOLS}
     rows = []
     for username, role, _last, _first, school_code, assessed in data.USERS:
@@ -285,3 +288,14 @@ def logins() -> list[tuple[str, str, str, str]]:
             where = data.COUNTY["name"]
         rows.append((username, data.PASSWORD, role, where))
     return rows
+
+
+def all_logins() -> list[tuple[str, list[tuple[str, str, str, str]]]]:
+    """(county name, its logins) per demo county, from the fixed data only."""
+    from . import baihe_part, hetang_part
+
+    return [
+        (data.COUNTY["name"], logins()),
+        (baihe_part.SPEC.name, baihe_part.logins()),
+        (hetang_part.SPEC.name, hetang_part.logins()),
+    ]

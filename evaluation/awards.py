@@ -11,6 +11,17 @@ awards add up to the pool to the fen; with tiers and ``fill_pool`` off a school 
 coefficient × share (scaled down only when that would exceed the pool) and the rest of the
 pool is a remainder that stays in the pool.
 
+Which periods pay (``PolicyParams.period_shares``): a year's pool is paid once, by the
+periods its policy names, each at most its share of the pool (``period_pool``; by default the
+school-year period pays it all and term periods score and warn and pay nothing). The shares
+add up to at most 1 and the period pools are one largest-remainder split of the pool, so the
+periods of a year together never pay more than the pool. Publishing checks it against the
+ledger as well (``services.publishing``).
+
+The convention anyone can recompute: a school's weight is its final score *as published*
+(rounded half-up to 0.01, ``scoring``) × its quota; the period pool is divided in proportion
+to the weights by the largest remainder, so the awards add up to it to the fen.
+
 Monotonic: the weight per yuan of quota grows with the score (proportional: it *is* the
 score; tiers: the coefficients may not fall from a better grade to a worse one, which
 ``PolicyParams.validate`` enforces), so before rounding a higher score never earns less per
@@ -36,6 +47,48 @@ from .scoring import HUNDRED, ZERO, as_decimal
 
 GRADES = ("excellent", "good", "pass", "fail")
 DEFAULT_COEFFICIENTS = {"excellent": Decimal("1.2"), "good": Decimal("1.0"), "pass": Decimal("0.8"), "fail": ZERO}
+# The periods a policy may name: the school year's two terms and the school year itself.
+PERIOD_KEYS = ("term1", "term2", "year")
+DEFAULT_PERIOD_SHARES = {"year": Decimal(1)}
+ONE = Decimal(1)
+
+
+def period_key(kind: str, term_number: int | None) -> str:
+    """``year`` for a school-year period, ``term1``/``term2`` for a term period."""
+    return "year" if kind == "year" else f"term{term_number}"
+
+
+def parse_period_shares(raw: Any) -> dict[str, Decimal]:
+    """The policy's shares per period key; empty means the school-year period pays it all."""
+    if raw in (None, "", {}):
+        return dict(DEFAULT_PERIOD_SHARES)
+    if not isinstance(raw, Mapping) or not set(raw) <= set(PERIOD_KEYS):
+        raise ValidationError(_("Shares of the pool are given per period: term1, term2, year."))
+    try:
+        shares = {k: as_decimal(raw[k]) for k in PERIOD_KEYS if k in raw}
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from exc
+    if any(not (ZERO <= v <= ONE) for v in shares.values()):
+        raise ValidationError(_("A period's share of the pool lies between 0 and 1."))
+    if sum(shares.values(), ZERO) > ONE:
+        raise ValidationError(_("The periods' shares of the pool add up to more than 1."))
+    return shares
+
+
+def period_pools(pool: Decimal, shares: Mapping[str, Decimal]) -> dict[str, Decimal]:
+    """What each period may pay from the pool: one largest-remainder split of the pool by the
+    shares (and the share nobody pays), so the period pools never add up to more than the pool
+    and a 30 % / 70 % policy pays exactly the pool."""
+    keys = [k for k in PERIOD_KEYS if shares.get(k, ZERO) > 0]
+    unpaid = ONE - sum((shares[k] for k in keys), ZERO)
+    weights, _denominator = _whole_numbers([shares[k] for k in keys] + [unpaid])
+    parts = split(pool, weights) if any(weights) else [ZERO] * len(weights)
+    return {k: parts[i] for i, k in enumerate(keys)}
+
+
+def period_pool(pool: Decimal, shares: Mapping[str, Decimal], key: str) -> Decimal:
+    """The period's pool (``period_pools``); zero for a period the policy does not name."""
+    return period_pools(pool, shares).get(key, from_fen(0))
 
 
 @dataclass(frozen=True)
@@ -44,6 +97,7 @@ class PolicyParams:
     coefficients: Mapping[str, Decimal] = field(default_factory=lambda: dict(DEFAULT_COEFFICIENTS))
     pass_threshold: Decimal | None = None
     fill_pool: bool = True
+    period_shares: Mapping[str, Decimal] = field(default_factory=lambda: dict(DEFAULT_PERIOD_SHARES))
 
     @classmethod
     def from_policy(cls, policy: Any | None) -> PolicyParams:
@@ -54,6 +108,7 @@ class PolicyParams:
             coefficients=cls.parse_coefficients(policy.tier_coefficients),
             pass_threshold=policy.pass_threshold,
             fill_pool=policy.fill_pool,
+            period_shares=parse_period_shares(policy.period_shares),
         )
 
     @staticmethod
@@ -72,6 +127,8 @@ class PolicyParams:
         overrides = {k: v for k, v in overrides.items() if v is not None}
         if "coefficients" in overrides:
             overrides["coefficients"] = self.parse_coefficients(overrides["coefficients"])
+        if "period_shares" in overrides:
+            overrides["period_shares"] = parse_period_shares(overrides["period_shares"])
         return replace(self, **overrides)
 
     def validate(self) -> PolicyParams:
@@ -90,7 +147,12 @@ class PolicyParams:
             )
         if self.pass_threshold is not None and not (ZERO <= self.pass_threshold <= HUNDRED):
             raise ValidationError(_("The pass threshold lies between 0 and 100."))
+        parse_period_shares(dict(self.period_shares))
         return self
+
+    def pays(self, key: str) -> Decimal:
+        """The share of the pool the period of ``key`` may pay (0: it pays nothing)."""
+        return self.period_shares.get(key, ZERO)
 
     def as_trace(self) -> dict[str, Any]:
         return {
@@ -98,6 +160,7 @@ class PolicyParams:
             "coefficients": {g: str(self.coefficients[g]) for g in GRADES} if self.kind == "tiers" else None,
             "pass_threshold": None if self.pass_threshold is None else str(self.pass_threshold),
             "fill_pool": self.fill_pool,
+            "period_shares": {k: str(v) for k, v in self.period_shares.items()},
         }
 
 

@@ -21,8 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from alliance import access
-from funding.metrics import pool_allocations
-from funding.models import Account, FundingYear, LedgerLine
+from funding.models import Account, LedgerLine
 
 from .models import EvaluationPeriod, Grade, Publication, SchoolResult, Subject
 
@@ -32,13 +31,12 @@ ZERO = Decimal("0.00")
 
 
 def _pool(period: EvaluationPeriod) -> Decimal | None:
-    """What the ledger allocated to the county's pool for the period's school year (``None``:
-    no funding year)."""
-    year = FundingYear.objects.filter(county_id=period.county_id, school_year_id=period.school_year_id).first()
-    if year is None:
-        return None
-    pools, _shares = pool_allocations([year.pk])
-    return pools[year.pk].quantize(FEN)
+    """The period's part of what the ledger allocated to the county's pool for its school year,
+    as its award policy names the periods that pay (``None``: no funding year)."""
+    from .services.policies import period_pool_of
+
+    figures = period_pool_of(period)
+    return None if figures is None else figures.period_pool
 
 
 def _published_awards(publication: Publication) -> dict[int, Decimal]:

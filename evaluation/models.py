@@ -576,6 +576,16 @@ class AwardPolicy(models.Model):
         default=True,
         help_text=_("Tiers only: off = pay coefficient × share (scaled down only if over the pool), rest stays."),
     )
+    # Which periods pay from the year's pool, and the share each may pay (``awards.period_pool``).
+    period_shares = models.JSONField(
+        _("share of the pool per period"),
+        default=dict,
+        blank=True,
+        help_text=_(
+            'e.g. {"term1": "0.30", "year": "0.70"}; empty: the school-year period pays the whole pool, '
+            "term periods pay nothing."
+        ),
+    )
 
     objects = ScopedQuerySet.as_manager()
     scope = Scope(county="county", county_wide=True)
@@ -613,9 +623,13 @@ class AwardPolicy(models.Model):
             )
 
     def clean(self) -> None:
-        from .awards import PolicyParams
+        from .awards import PolicyParams, parse_period_shares
 
         self._refuse_if_settled()
+        try:
+            parse_period_shares(self.period_shares)
+        except ValidationError as exc:
+            raise ValidationError({"period_shares": exc.messages}) from exc
         try:
             PolicyParams.from_policy(self).validate()
         except ValidationError as exc:

@@ -44,6 +44,9 @@ class ScopedInputSerializer(serializers.Serializer):
             if qs is not None and user is not None:
                 kind = "county" if name in self.county_scoped else "read"
                 cast(Any, field).queryset = access.narrow_related(qs, user, kind=kind)
+                # Which rule refused a row out of reach, whether or not it exists elsewhere.
+                message = access.out_of_reach_message(user, qs.model, kind)
+                field.error_messages = {**field.error_messages, "does_not_exist": message}
         return fields
 
 
@@ -335,7 +338,16 @@ class AppealRejectSerializer(serializers.Serializer):
 class AwardPolicySerializer(ScopedModelSerializer):
     class Meta:
         model = AwardPolicy
-        fields = ["id", "county", "school_year", "kind", "tier_coefficients", "pass_threshold", "fill_pool"]
+        fields = [
+            "id",
+            "county",
+            "school_year",
+            "kind",
+            "tier_coefficients",
+            "pass_threshold",
+            "fill_pool",
+            "period_shares",
+        ]
         county_scoped = ("county", "school_year")
 
 

@@ -18,6 +18,7 @@ from django.utils.translation import gettext
 from alliance.access import Role, role_of
 from alliance.models import Alliance, County, Membership, Pairing, PairingTask, School, User
 from demo import data
+from demo.core import all_logins
 
 pytestmark = pytest.mark.django_db
 
@@ -123,20 +124,25 @@ def test_a_second_run_changes_no_row_count_of_any_model(demo):
 def test_logins_prints_one_line_per_role_and_nothing_else(demo):
     # when the logins are asked for
     lines = load_demo("--logins").strip().splitlines()
-    # then each line is a demo login (username, password, role, school) and every role appears
-    assert len(lines) == len(data.USERS)
+    # then each line is a demo login (role, username, password, county, school) of one of the
+    # demo counties, the Hengnan county's first, and every role appears
+    assert len(lines) == sum(len(logins) for _county, logins in all_logins())
+    hengnan = [line.split()[1] for line in lines[: len(data.USERS)]]
+    assert hengnan == [u[0] for u in data.USERS]
     printed_roles = {line.split()[0] for line in lines}
     assert printed_roles == {r.value for r in Role}
     for line in lines:
-        role, username, password, *_where = line.split()
+        role, username, password, county, *_where = line.split()
         assert password == data.PASSWORD
-        assert role_of(User.objects.get(username=username)) == Role(role)
+        user = User.objects.get(username=username)
+        assert role_of(user) == Role(role)
+        assert user.county.name == county
 
 
 def test_logins_needs_no_database_rows():
     # --logins only prints the fixed logins: make demo calls it after loading anyway
     lines = load_demo("--logins").strip().splitlines()
-    assert len(lines) == len(data.USERS)
+    assert len(lines) == sum(len(logins) for _county, logins in all_logins())
 
 
 def test_about_three_hundred_teachers_with_subjects_titles_and_key_teachers(demo):
@@ -223,7 +229,17 @@ def test_the_award_sheet_of_the_demo_year_adds_up_to_the_pool(demo, tmp_path):
     # given the demo county's school-year evaluation
     out = tmp_path / "awards.csv"
     # when the bureau exports the award sheet
-    call_command("export_awards", "--year", "2025", "--output", str(out), "--user", "demo-bureau")
+    call_command(
+        "export_awards",
+        "--year",
+        "2025",
+        "--county",
+        data.COUNTY["code"],
+        "--output",
+        str(out),
+        "--user",
+        "demo-bureau",
+    )
     # then the preview marker (not published yet), the header, a row per school, then any
     # remainder, and the pool total last; the rows add up to it
     rows = list(csv.reader(out.read_text(encoding="utf-8-sig").splitlines()))

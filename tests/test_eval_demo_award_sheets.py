@@ -1,6 +1,7 @@
 """The demo's award sheets are the same as before the sheet read the publication and the ledger
 (``tests/data/demo_award_sheets``, exported before that change), apart from the preview marker
-that now opens a sheet not yet published."""
+that now opens a sheet not yet published. Since a year's pool is paid only by the periods its
+award policy names (by default the school year's), the term sheet's awards and pool are 0.00."""
 
 from __future__ import annotations
 

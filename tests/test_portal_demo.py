@@ -43,6 +43,13 @@ def pages_of(client: Client, home: str) -> list[str]:
         ("demo-assessor", set()),
         ("demo-bureau", {"/reports/"}),
         ("demo-auditor", {"/overview/"}),  # its home is the reports page
+        # the further demo counties (issue 15)
+        ("baihe-bureau", set()),
+        ("baihe-lead", {"/result/", "/alliance/"}),
+        ("baihe-assessor", set()),
+        ("hetang-supervisor", set()),
+        ("hetang-lead", {"/alliance/"}),
+        ("hetang-member", set()),
     ],
 )
 def test_every_page_a_demo_login_reaches_opens(loaded_once, db, username, reached):

@@ -24,7 +24,15 @@ from .rubric_content import (
     rubric_hash,
     rubric_indicators,
 )
-from .scoring_run import AllianceOutcome, PeriodOutcome, SchoolOutcome, compute_period, compute_periods, score_batch
+from .scoring_run import (
+    AllianceOutcome,
+    PeriodOutcome,
+    SchoolOutcome,
+    compute_period,
+    compute_periods,
+    score_batch,
+    the_period_pool,
+)
 
 __all__ = [
     "AllianceOutcome",
@@ -45,4 +53,5 @@ __all__ = [
     "rubric_indicators",
     "score_batch",
     "score_people",
+    "the_period_pool",
 ]

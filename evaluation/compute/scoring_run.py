@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from .. import scoring
-from ..awards import AwardInput, AwardSheet, PolicyParams, compute_awards
+from ..awards import AwardInput, AwardSheet, PolicyParams, compute_awards, period_key, period_pool
 from ..models import EvaluationPeriod, Indicator, Rubric, validate_beta
 from ..trace import TRACE_FORMAT
 from .people import read_people, score_people
@@ -337,8 +337,9 @@ def _award_preview(outcome: PeriodOutcome, funding: Funding, policy: PolicyParam
     award and its trace on the school's outcome."""
     quotas = funding.quotas
     funded = [s for s in school_ids if s in quotas]
+    pool = the_period_pool(outcome.period, funding.pool, policy)
     sheet = compute_awards(
-        funding.pool,
+        pool,
         [
             AwardInput(
                 s,
@@ -353,18 +354,31 @@ def _award_preview(outcome: PeriodOutcome, funding: Funding, policy: PolicyParam
     )
     outcome.awards = sheet
     outcome.funding_year_id = funding.funding_year_id
-    policy_trace, pool, remainder = policy.as_trace(), str(funding.pool), str(sheet.remainder)
+    policy_trace, remainder = policy.as_trace(), str(sheet.remainder)
     for line in sheet.lines:
         school = outcome.schools[line.school_id]
         school.award_preview = line.award
         school.trace["award"] = {
             "policy": policy_trace,
-            "pool": pool,
+            "pool": str(pool),
+            "year_pool": str(funding.pool),
             "quota": str(quotas[line.school_id]),
             "share": str(funding.shares.get(line.school_id, ZERO)),
             "pool_remainder": remainder,
             **line.trace(),
         }
+
+
+def the_period_pool(period: EvaluationPeriod, pool: Decimal, policy: PolicyParams) -> Decimal:
+    """What the period may pay from the year's pool under the policy (``awards.period_pool``):
+    a term period's term number is read only when the policy names a term."""
+    if period.kind == EvaluationPeriod.Kind.YEAR:
+        key = period_key(period.kind, None)
+    elif any(k.startswith("term") and v > 0 for k, v in policy.period_shares.items()):
+        key = period_key(period.kind, period.term.number)  # type: ignore[union-attr]
+    else:
+        return period_pool(pool, policy.period_shares, "term")
+    return period_pool(pool, policy.period_shares, key)
 
 
 def _scores_of(outcome: PeriodOutcome) -> dict[int, Decimal]:

@@ -34,6 +34,7 @@ class EvaluationError(StrEnum):
     EXISTS = "exists"
     NO_CORRECTION = "no_correction"
     NO_SUBJECT = "no_subject"
+    OVER_POOL = "over_pool"
 
 
 def _error(message: str, code: EvaluationError, field: str | None = None) -> ValidationError:

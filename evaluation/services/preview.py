@@ -17,6 +17,10 @@ from ..models import EvaluationPeriod, validate_beta
 from .errors import EvaluationError, _error
 
 
+def _text(amount: Decimal | None) -> str | None:
+    return None if amount is None else str(amount)
+
+
 def awards_preview(
     *,
     actor: Any,
@@ -51,12 +55,13 @@ def awards_preview(
             {
                 "school": s,
                 "school_name": names.get(s, ""),
-                "current_score": cur.final_score,
-                "new_score": nxt.final_score,
+                # Decimal strings, as every other endpoint gives scores and money (never floats).
+                "current_score": str(cur.final_score),
+                "new_score": str(nxt.final_score),
                 "current_grade": cur.grade,
                 "new_grade": nxt.grade,
-                "current_award": cur.award_preview,
-                "new_award": nxt.award_preview,
+                "current_award": _text(cur.award_preview),
+                "new_award": _text(nxt.award_preview),
             }
         )
     return {

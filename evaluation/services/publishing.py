@@ -32,8 +32,36 @@ from ..models import (
     Subject,
 )
 from .errors import EvaluationError, _error
+from .policies import period_pool_of
 from .results import outcome_write
 from .values import _check_value, _indicator_of_period, _require_period_open
+
+
+def _yuan(amount: Decimal) -> str:
+    return f"¥{amount:,.2f}"
+
+
+def _refuse_overdraw(period: EvaluationPeriod, awards: Iterable[Decimal | None]) -> None:
+    """A year's pool is paid once: refuse a period whose awards, with what the ledger has
+    already paid from the pool, would come to more than the pool."""
+    total = sum((a for a in awards if a), Decimal("0.00"))
+    figures = period_pool_of(period)
+    if figures is None or not total:
+        return
+    if figures.paid + total > figures.year_pool:
+        raise _error(
+            _(
+                "Publishing %(period)s would overdraw the award pool: the pool is %(pool)s, %(paid)s of it "
+                "has already been paid, and this period's awards add up to %(awards)s."
+            )
+            % {
+                "period": period,
+                "pool": _yuan(figures.year_pool),
+                "paid": _yuan(figures.paid),
+                "awards": _yuan(total),
+            },
+            EvaluationError.OVER_POOL,
+        )
 
 
 def publication_propose(*, actor: Any, period: EvaluationPeriod, notice_days: int | None = None) -> EvaluationPeriod:
@@ -48,6 +76,7 @@ def publication_propose(*, actor: Any, period: EvaluationPeriod, notice_days: in
         outcome = compute_period(period)
         if not outcome.has_results:
             raise _error(_("There are no results to propose."), EvaluationError.NO_RESULTS)
+        _refuse_overdraw(period, (s.award_preview for s in outcome.schools.values()))
         outcome_write(outcome)
         now = timezone.now()
         period.status = EvaluationPeriod.Status.PROPOSED
@@ -181,6 +210,7 @@ def publication_approve(*, actor: Any, period: EvaluationPeriod) -> Publication:
             raise _error(_("Decide the open appeals first."), EvaluationError.OPEN_APPEALS)
         SchoolResult.objects.filter(period=period).update(award=F("award_preview"))
         awards = dict(SchoolResult.objects.filter(period=period, award__isnull=False).values_list("school_id", "award"))
+        _refuse_overdraw(period, awards.values())
         entry_id = _book(period, actor, awards, _("Differential awards, %(period)s") % {"period": period})
         now = timezone.now()
         period.status = EvaluationPeriod.Status.PUBLISHED
@@ -279,6 +309,7 @@ def correction_approve(*, actor: Any, period: EvaluationPeriod) -> Publication:
             Publication.objects.filter(pk=last.pk).update(reversal_entry=reversal)
         awards = dict(SchoolResult.objects.filter(period=period, award__isnull=False).values_list("school_id", "award"))
         revision = (period.publications.aggregate(m=Max("revision"))["m"] or 0) + 1
+        _refuse_overdraw(period, awards.values())
         entry_id = _book(
             period,
             actor,

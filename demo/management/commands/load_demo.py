@@ -10,20 +10,22 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from demo import loader
-from demo.core import logins
+from demo.core import all_logins
 
 
 class Command(BaseCommand):
     help = gettext_lazy(  # type: ignore[assignment]
-        "Load the demo county (schools, alliances, teachers, exchanges, funding, evaluation). Running it again "
-        "changes nothing."
+        "Load the demo counties (schools, alliances, teachers, exchanges, funding, evaluation, supervision). "
+        "Running it again changes nothing."
     )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument(
             "--logins",
             action="store_true",
-            help=gettext_lazy("Only print one demo login per role: role, username, password, school."),
+            help=gettext_lazy(
+                "Only print the demo logins, each county's roles: role, username, password, county, school."
+            ),
         )
 
     def handle(self, *args, logins: bool = False, **options) -> None:
@@ -40,13 +42,17 @@ class Command(BaseCommand):
             self.stdout.write(_("  Nothing to do: the demo county is already loaded."))
         self.stdout.write(
             self.style.SUCCESS(
-                _("Demo county %(county)s loaded in %(seconds).1f s.")
-                % {"county": ctx.county, "seconds": time.monotonic() - started}
+                _("Demo counties %(counties)s loaded in %(seconds).1f s.")
+                % {
+                    "counties": "、".join(str(c) for c in (ctx.county, *(r.county for r in ctx.counties.values()))),
+                    "seconds": time.monotonic() - started,
+                }
             )
         )
 
     def _print_logins(self) -> None:
-        rows = logins()
-        width = max(len(r[0]) for r in rows)
-        for username, password, role, where in rows:
-            self.stdout.write(f"{role:<17} {username:<{width}}  {password}  {where}")
+        counties = all_logins()
+        width = max(len(r[0]) for _county, rows in counties for r in rows)
+        for county, rows in counties:
+            for username, password, role, where in rows:
+                self.stdout.write(f"{role:<17} {username:<{width}}  {password}  {county}  {where}")
