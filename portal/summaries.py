@@ -29,7 +29,7 @@ from evaluation.models import (
     SchoolResult,
 )
 from funding.models import Category, PlanLine, SpendingPlan, SpendingRecord
-from staffing.models import Activity, Exchange, ExchangeHost, MentorPair
+from staffing.models import Activity, ActivityAttachment, Exchange, ExchangeHost, MentorMeeting, MentorPair
 from staffing.querysets import CLOSED_EXCHANGE_STATUSES
 
 from .charts import bars
@@ -188,6 +188,68 @@ def school_home(user: Any, school: School) -> dict[str, Any]:
         "money_spent": sum((r["spent"] for r in money), ZERO),
         "result": latest_result(user, school),
     }
+
+
+# --- the school's pairing tasks, mentoring meetings and activities ---------------------------
+
+
+def school_task_ids(school: School):
+    """The tasks of the school's pairings and of the pairings of the alliances it leads (a
+    subquery; the caller narrows it through the checkpoint)."""
+    return PairingTask.objects.filter(
+        Q(pairing__helper_school=school)
+        | Q(pairing__helped_school=school)
+        | Q(
+            pairing__alliance__in=Membership.objects.filter(school=school, role=Membership.Role.LEAD).values(
+                "alliance_id"
+            )
+        )
+    ).values("pk")
+
+
+def school_tasks(user: Any, school: School) -> list[PairingTask]:
+    """Open tasks first by due date, then the finished ones (the latest 50)."""
+    qs = (
+        PairingTask.objects.visible_to(user)
+        .filter(pk__in=school_task_ids(school))
+        .select_related("pairing__alliance", "pairing__helper_school", "pairing__helped_school")
+    )
+    open_tasks = list(qs.filter(status__in=OPEN_TASKS).order_by("due_date", "pk")[:100])
+    closed = list(qs.exclude(status__in=OPEN_TASKS).order_by("-due_date", "-pk")[:50])
+    return open_tasks + closed
+
+
+def school_pair_ids(school: School):
+    return MentorPair.objects.filter(Q(mentor__school=school) | Q(mentee__school=school)).values("pk")
+
+
+def school_meetings(user: Any, school: School) -> list[MentorMeeting]:
+    """The latest 50 meetings of the school's mentoring pairs."""
+    return list(
+        MentorMeeting.objects.visible_to(user)
+        .filter(pair__in=school_pair_ids(school))
+        .select_related("pair__mentor", "pair__mentee")
+        .order_by("-date", "-pk")[:50]
+    )
+
+
+def attachments_prefetch(user: Any) -> Prefetch:
+    return Prefetch(
+        "attachments", queryset=ActivityAttachment.objects.visible_to(user).order_by("pk"), to_attr="shown_files"
+    )
+
+
+def school_activities(user: Any, school: School) -> list[Activity]:
+    """The latest 50 activities the school organised, with the schools involved and the files."""
+    return list(
+        Activity.objects.visible_to(user)
+        .filter(host_school=school)
+        .prefetch_related(
+            Prefetch("schools", queryset=School.objects.visible_to(user).order_by("code"), to_attr="shown_schools"),
+            attachments_prefetch(user),
+        )
+        .order_by("-date", "-pk")[:50]
+    )
 
 
 # --- the bureau's overview -----------------------------------------------------------------
