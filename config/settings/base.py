@@ -21,7 +21,7 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "config.admin.PortalAdminConfig",  # django.contrib.admin with the bureau's grouped index
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
