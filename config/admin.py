@@ -3,12 +3,18 @@ the job schedules under one heading at the end."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.admin import helpers, utils
 from django.contrib.admin.apps import AdminConfig
+from django.contrib.admin.templatetags import admin_list
+from django.db import models
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+
+from alliance import formatting
 
 # (key, heading, model labels in the order shown); a registered model named nowhere goes under
 # "Other", just before the schedules.
@@ -92,5 +98,34 @@ def _label_of(model_row: dict[str, Any]) -> str:
     return model._meta.label
 
 
+_display_for_field = utils.display_for_field
+_display_for_value = utils.display_for_value
+
+
+def display_for_field(value: Any, field: Any, empty_value_display: str, avoid_link: bool = False) -> Any:
+    """The admin's display of a field's value (list columns, read-only fields), with amounts as
+    ¥1,234.56 and other decimals (values, shares, points) without trailing zeros."""
+    if value is not None and isinstance(field, models.DecimalField) and not getattr(field, "flatchoices", None):
+        return formatting.yuan(value) if formatting.is_money_field(field) else formatting.plain_number(value)
+    return _display_for_field(value, field, empty_value_display, avoid_link)
+
+
+def display_for_value(value: Any, empty_value_display: str, boolean: bool = False) -> Any:
+    """A computed column's value: a Decimal without trailing zeros (a computed amount is
+    written with ``formatting.yuan`` by its column)."""
+    if isinstance(value, Decimal) and not boolean:
+        return formatting.plain_number(value)
+    return _display_for_value(value, empty_value_display, boolean)
+
+
 class PortalAdminConfig(AdminConfig):
     default_site = "config.admin.PortalAdminSite"
+
+    def ready(self) -> None:
+        super().ready()
+        # Django's admin has no per-site hook for how a value is shown; its two display
+        # functions are looked up by name in these modules, so they are replaced there (once).
+        for module in (helpers, admin_list):
+            module.display_for_field = display_for_field  # type: ignore[attr-defined]
+        admin_list.display_for_value = display_for_value  # type: ignore[attr-defined]
+        utils.display_for_value = display_for_value

@@ -8,6 +8,7 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from alliance.formatting import yuan
 from alliance.scoped_admin import ScopedAdmin, ScopedTabularInline, adopt, form_values, save_formset_via
 
 from . import services
@@ -186,7 +187,7 @@ class AccountAdmin(ReadOnlyMixin, ScopedAdmin):
 
     @admin.display(description=_("balance"), ordering="balance")
     def balance(self, obj: Account):
-        return obj.balance  # type: ignore[attr-defined]
+        return yuan(obj.balance)  # type: ignore[attr-defined]
 
 
 class LedgerLineInline(ReadOnlyMixin, ScopedTabularInline):

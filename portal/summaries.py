@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from alliance.formatting import yuan
 from alliance.models import Alliance, Membership, Pairing, PairingTask, School, SchoolYear, Term
 from evaluation.models import (
     AllianceResult,
@@ -35,7 +36,6 @@ from staffing.models import Activity, ActivityAttachment, Exchange, ExchangeHost
 from staffing.querysets import CLOSED_EXCHANGE_STATUSES
 
 from .charts import bars
-from .templatetags.portal_format import yuan
 
 ZERO = Decimal("0.00")
 OPEN_TASKS = (PairingTask.Status.PLANNED, PairingTask.Status.IN_PROGRESS)

@@ -46,3 +46,51 @@ def test_an_apps_own_page_still_lists_its_models(admin_user):
 
     assert response.status_code == 200
     assert [app["app_label"] for app in response.context["app_list"]] == ["funding"]
+
+
+# --- amounts and figures as people read them ---------------------------------------------------
+
+
+def test_the_admin_writes_amounts_as_yuan_and_shares_without_trailing_zeros(bureau_staff, principal, research_line):
+    # given a spending record of 1,234.56 on school A's line
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from funding import services as funding_services
+
+    from .fixtures_portal import PDF
+
+    record = funding_services.spending_record_create(
+        actor=principal,
+        plan_line=research_line,
+        date=research_line.plan.funding_year.school_year.start_date,
+        amount=__import__("decimal").Decimal("1234.56"),
+        payee="书店",
+        receipt=SimpleUploadedFile("r.pdf", PDF),
+    )
+    client = Client()
+    client.force_login(bureau_staff)
+
+    # then the list columns, the read-only detail and the accounts' balances say ¥
+    assert "¥1,234.56" in client.get("/admin/funding/spendingrecord/").content.decode()
+    assert "¥1,234.56" in client.get(f"/admin/funding/spendingrecord/{record.pk}/change/").content.decode()
+    assert "¥" in client.get("/admin/funding/account/").content.decode()
+    years = client.get("/admin/funding/fundingyear/").content.decode()
+    assert "¥200,000.00" in years and ">0.7<" in years and "0.7000" not in years
+
+
+def test_a_services_refusal_names_amounts_as_yuan(lead_principal, approved_plan):
+    from decimal import Decimal
+
+    from django.core.exceptions import ValidationError
+
+    from funding import services as funding_services
+
+    # given a revision of the approved plan with a line far past the fund
+    plan = funding_services.spending_plan_revise(actor=lead_principal, plan=approved_plan)
+    line = plan.lines.first()
+    funding_services.plan_line_update(actor=lead_principal, line=line, amount=Decimal("999999.00"))
+
+    # when it is submitted, then the refusal writes both amounts as ¥
+    with pytest.raises(ValidationError) as refused:
+        funding_services.spending_plan_submit(actor=lead_principal, plan=plan)
+    assert "¥1,099,999.00" in str(refused.value) and "¥280,000.00" in str(refused.value)
