@@ -12,6 +12,8 @@ from django.contrib.admin.apps import AdminConfig
 from django.contrib.admin.templatetags import admin_list
 from django.db import models
 from django.http import HttpRequest
+from django.templatetags.static import static
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from alliance import formatting
@@ -102,18 +104,50 @@ _display_for_field = utils.display_for_field
 _display_for_value = utils.display_for_value
 
 
+def boolean_icon(value: bool | None) -> str:
+    """Django's yes/no/unknown icon, its alternative text in the reader's language (Django
+    writes "True", "False", "None")."""
+    name, text = {True: ("yes", _("Yes")), False: ("no", _("No"))}.get(value, ("unknown", _("Unknown")))  # type: ignore[arg-type]
+    return format_html('<img src="{}" alt="{}">', static(f"admin/img/icon-{name}.svg"), text)
+
+
+def _grade_label(key: Any) -> Any:
+    from evaluation.models import Grade
+
+    return Grade(key).label if key in Grade.values else key
+
+
+def json_in_words(value: Any) -> str:
+    """A JSON mapping as "label: value" pairs, grade codes in words (the rubric's grade bands,
+    the award policy's tier coefficients); anything else as Django shows it."""
+    if isinstance(value, dict) and value and all(isinstance(v, str | int | float | Decimal) for v in value.values()):
+        return "；".join(f"{_grade_label(k)}：{formatting.plain_number(v)}" for k, v in value.items())
+    return ""
+
+
 def display_for_field(value: Any, field: Any, empty_value_display: str, avoid_link: bool = False) -> Any:
     """The admin's display of a field's value (list columns, read-only fields), with amounts as
-    ¥1,234.56 and other decimals (values, shares, points) without trailing zeros."""
-    if value is not None and isinstance(field, models.DecimalField) and not getattr(field, "flatchoices", None):
+    ¥1,234.56, other decimals (values, shares, points) without trailing zeros, yes/no icons
+    described in the reader's language and grade codes in words."""
+    if getattr(field, "flatchoices", None):
+        return _display_for_field(value, field, empty_value_display, avoid_link)
+    if isinstance(field, models.BooleanField):
+        return boolean_icon(value)
+    if value is not None and isinstance(field, models.DecimalField):
         return formatting.yuan(value) if formatting.is_money_field(field) else formatting.plain_number(value)
+    if isinstance(field, models.JSONField) and value in ({}, []):
+        return empty_value_display
+    if isinstance(field, models.JSONField) and (words := json_in_words(value)):
+        return words
     return _display_for_field(value, field, empty_value_display, avoid_link)
 
 
 def display_for_value(value: Any, empty_value_display: str, boolean: bool = False) -> Any:
     """A computed column's value: a Decimal without trailing zeros (a computed amount is
-    written with ``formatting.yuan`` by its column)."""
-    if isinstance(value, Decimal) and not boolean:
+    written with ``formatting.yuan`` by its column), a yes/no icon described in words."""
+    if boolean or isinstance(value, bool):
+        return boolean_icon(value)
+    if isinstance(value, Decimal):
         return formatting.plain_number(value)
     return _display_for_value(value, empty_value_display, boolean)
 

@@ -236,10 +236,19 @@ class SpendingPlanAdmin(ScopedAdmin):
     list_filter = ["status", "funding_year__school_year__start_year"]
     search_fields = ["alliance__name"]
     list_select_related = ["alliance", "funding_year__school_year"]
-    readonly_fields = ["funding_year", "alliance", "lead_school", "revision", "previous", "status", "return_reason"]
-    fields = ["funding_year", "alliance", "lead_school", "revision", "previous", "status", "notes", "return_reason"]
+    readonly_fields = [
+        "funding_year", "alliance", "lead_school", "revision", "previous_revision", "status", "return_reason",
+    ]  # fmt: skip
+    fields = [
+        "funding_year", "alliance", "lead_school", "revision", "previous_revision", "status", "notes", "return_reason",
+    ]  # fmt: skip
     inlines = [PlanLineInline]
     actions = ["approve_plans", "return_plans"]
+
+    @admin.display(description=_("previous revision"))
+    def previous_revision(self, obj: SpendingPlan):
+        # The model field has no verbose name of its own (the admin would call it "Previous").
+        return obj.previous or "—"
 
     def has_add_permission(self, request):
         # Plans start through the service (the API), which fixes the lead school and revision.

@@ -94,3 +94,26 @@ def test_a_services_refusal_names_amounts_as_yuan(lead_principal, approved_plan)
     with pytest.raises(ValidationError) as refused:
         funding_services.spending_plan_submit(actor=lead_principal, plan=plan)
     assert "¥1,099,999.00" in str(refused.value) and "¥280,000.00" in str(refused.value)
+
+
+def test_the_award_policys_coefficients_are_one_field_per_grade_in_words(bureau_staff, school_year):
+    from evaluation.models import AwardPolicy
+
+    # given a policy of the county's year
+    policy = AwardPolicy.objects.create(county=bureau_staff.county, school_year=school_year)
+    client = Client()
+    client.force_login(bureau_staff)
+    url = f"/admin/evaluation/awardpolicy/{policy.pk}/change/"
+    page = client.get(url).content.decode()
+    assert 'name="coefficient_excellent"' in page and '"pass"' not in page
+
+    # when the bureau sets two grades' coefficients
+    form = client.get(url).context["adminform"].form
+    data = {k: ("" if v is None else v) for k, v in form.initial.items() if k in form.fields}
+    data.update(county=policy.county_id, school_year=school_year.pk, coefficient_excellent="1.5", coefficient_fail="0")
+    response = client.post(url, {k: v for k, v in data.items() if v is not None})
+
+    # then they are stored under the grade codes
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    policy.refresh_from_db()
+    assert policy.tier_coefficients == {"excellent": "1.5", "fail": "0"}
