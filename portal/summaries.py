@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from alliance import access
 from alliance.formatting import yuan
 from alliance.models import Alliance, Membership, Pairing, PairingTask, School, SchoolYear, Term
 from evaluation.models import (
@@ -326,7 +327,12 @@ def school_activities(user: Any, school: School) -> list[Activity]:
         Activity.objects.visible_to(user)
         .filter(host_school=school)
         .prefetch_related(
-            Prefetch("schools", queryset=School.objects.visible_to(user).order_by("code"), to_attr="shown_schools"),
+            # the schools involved are named as the form offers them: the county's schools
+            Prefetch(
+                "schools",
+                queryset=access.narrow_related(School.objects.order_by("code"), user, kind="county"),
+                to_attr="shown_schools",
+            ),
             attachments_prefetch(user),
         )
         .order_by("-date", "-pk")[:50]

@@ -165,6 +165,7 @@ def test_an_activity_is_logged_with_a_photo_and_a_pdf(principal, lead_school):
     assert len(names) == 2 and not any("p.png" in n or "s.pdf" in n for n in names)
     page = signed_in(principal).get("/activities/").content.decode()
     assert "同课异构" in page and "<img" in page
+    assert lead_school.name in page.split('id="activity-list"')[1]  # the schools involved, listed
 
 
 def test_a_file_that_is_no_photo_or_pdf_is_refused_beside_the_files_and_nothing_is_written(principal):
