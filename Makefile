@@ -77,10 +77,11 @@ lint: setup-dev
 typecheck: setup-dev
 	CI=false $(VENV)/bin/mypy
 
-## bench: the evaluation benchmark and the API benchmark on a throwaway PostgreSQL (bench/evaluate.py, bench/api.py)
+## bench: the evaluation, API and portal benchmarks on a throwaway PostgreSQL (bench/evaluate.py, bench/api.py, bench/portal.py)
 bench: setup-dev
 	scripts/services.sh $(PY) bench/evaluate.py $(BENCH_ARGS)
 	scripts/services.sh $(PY) bench/api.py $(BENCH_API_ARGS)
+	scripts/services.sh $(PY) bench/portal.py $(BENCH_PORTAL_ARGS)
 
 ## messages: recompile the translations (needs gettext's msgfmt)
 messages: setup-dev

@@ -186,7 +186,7 @@ class ActivityForm(forms.Form):
         label=_("value of goods (CNY)"), max_digits=14, decimal_places=2, min_value=0, required=False
     )
     resource_count = forms.IntegerField(label=_("resources shared"), min_value=0, required=False)
-    files = MultipleFileField(label=_("photos or PDFs"), help_text=UPLOAD_HELP, required=False)
+    uploads = MultipleFileField(label=_("photos or PDFs"), help_text=UPLOAD_HELP, required=False)
 
     def __init__(self, *args: Any, schools, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -203,7 +203,7 @@ class ActivityForm(forms.Form):
         """The activity's fields for ``activity_create``/``activity_update``: those of other
         kinds emptied, the schools apart, the files apart."""
         data = dict(self.cleaned_data)
-        data.pop("files", None)
+        data.pop("uploads", None)
         data.pop("schools", None)
         data["person_times"] = data.get("person_times") or 0
         for name, kinds in KIND_FIELDS.items():

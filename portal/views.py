@@ -394,7 +394,7 @@ def meeting_edit(request: PortalRequest, pk: int) -> HttpResponse:
     return _meetings_page(request, meeting)
 
 
-ACTIVITY_ERRORS = {"file": "files", "activity": "files"}
+ACTIVITY_ERRORS = {"file": "uploads", "activity": "uploads"}
 
 
 def _activities_page(request: PortalRequest, activity: Activity | None = None) -> HttpResponse:
@@ -418,7 +418,7 @@ def _activities_page(request: PortalRequest, activity: Activity | None = None) -
                     saved = staffing_services.activity_update(
                         actor=request.user, activity=activity, schools=form.cleaned_data["schools"], **fields
                     )
-                for upload in form.cleaned_data["files"]:
+                for upload in form.cleaned_data["uploads"]:
                     staffing_services.attachment_create(actor=request.user, activity=saved, file=upload)
         except ValidationError as error:
             add_service_error(form, error, ACTIVITY_ERRORS)

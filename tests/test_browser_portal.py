@@ -334,7 +334,7 @@ def test_a_member_principal_logs_an_activity_with_a_photo_a_meeting_and_a_tasks_
     page.fill("#id_date", "2025-10-20")
     page.fill("#id_person_times", "24")
     page.get_by_label("实验小学").check()
-    page.set_input_files("#id_files", {"name": "现场.png", "mimeType": "image/png", "buffer": png()})
+    page.set_input_files("#id_uploads", {"name": "现场.png", "mimeType": "image/png", "buffer": png()})
     with page.expect_navigation():
         page.click("#activity-form button[type=submit]")
 

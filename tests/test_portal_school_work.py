@@ -155,7 +155,7 @@ def test_an_activity_is_logged_with_a_photo_and_a_pdf(principal, lead_school):
     files = [SimpleUploadedFile("p.png", PNG, "image/png"), SimpleUploadedFile("s.pdf", PDF, "application/pdf")]
 
     # when the principal logs an activity with both
-    response = signed_in(principal).post("/activities/", {**activity_data(schools=[lead_school.pk]), "files": files})
+    response = signed_in(principal).post("/activities/", {**activity_data(schools=[lead_school.pk]), "uploads": files})
 
     # then the activity and its two files are kept, under generated names, listed on the page
     assert response.status_code == 302, response.content.decode()[:2000]
@@ -171,10 +171,10 @@ def test_an_activity_is_logged_with_a_photo_and_a_pdf(principal, lead_school):
 def test_a_file_that_is_no_photo_or_pdf_is_refused_beside_the_files_and_nothing_is_written(principal):
     fake = SimpleUploadedFile("p.png", b"MZ not a png", "image/png")
 
-    response = signed_in(principal).post("/activities/", {**activity_data(), "files": [fake]})
+    response = signed_in(principal).post("/activities/", {**activity_data(), "uploads": [fake]})
 
     assert response.status_code == 400
-    assert 'id="errors-files"' in response.content.decode()
+    assert 'id="errors-uploads"' in response.content.decode()
     assert not Activity.objects.exists()
 
 
@@ -204,7 +204,7 @@ def test_an_activity_is_edited_and_its_file_removed(principal, member_school):
     activity = ActivityFactory(host_school=member_school, title="旧标题")
     client = signed_in(principal)
     client.post(
-        f"/activities/{activity.pk}/", {**activity_data(title="新标题"), "files": [SimpleUploadedFile("a.pdf", PDF)]}
+        f"/activities/{activity.pk}/", {**activity_data(title="新标题"), "uploads": [SimpleUploadedFile("a.pdf", PDF)]}
     )
     activity.refresh_from_db()
     assert activity.title == "新标题"
