@@ -102,7 +102,7 @@ def bare_home(request: HttpRequest) -> JsonResponse:
             Activity.objects.filter(host_school=school).order_by("-date")[:10], "title", "kind", "date"
         ),
         "money": _rows(
-            PlanLine.objects.filter(school=school, plan__status="approved").annotate(spent=Sum("records__amount")),
+            PlanLine.objects.filter(school=school, plan__status="approved").annotate(spent=Sum("spending_records__amount")),
             "category",
             "amount",
             "spent",
@@ -163,7 +163,7 @@ def bare_overview(request: HttpRequest) -> JsonResponse:
         "plans_by_alliance": _rows(
             PlanLine.objects.filter(plan__alliance__school_year__county=county, plan__status="approved")
             .values("plan__alliance__name")
-            .annotate(planned=Sum("amount"), spent=Sum("records__amount")),
+            .annotate(planned=Sum("amount"), spent=Sum("spending_records__amount")),
             "plan__alliance__name",
             "planned",
             "spent",
