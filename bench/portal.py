@@ -102,7 +102,9 @@ def bare_home(request: HttpRequest) -> JsonResponse:
             Activity.objects.filter(host_school=school).order_by("-date")[:10], "title", "kind", "date"
         ),
         "money": _rows(
-            PlanLine.objects.filter(school=school, plan__status="approved").annotate(spent=Sum("spending_records__amount")),
+            PlanLine.objects.filter(school=school, plan__status="approved").annotate(
+                spent=Sum("spending_records__amount")
+            ),
             "category",
             "amount",
             "spent",
