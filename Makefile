@@ -77,11 +77,12 @@ lint: setup-dev
 typecheck: setup-dev
 	CI=false $(VENV)/bin/mypy
 
-## bench: the evaluation, API and export benchmarks on a throwaway PostgreSQL (bench/evaluate.py, bench/api.py, bench/export.py)
+## bench: the evaluation, API, export and portal benchmarks on a throwaway PostgreSQL (bench/evaluate.py, bench/api.py, bench/export.py, bench/portal.py)
 bench: setup-dev
 	scripts/services.sh $(PY) bench/evaluate.py $(BENCH_ARGS)
 	scripts/services.sh $(PY) bench/api.py $(BENCH_API_ARGS)
 	scripts/services.sh $(PY) bench/export.py $(BENCH_EXPORT_ARGS)
+	scripts/services.sh $(PY) bench/portal.py $(BENCH_PORTAL_ARGS)
 
 ## messages: recompile the translations (needs gettext's msgfmt)
 messages: setup-dev

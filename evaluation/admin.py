@@ -9,13 +9,14 @@ import re
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import transaction
 from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from alliance import access
@@ -34,6 +35,7 @@ from .models import (
     Dimension,
     EvaluationPeriod,
     EvaluationRun,
+    Grade,
     Indicator,
     IndicatorValue,
     NightlySchedule,
@@ -685,8 +687,52 @@ class AppealAdmin(KeptForTheRecord, ScopedAdmin):
         )
 
 
+def _coefficient_field(grade: Grade) -> forms.DecimalField:
+    return forms.DecimalField(
+        label=format_lazy(_("coefficient: {grade}"), grade=grade.label), max_digits=6, decimal_places=2, required=False
+    )
+
+
+class AwardPolicyForm(forms.ModelForm):
+    """The coefficients per grade as one field per grade, named in words (the stored mapping's
+    keys are the grade codes); an empty field leaves the grade's default."""
+
+    coefficient_excellent = _coefficient_field(Grade.EXCELLENT)
+    coefficient_good = _coefficient_field(Grade.GOOD)
+    coefficient_pass = _coefficient_field(Grade.PASS)
+    coefficient_fail = _coefficient_field(Grade.FAIL)
+
+    class Meta:
+        model = AwardPolicy
+        fields = ["county", "school_year", "kind", "pass_threshold", "fill_pool"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        stored = self.instance.tier_coefficients or {}
+        for grade in Grade:
+            self.fields[f"coefficient_{grade.value}"].initial = stored.get(grade.value)
+
+    def clean(self):
+        data = super().clean()
+        self.instance.tier_coefficients = {
+            grade.value: str(data[f"coefficient_{grade.value}"])
+            for grade in Grade
+            if data.get(f"coefficient_{grade.value}") is not None
+        }
+        return data
+
+    def _update_errors(self, errors):
+        # The model's check names the stored mapping; here it is the form's, above the fields.
+        if hasattr(errors, "error_dict") and "tier_coefficients" in errors.error_dict:
+            errors.error_dict.setdefault(NON_FIELD_ERRORS, []).extend(errors.error_dict.pop("tier_coefficients"))
+        super()._update_errors(errors)
+
+
 @admin.register(AwardPolicy)
 class AwardPolicyAdmin(ScopedAdmin):
+    form = AwardPolicyForm
+    # a policy only shown (settled, or a reader's): its stored fields, the coefficients in words
+    shown_fields = ["county", "school_year", "kind", "tier_coefficients", "pass_threshold", "fill_pool"]
     list_display = ["school_year", "county", "kind", "pass_threshold", "fill_pool"]
     list_select_related = ["school_year", "county"]
     county_scoped = ("county", "school_year")
@@ -695,6 +741,11 @@ class AwardPolicyAdmin(ScopedAdmin):
     # Once the year's awards are proposed or published the policy is shown, not edited.
     def has_change_permission(self, request, obj=None):
         return super().has_change_permission(request, obj) and not (obj is not None and obj.is_settled)
+
+    def get_fields(self, request, obj=None):
+        if obj is not None and not self.has_change_permission(request, obj):
+            return self.shown_fields
+        return super().get_fields(request, obj)
 
     def has_delete_permission(self, request, obj=None):
         return super().has_delete_permission(request, obj) and not (obj is not None and obj.is_settled)

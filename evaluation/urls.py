@@ -1,6 +1,8 @@
 from django.urls import path
-
-from . import views
+from django.views.generic import RedirectView
 
 app_name = "evaluation"
-urlpatterns = [path("evaluation/my-result/", views.my_result, name="my-result")]
+# The school's result lives in the portal (/result/); the old address leads there.
+urlpatterns = [
+    path("evaluation/my-result/", RedirectView.as_view(pattern_name="portal:result", permanent=True), name="my-result")
+]

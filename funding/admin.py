@@ -8,6 +8,7 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from alliance.formatting import yuan
 from alliance.scoped_admin import ScopedAdmin, ScopedTabularInline, adopt, form_values, save_formset_via
 
 from . import services
@@ -204,7 +205,7 @@ class AccountAdmin(ReadOnlyMixin, ScopedAdmin):
 
     @admin.display(description=_("balance"), ordering="balance")
     def balance(self, obj: Account):
-        return obj.balance  # type: ignore[attr-defined]
+        return yuan(obj.balance)  # type: ignore[attr-defined]
 
 
 class LedgerLineInline(ReadOnlyMixin, ScopedTabularInline):
@@ -253,10 +254,19 @@ class SpendingPlanAdmin(ScopedAdmin):
     list_filter = ["status", "funding_year__school_year__start_year"]
     search_fields = ["alliance__name"]
     list_select_related = ["alliance", "funding_year__school_year"]
-    readonly_fields = ["funding_year", "alliance", "lead_school", "revision", "previous", "status", "return_reason"]
-    fields = ["funding_year", "alliance", "lead_school", "revision", "previous", "status", "notes", "return_reason"]
+    readonly_fields = [
+        "funding_year", "alliance", "lead_school", "revision", "previous_revision", "status", "return_reason",
+    ]  # fmt: skip
+    fields = [
+        "funding_year", "alliance", "lead_school", "revision", "previous_revision", "status", "notes", "return_reason",
+    ]  # fmt: skip
     inlines = [PlanLineInline]
     actions = ["approve_plans", "return_plans"]
+
+    @admin.display(description=_("previous revision"))
+    def previous_revision(self, obj: SpendingPlan):
+        # The model field has no verbose name of its own (the admin would call it "Previous").
+        return obj.previous or "—"
 
     def has_add_permission(self, request):
         # Plans start through the service (the API), which fixes the lead school and revision.

@@ -27,6 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from alliance import access
+from alliance.formatting import yuan
 from alliance.models import Alliance, Membership, Pairing, School
 
 from .errors import FundingError
@@ -572,7 +573,7 @@ def _check_within_fund(plan: SpendingPlan) -> None:
     if total > capacity:
         raise _error(
             _("The plan adds up to %(total)s but the alliance fund holds %(capacity)s.")
-            % {"total": total, "capacity": capacity},
+            % {"total": yuan(total), "capacity": yuan(capacity)},
             FundingError.OVER_FUND,
         )
 
@@ -622,7 +623,7 @@ def spending_plan_approve(*, actor: Any, plan: SpendingPlan) -> SpendingPlan:
                 if line.spent > new_amounts.get((line.school_id, line.category), Decimal(0)):
                     raise _error(
                         _("%(school)s, %(category)s: %(spent)s is already spent, more than the revised plan allows.")
-                        % {"school": line.school, "category": line.get_category_display(), "spent": line.spent},
+                        % {"school": line.school, "category": line.get_category_display(), "spent": yuan(line.spent)},
                         FundingError.BELOW_SPENT,
                     )
             current.status = SpendingPlan.Status.SUPERSEDED
@@ -714,7 +715,7 @@ def spending_record_create(
         if spent + amount > line.amount:
             raise _error(
                 _("This would take the plan line past its approved %(approved)s: %(spent)s is spent, %(left)s is left.")
-                % {"approved": line.amount, "spent": spent, "left": line.amount - spent},
+                % {"approved": yuan(line.amount), "spent": yuan(spent), "left": yuan(line.amount - spent)},
                 FundingError.OVER_LINE,
                 "amount",
             )
@@ -775,7 +776,7 @@ def awards_book(*, funding_year: FundingYear, awards: Mapping[int, Decimal], act
         if total > available:
             raise _error(
                 _("The awards add up to %(total)s but the pool holds %(available)s.")
-                % {"total": total, "available": available},
+                % {"total": yuan(total), "available": yuan(available)},
                 FundingError.OVER_POOL,
             )
         schools = School.objects.in_bulk(list(checked))

@@ -14,9 +14,13 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, Prefetch, Q, Sum
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from alliance import access
+from alliance.formatting import yuan
 from alliance.models import Alliance, Membership, Pairing, PairingTask, School, SchoolYear, Term
 from evaluation.models import (
     AllianceResult,
@@ -29,11 +33,10 @@ from evaluation.models import (
     SchoolResult,
 )
 from funding.models import Category, PlanLine, SpendingPlan, SpendingRecord
-from staffing.models import Activity, Exchange, ExchangeHost, MentorPair
+from staffing.models import Activity, ActivityAttachment, Exchange, ExchangeHost, MentorMeeting, MentorPair
 from staffing.querysets import CLOSED_EXCHANGE_STATUSES
 
 from .charts import bars
-from .templatetags.portal_format import yuan
 
 ZERO = Decimal("0.00")
 OPEN_TASKS = (PairingTask.Status.PLANNED, PairingTask.Status.IN_PROGRESS)
@@ -187,7 +190,153 @@ def school_home(user: Any, school: School) -> dict[str, Any]:
         "money_planned": sum((r["planned"] for r in money), ZERO),
         "money_spent": sum((r["spent"] for r in money), ZERO),
         "result": latest_result(user, school),
+        "notices": school_notices(user, school),
     }
+
+
+NOTICE_DAYS = 30
+NOTICES_PER_KIND = 5
+
+
+@dataclass(frozen=True)
+class Notice:
+    when: dt.datetime
+    text: str
+    url: str
+
+
+def school_notices(user: Any, school: School, now: dt.datetime | None = None) -> list[Notice]:
+    """What happened to the school's rows in the last 30 days, newest first, read from the rows'
+    own timestamps: an exchange approved, a plan of an alliance it leads returned, a result
+    proposed, an appeal answered (at most five of each; one query each)."""
+    since = (now or timezone.now()) - dt.timedelta(days=NOTICE_DAYS)
+    notices: list[Notice] = []
+    exchanges = (
+        Exchange.objects.visible_to(user)
+        .filter(origin_school=school, approved_at__gte=since)
+        .select_related("teacher")
+        .order_by("-approved_at")[:NOTICES_PER_KIND]
+    )
+    for e in exchanges:
+        assert e.approved_at is not None  # filtered on
+        text = _("The exchange of %(teacher)s (%(start)s) was approved.") % {
+            "teacher": e.teacher.name,
+            "start": date_format(e.start_date),
+        }
+        notices.append(Notice(e.approved_at, text, reverse("portal:exchanges")))
+    plans = (
+        SpendingPlan.objects.visible_to(user)
+        .filter(
+            status=SpendingPlan.Status.RETURNED,
+            decided_at__gte=since,
+            alliance__in=Membership.objects.filter(school=school, role=Membership.Role.LEAD).values("alliance_id"),
+        )
+        .select_related("alliance")
+        .order_by("-decided_at")[:NOTICES_PER_KIND]
+    )
+    for p in plans:
+        assert p.decided_at is not None
+        text = _("The spending plan of %(alliance)s was returned: %(reason)s") % {
+            "alliance": p.alliance.name,
+            "reason": p.return_reason,
+        }
+        notices.append(Notice(p.decided_at, text, reverse("portal:plan", args=[p.alliance_id])))
+    results = (
+        SchoolResult.objects.visible_to(user)
+        .filter(school=school, period__status=EvaluationPeriod.Status.PROPOSED, period__proposed_at__gte=since)
+        .select_related("period__school_year", "period__term")
+        .order_by("-period__proposed_at")[:NOTICES_PER_KIND]
+    )
+    for r in results:
+        assert r.period.proposed_at is not None
+        ends = r.period.notice_ends_at
+        text = _("The result of %(period)s was proposed; the public notice runs until %(end)s.") % {
+            "period": r.period,
+            "end": date_format(timezone.localtime(ends)) if ends else "—",
+        }
+        notices.append(Notice(r.period.proposed_at, text, reverse("portal:result-detail", args=[r.pk])))
+    appeals = (
+        Appeal.objects.visible_to(user)
+        .filter(school=school, decided_at__gte=since)
+        .exclude(status=Appeal.Status.OPEN)
+        .select_related("indicator")
+        .order_by("-decided_at")[:NOTICES_PER_KIND]
+    )
+    for a in appeals:
+        assert a.decided_at is not None
+        text = _("The appeal on %(indicator)s was answered: %(status)s.") % {
+            "indicator": a.indicator.name,
+            "status": a.get_status_display(),
+        }
+        notices.append(Notice(a.decided_at, text, reverse("portal:result")))
+    return sorted(notices, key=lambda n: n.when, reverse=True)
+
+
+# --- the school's pairing tasks, mentoring meetings and activities ---------------------------
+
+
+def school_task_ids(school: School):
+    """The tasks of the school's pairings and of the pairings of the alliances it leads (a
+    subquery; the caller narrows it through the checkpoint)."""
+    return PairingTask.objects.filter(
+        Q(pairing__helper_school=school)
+        | Q(pairing__helped_school=school)
+        | Q(
+            pairing__alliance__in=Membership.objects.filter(school=school, role=Membership.Role.LEAD).values(
+                "alliance_id"
+            )
+        )
+    ).values("pk")
+
+
+def school_tasks(user: Any, school: School) -> list[PairingTask]:
+    """Open tasks first by due date, then the finished ones (the latest 50)."""
+    qs = (
+        PairingTask.objects.visible_to(user)
+        .filter(pk__in=school_task_ids(school))
+        .select_related("pairing__alliance", "pairing__helper_school", "pairing__helped_school")
+    )
+    open_tasks = list(qs.filter(status__in=OPEN_TASKS).order_by("due_date", "pk")[:100])
+    closed = list(qs.exclude(status__in=OPEN_TASKS).order_by("-due_date", "-pk")[:50])
+    return open_tasks + closed
+
+
+def school_pair_ids(school: School):
+    return MentorPair.objects.filter(Q(mentor__school=school) | Q(mentee__school=school)).values("pk")
+
+
+def school_meetings(user: Any, school: School) -> list[MentorMeeting]:
+    """The latest 50 meetings of the school's mentoring pairs."""
+    return list(
+        MentorMeeting.objects.visible_to(user)
+        .filter(pair__in=school_pair_ids(school))
+        .select_related("pair__mentor", "pair__mentee")
+        .order_by("-date", "-pk")[:50]
+    )
+
+
+def attachments_prefetch(user: Any) -> Prefetch:
+    return Prefetch(
+        "attachments", queryset=ActivityAttachment.objects.visible_to(user).order_by("pk"), to_attr="shown_files"
+    )
+
+
+def school_activities(user: Any, school: School) -> list[Activity]:
+    """The latest 50 activities the school organised, with the schools involved and the files."""
+    return list(
+        Activity.objects.visible_to(user)
+        .filter(host_school=school)
+        .prefetch_related(
+            # the schools involved are named as the form offers them: the county's schools
+            Prefetch(
+                "schools",
+                queryset=access.narrow_related(School.objects.order_by("code"), user, kind="county"),
+                to_attr="shown_schools",
+            ),
+            attachments_prefetch(user),
+        )
+        .order_by("-date", "-pk")[:50]
+    )
 
 
 # --- the bureau's overview -----------------------------------------------------------------

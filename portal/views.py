@@ -21,16 +21,25 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from alliance import access
-from alliance.models import Membership, School, User
+from alliance import services as alliance_services
+from alliance.models import Membership, PairingTask, School, User
 from evaluation import services as evaluation_services
 from evaluation.models import Appeal, EvaluationPeriod, Indicator, SchoolResult
 from funding import services as funding_services
 from funding.models import Category, FundingYear, PlanLine, SpendingPlan, SpendingRecord
 from staffing import services as staffing_services
-from staffing.models import Exchange, Teacher
+from staffing.models import Activity, ActivityAttachment, Exchange, MentorMeeting, MentorPair, Teacher
 
 from . import summaries
-from .forms import AppealForm, ExchangeForm, SpendingForm, add_service_error
+from .forms import (
+    ActivityForm,
+    AppealForm,
+    ExchangeForm,
+    MeetingForm,
+    SpendingForm,
+    TaskProgressForm,
+    add_service_error,
+)
 
 
 @dataclass(frozen=True)
@@ -86,6 +95,9 @@ NAV: dict[str, list[tuple[str, Any]]] = {
     PRINCIPAL: [
         ("portal:home", gettext_lazy("Home")),
         ("portal:exchanges", gettext_lazy("Exchanges")),
+        ("portal:activities", gettext_lazy("Activities")),
+        ("portal:meetings", gettext_lazy("Mentoring")),
+        ("portal:tasks", gettext_lazy("Tasks")),
         ("portal:spending", gettext_lazy("Spending")),
         ("portal:result", gettext_lazy("Result")),
         ("reports:index", gettext_lazy("Reports")),
@@ -276,6 +288,181 @@ def spending(request: PortalRequest) -> HttpResponse:
         {"form": form, "lines": list(lines), "records": list(records)},
         status=status,
     )
+
+
+# --- pairing tasks, mentoring meetings, activities -------------------------------------------
+
+
+@for_homes(*SCHOOL_HOMES)
+def tasks(request: PortalRequest) -> HttpResponse:
+    """The tasks of the school's pairings (and, for a lead school, of its alliances' pairings);
+    the ones the checkpoint lets the user change carry a progress form (pairing_task_update)."""
+    school = _own_school(request)
+    rows = summaries.school_tasks(request.user, school)
+    changeable = set(
+        PairingTask.objects.changeable_by(request.user).filter(pk__in=[t.pk for t in rows]).values_list("pk", flat=True)
+    )
+    forms_by_task: dict[int, TaskProgressForm] = getattr(request, "task_forms", {})
+    shown = []
+    for task in rows:
+        editable = task.pk in changeable and task.status != PairingTask.Status.DROPPED
+        form = forms_by_task.get(task.pk)
+        if form is None and editable:
+            form = TaskProgressForm(
+                initial={
+                    "status": task.status,
+                    "completed_on": task.completed_on,
+                    "progress_notes": task.progress_notes,
+                },
+                prefix=f"t{task.pk}",
+            )
+        shown.append({"task": task, "form": form if editable else None})
+    status = 400 if any(f.errors for f in forms_by_task.values()) else 200
+    return _page(request, "portal/tasks.html", {"rows": shown}, status=status)
+
+
+@for_homes(*SCHOOL_HOMES)
+def task_update(request: PortalRequest, pk: int) -> HttpResponse:
+    school = _own_school(request)
+    task = get_object_or_404(
+        PairingTask.objects.changeable_by(request.user).filter(pk__in=summaries.school_task_ids(school)), pk=pk
+    )
+    if request.method != "POST":
+        return redirect(reverse("portal:tasks") + f"#task-{task.pk}")
+    form = TaskProgressForm(request.POST, prefix=f"t{task.pk}")
+    if form.is_valid():
+        try:
+            alliance_services.pairing_task_update(actor=request.user, task=task, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_error(form, error)
+        else:
+            return redirect(reverse("portal:tasks") + f"?saved={task.pk}#task-{task.pk}")
+    request.task_forms = {task.pk: form}  # type: ignore[attr-defined]
+    return tasks.__wrapped__(request)
+
+
+def _school_pairs(request: PortalRequest, school: School):
+    return (
+        MentorPair.objects.changeable_by(request.user)
+        .filter(pk__in=summaries.school_pair_ids(school))
+        .select_related("mentor", "mentee")
+        .order_by("-start_date", "pk")
+    )
+
+
+def _meetings_page(request: PortalRequest, meeting: MentorMeeting | None = None) -> HttpResponse:
+    school = _own_school(request)
+    pairs = _school_pairs(request, school)
+    initial = {}
+    if meeting is not None:
+        initial = {"pair": meeting.pair_id, "date": meeting.date, "kind": meeting.kind, "notes": meeting.notes}
+    form = MeetingForm(request.POST or None, pairs=pairs, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            if meeting is None:
+                staffing_services.mentor_meeting_create(actor=request.user, **form.cleaned_data)
+            else:
+                staffing_services.mentor_meeting_update(actor=request.user, meeting=meeting, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_error(form, error)
+        else:
+            return redirect("portal:meetings")
+    meetings = summaries.school_meetings(request.user, school)
+    changeable = set(
+        MentorMeeting.objects.changeable_by(request.user)
+        .filter(pk__in=[m.pk for m in meetings])
+        .values_list("pk", flat=True)
+    )
+    context = {
+        "form": form,
+        "meeting": meeting,
+        "has_pairs": pairs.exists(),
+        "rows": [(m, m.pk in changeable) for m in meetings],
+    }
+    return _page(request, "portal/meetings.html", context, status=400 if form.errors else 200)
+
+
+@for_homes(*SCHOOL_HOMES)
+def meetings(request: PortalRequest) -> HttpResponse:
+    """The meetings of the school's mentoring pairs, and a form to log one (mentor_meeting_create)."""
+    return _meetings_page(request)
+
+
+@for_homes(*SCHOOL_HOMES)
+def meeting_edit(request: PortalRequest, pk: int) -> HttpResponse:
+    school = _own_school(request)
+    meeting = get_object_or_404(
+        MentorMeeting.objects.changeable_by(request.user).filter(pair__in=summaries.school_pair_ids(school)), pk=pk
+    )
+    return _meetings_page(request, meeting)
+
+
+ACTIVITY_ERRORS = {"file": "uploads", "activity": "uploads"}
+
+
+def _activities_page(request: PortalRequest, activity: Activity | None = None) -> HttpResponse:
+    school = _own_school(request)
+    county_schools = access.narrow_related(School.objects.filter(active=True), request.user, kind="county")
+    involved = county_schools.exclude(pk=school.pk).order_by("code")
+    initial: dict[str, Any] = {}
+    if activity is not None:
+        initial = {name: getattr(activity, name) for name in staffing_services.ACTIVITY_FIELDS if name != "host_school"}
+        initial["schools"] = list(activity.schools.all())
+    form = ActivityForm(request.POST or None, request.FILES or None, schools=involved, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        fields = form.service_fields()
+        try:
+            with transaction.atomic():
+                if activity is None:
+                    saved = staffing_services.activity_create(
+                        actor=request.user, host_school=school, schools=form.cleaned_data["schools"], **fields
+                    )
+                else:
+                    saved = staffing_services.activity_update(
+                        actor=request.user, activity=activity, schools=form.cleaned_data["schools"], **fields
+                    )
+                for upload in form.cleaned_data["uploads"]:
+                    staffing_services.attachment_create(actor=request.user, activity=saved, file=upload)
+        except ValidationError as error:
+            add_service_error(form, error, ACTIVITY_ERRORS)
+        else:
+            return redirect(reverse("portal:activities") + f"#activity-{saved.pk}")
+    rows = summaries.school_activities(request.user, school)
+    changeable = set(
+        Activity.objects.changeable_by(request.user).filter(pk__in=[a.pk for a in rows]).values_list("pk", flat=True)
+    )
+    context = {"form": form, "activity": activity, "rows": [(a, a.pk in changeable) for a in rows]}
+    return _page(request, "portal/activities.html", context, status=400 if form.errors else 200)
+
+
+@for_homes(*SCHOOL_HOMES)
+def activities(request: PortalRequest) -> HttpResponse:
+    """The activities the school organised, with their photos and PDFs; a form to log one."""
+    return _activities_page(request)
+
+
+@for_homes(*SCHOOL_HOMES)
+def activity_edit(request: PortalRequest, pk: int) -> HttpResponse:
+    school = _own_school(request)
+    activity = get_object_or_404(
+        Activity.objects.changeable_by(request.user)
+        .filter(host_school=school)
+        .prefetch_related(summaries.attachments_prefetch(request.user)),
+        pk=pk,
+    )
+    return _activities_page(request, activity)
+
+
+@for_homes(*SCHOOL_HOMES)
+def attachment_delete(request: PortalRequest, pk: int) -> HttpResponse:
+    school = _own_school(request)
+    attachment = get_object_or_404(
+        ActivityAttachment.objects.changeable_by(request.user).filter(activity__host_school=school), pk=pk
+    )
+    if request.method != "POST":
+        raise Http404
+    staffing_services.attachment_delete(actor=request.user, attachment=attachment)
+    return redirect("portal:activity-edit", pk=attachment.activity_id)
 
 
 @for_homes(*SCHOOL_HOMES)

@@ -2,7 +2,8 @@
 in Chinese, on a phone (375×812) and a desktop (1366×900).
 
 A member principal logs an exchange (the wrong end date is refused beside the field), records
-spending with a receipt and cannot open another school's page; an assessor fills one school's
+spending with a receipt and cannot open another school's page, logs an activity with a photo, a
+mentoring meeting and a task's progress; an assessor fills one school's
 grid; the bureau's overview shows its to-do counts and charts. On every page: nothing scrolls
 sideways at 375 px and no request leaves the live server. Screenshots of the main pages go to
 tests/output/screenshots/ (not committed).
@@ -11,16 +12,18 @@ tests/output/screenshots/ (not committed).
 from __future__ import annotations
 
 import datetime as dt
+import struct
+import zlib
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 from playwright.sync_api import Page
 
-from alliance.models import Alliance
+from alliance.models import Alliance, PairingTask
 from evaluation.models import IndicatorValue, SchoolResult
 from funding.models import SpendingRecord
-from staffing.models import Exchange
+from staffing.models import Activity, Exchange
 
 from .factories import PairingFactory, PairingTaskFactory
 from .factories_staffing import ActivityFactory, ExchangeFactory, MentorPairFactory, TeacherFactory
@@ -293,4 +296,88 @@ def test_the_lead_principal_sees_the_alliance_and_the_plans_live_total(
     assert page.locator("#plan-over").is_visible()
     v.fits()
     v.shot("plan")
+    v.stayed_home()
+
+
+def png(width: int = 2, height: int = 2) -> bytes:
+    """A real PNG (the uploads are checked by their first bytes and their name; the browser
+    decodes it), one green pixel after another."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = b"".join(b"\x00" + b"\x20\xa0\x40" * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_a_member_principal_logs_an_activity_with_a_photo_a_meeting_and_a_tasks_progress(
+    visit, viewport, principal, teacher, lead_school
+):
+    a_year_of_work(principal, teacher, lead_school)
+    v = visit(viewport)
+    page = v.page
+    v.sign_in("principal")
+
+    # when they open the activity form: a donation's fields only for a donation
+    v.go("/activities/")
+    assert not page.locator("#field-donation_amount").is_visible()
+    page.select_option("#id_kind", "donation")
+    assert page.locator("#field-donation_amount").is_visible()
+    assert not page.locator("#field-resource_count").is_visible()
+    page.select_option("#id_kind", "teaching_research")
+    assert not page.locator("#field-donation_amount").is_visible()
+
+    # and log a teaching-research activity with a photo
+    page.fill("#id_title", "数学组联合教研")
+    page.fill("#id_date", "2025-10-20")
+    page.fill("#id_person_times", "24")
+    page.get_by_label("实验小学").check()
+    page.set_input_files("#id_uploads", {"name": "现场.png", "mimeType": "image/png", "buffer": png()})
+    with page.expect_navigation():
+        page.click("#activity-form button[type=submit]")
+
+    # then it is listed with its photo, which the browser loads from the portal
+    item = page.locator("#activity-list li.activity", has_text="数学组联合教研")
+    assert item.is_visible()
+    photo = item.locator("img")
+    photo.wait_for()
+    assert page.evaluate("(img) => img.complete && img.naturalWidth", photo.element_handle()) == 2
+    activity = Activity.objects.get(title="数学组联合教研")
+    assert activity.attachments.count() == 1 and list(activity.schools.all()) == [lead_school]
+    v.fits()
+    v.shot("activities")
+
+    # when they log a mentoring meeting outside the pair's dates, then the error is beside the date
+    v.go("/meetings/")
+    page.select_option("#id_pair", label="李老师 → 陈老师")
+    page.fill("#id_date", "2024-01-01")
+    page.select_option("#id_kind", "observation")
+    with page.expect_navigation():
+        page.click("#meeting-form button[type=submit]")
+    assert page.locator("#field-date .errorlist").is_visible()
+    page.fill("#id_date", "2025-10-22")
+    page.fill("#id_notes", "听课两节并评课")
+    with page.expect_navigation():
+        page.click("#meeting-form button[type=submit]")
+    assert "听课两节并评课" in page.inner_text("#meeting-list")
+    v.fits()
+    v.shot("meetings")
+
+    # and report a task's progress: done needs its date
+    v.go("/tasks/")
+    task = page.locator("section.task", has_text="制定本学期帮扶计划")
+    task.locator("select").select_option("done")
+    with page.expect_navigation():
+        task.locator("button[type=submit]").click()
+    task = page.locator("section.task", has_text="制定本学期帮扶计划")
+    assert task.locator(".errorlist").is_visible()
+    task.locator("input[type=date]").fill("2025-10-30")
+    with page.expect_navigation():
+        task.locator("button[type=submit]").click()
+    assert PairingTask.objects.get(title="制定本学期帮扶计划").status == PairingTask.Status.DONE
+    v.fits()
+    v.shot("tasks")
+
     v.stayed_home()

@@ -106,11 +106,17 @@ def test_admin_export_action_downloads_the_sheet(evaluated, bureau_staff):
     assert r.content.startswith(b"\xef\xbb\xbf")
 
 
-@pytest.mark.urls("tests.test_evaluation_api")
-def test_my_result_page_shows_the_school_its_proposed_result(evaluated, bureau_staff, principal):
+def test_the_old_my_result_address_leads_to_the_portals_result_page(evaluated, bureau_staff, principal):
+    # given a principal whose school's result is proposed
     client = Client()
     client.force_login(principal)
-    assert "60.00" not in client.get("/evaluation/my-result/").content.decode()
     services.publication_propose(actor=bureau_staff, period=evaluated)
-    page = client.get("/evaluation/my-result/").content.decode()
-    assert "60.00" in page and "东山小学" in page and "西岭小学" not in page
+
+    # when it opens the old address
+    response = client.get("/evaluation/my-result/", follow=True)
+
+    # then it is led to the portal's result page of its own school
+    assert response.redirect_chain[0] == ("/result/", 301)
+    page = response.content.decode()
+    assert response.templates[0].name == "portal/result.html"
+    assert "东山小学" in page and "西岭小学" not in page

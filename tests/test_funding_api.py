@@ -129,7 +129,7 @@ def test_bad_spending_amounts_are_a_400(api_as, research_line, principal, amount
 def test_spending_over_the_line_is_a_400_with_the_rest(api_as, research_line, principal):
     r = record(api_as(principal), research_line, "100000.01")
     assert r.status_code == 400
-    assert "100000.00" in str(r.data["amount"])
+    assert "¥100,000.00" in str(r.data["amount"])  # the amounts as people read them
     assert not SpendingRecord.objects.exists()
 
 

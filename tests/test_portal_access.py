@@ -13,7 +13,14 @@ from django.test import Client
 from evaluation.models import SchoolResult
 from reports.models import ReportFile
 
-from .factories_staffing import ExchangeFactory
+from .factories import PairingFactory, PairingTaskFactory
+from .factories_staffing import (
+    ActivityFactory,
+    ExchangeFactory,
+    MentorMeetingFactory,
+    MentorPairFactory,
+    TeacherFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -26,6 +33,15 @@ TABLE = {
     "/exchanges/": (302, 200, 200, 200, 403, 403, 403),
     "/exchanges/{exchange}/": (302, 200, 404, 404, 403, 403, 403),
     "/spending/": (302, 200, 200, 200, 403, 403, 403),
+    "/tasks/": (302, 200, 200, 200, 403, 403, 403),
+    # the pairing lead school → school A: both principals report on it, school B does not see it
+    "/tasks/{task}/": (302, 302, 404, 302, 403, 403, 403),
+    "/meetings/": (302, 200, 200, 200, 403, 403, 403),
+    # a meeting of school A's teacher mentored from the lead school
+    "/meetings/{meeting}/": (302, 200, 404, 200, 403, 403, 403),
+    "/activities/": (302, 200, 200, 200, 403, 403, 403),
+    # an activity school A organised: its own principal's to edit
+    "/activities/{activity}/": (302, 200, 404, 404, 403, 403, 403),
     "/result/": (302, 302, 302, 302, 403, 403, 403),
     # school A's result: the lead school reads its member's rows, school B does not
     "/result/{result}/": (302, 200, 404, 200, 403, 403, 403),
@@ -61,8 +77,20 @@ def rows(principal, teacher, lead_school, proposed, member_school, alliance, aud
         params={"county_id": proposed.county_id, "school_year_id": proposed.school_year_id},
     )  # fmt: skip
     report_file.file.save("ledger.csv", ContentFile(b"\xef\xbb\xbf"))
-    return {"exchange": exchange.pk, "result": result.pk, "period": proposed.pk, "alliance": alliance.pk,
-            "year": proposed.school_year_id, "school_a": member_school.pk, "file": report_file.pk}  # fmt: skip
+    pairing = PairingFactory(alliance=alliance, helper_school=lead_school, helped_school=member_school)
+    pair = MentorPairFactory(mentor=TeacherFactory(school=lead_school), mentee=teacher)
+    return {
+        "exchange": exchange.pk,
+        "result": result.pk,
+        "period": proposed.pk,
+        "alliance": alliance.pk,
+        "year": proposed.school_year_id,
+        "school_a": member_school.pk,
+        "file": report_file.pk,
+        "task": PairingTaskFactory(pairing=pairing).pk,
+        "meeting": MentorMeetingFactory(pair=pair).pk,
+        "activity": ActivityFactory(host_school=member_school).pk,
+    }
 
 
 @pytest.mark.parametrize(("page", "role", "status"), CASES, ids=[f"{p} {r}" for p, r, _s in CASES])

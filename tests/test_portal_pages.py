@@ -455,7 +455,7 @@ def test_another_schools_result_is_a_404(other_school_principal, proposed, membe
     ],
 )
 def test_yuan_writes_money_to_the_fen(value, shown):
-    from portal.templatetags.portal_format import yuan
+    from alliance.formatting import yuan
 
     assert yuan(value) == shown
 
@@ -464,13 +464,13 @@ def test_yuan_writes_money_to_the_fen(value, shown):
     ("value", "shown"), [("50.0000", "50"), ("12.5000", "12.5"), (Decimal("100"), "100"), (None, "—")]
 )
 def test_plain_number_drops_trailing_zeros(value, shown):
-    from portal.templatetags.portal_format import plain_number
+    from alliance.formatting import plain_number
 
     assert plain_number(value) == shown
 
 
 def test_yuan_refuses_a_float():
-    from portal.templatetags.portal_format import yuan
+    from alliance.formatting import yuan
 
     with pytest.raises(TypeError):
         yuan(1.5)

@@ -21,7 +21,7 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "config.admin.PortalAdminConfig",  # django.contrib.admin with the bureau's grouped index
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -104,6 +104,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Locale: Simplified Chinese first, English switchable; Beijing time. ---
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+# Project-wide zh-hans for Django's and third-party apps' strings their catalogs leave in English.
+LOCALE_PATHS = [BASE_DIR / "locale"]
 # Each app keeps its translations in <app>/locale (zh_Hans); there is no project-level catalogue.
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
