@@ -25,7 +25,7 @@ def params_dict(params: Params) -> dict[str, Any]:
 
 
 def params_of(data: dict[str, Any]) -> Params:
-    return Params(**{k: data.get(k) for k in PARAM_FIELDS})
+    return Params(**{k: data.get(k) for k in PARAM_FIELDS})  # type: ignore[arg-type]  # ids or None, as stored
 
 
 def report_file_queue(*, owner: Any, report: registry.Report, fmt: str, params: Params) -> ReportFile:

@@ -88,8 +88,8 @@ def _csv_text(columns: tuple[Column, ...], rows: Iterable[tuple[Any, ...]], prog
     buffer.write(BOM)
     writer.writerow([neutralised(str(c.label)) for c in columns])
     count = 0
-    for row in rows:
-        row = list(row)
+    for values in rows:
+        row = list(values)
         for i in texts:
             value = row[i]
             if isinstance(value, str) and value and value[0] in FORMULA_CHARS:

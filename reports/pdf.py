@@ -27,6 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from alliance import access
+from alliance.formatting import yuan
 from alliance.models import County, School, SchoolYear
 from audit.services import record_event
 from evaluation.export import _pool, _published_awards
@@ -35,7 +36,6 @@ from funding.metrics import year_summary
 from funding.models import FundingYear
 from portal.charts import bars
 from portal.summaries import Span, _plan_execution, _teacher_days_by_alliance
-from portal.templatetags.portal_format import yuan
 from staffing.models import Exchange
 from staffing.querysets import clipped_span
 

@@ -18,6 +18,7 @@ from django.http import (
     JsonResponse,
     StreamingHttpResponse,
 )
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -141,7 +142,7 @@ def index(request: PortalRequest) -> HttpResponse:
 
 @for_homes(*REPORT_HOMES)
 @require_GET
-def download(request: PortalRequest, code: str, fmt: str) -> HttpResponse:
+def download(request: PortalRequest, code: str, fmt: str) -> HttpResponseBase:
     """The report as a file, written while it is sent (CSV) or first in a spooled file (XLSX)."""
     report = _report(code)
     if fmt not in formats.FORMATS:
@@ -154,7 +155,7 @@ def download(request: PortalRequest, code: str, fmt: str) -> HttpResponse:
     if fmt == "csv":
         chunks = formats.csv_chunks(report, request.user, params)
         formats.record_export(report, request.user, params, fmt, request=request)
-        response: HttpResponse = StreamingHttpResponse(chunks, content_type=formats.CONTENT_TYPES[fmt])
+        response = StreamingHttpResponse(chunks, content_type=formats.CONTENT_TYPES[fmt])
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
     out = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115  (FileResponse closes it)

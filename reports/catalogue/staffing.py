@@ -33,7 +33,7 @@ EXCHANGE_COLUMNS = (
 )
 
 
-def exchanges_of(user: Any, params: Params) -> QuerySet:
+def exchanges_of(user: Any, params: Params) -> Any:  # an ExchangeQuerySet
     """The exchanges of the report (``params`` checked) that meet its span."""
     start, end = span(params)
     exchanges = (
