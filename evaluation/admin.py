@@ -20,6 +20,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from alliance import access
+from alliance.formatting import plain_number
 from alliance.models import School
 from alliance.scoped_admin import ScopedAdmin, ScopedTabularInline
 from alliance.signals import export_done
@@ -693,14 +694,32 @@ def _coefficient_field(grade: Grade) -> forms.DecimalField:
     )
 
 
+# The periods that may pay from a year's pool, in words (the stored mapping's keys).
+PERIOD_SHARE_LABELS = {"term1": _("first term"), "term2": _("second term"), "year": _("school year")}
+
+
+def _share_field(key: str) -> forms.DecimalField:
+    return forms.DecimalField(
+        label=format_lazy(_("share of the pool: {period}"), period=PERIOD_SHARE_LABELS[key]),
+        max_digits=5,
+        decimal_places=4,
+        required=False,
+        help_text=_("0 to 1; all empty: the school-year period pays the whole pool, terms nothing."),
+    )
+
+
 class AwardPolicyForm(forms.ModelForm):
-    """The coefficients per grade as one field per grade, named in words (the stored mapping's
-    keys are the grade codes); an empty field leaves the grade's default."""
+    """The coefficients per grade as one field per grade, and the pool's share per period as
+    one field per period, named in words (the stored mappings' keys are codes); an empty
+    coefficient leaves the grade's default."""
 
     coefficient_excellent = _coefficient_field(Grade.EXCELLENT)
     coefficient_good = _coefficient_field(Grade.GOOD)
     coefficient_pass = _coefficient_field(Grade.PASS)
     coefficient_fail = _coefficient_field(Grade.FAIL)
+    share_term1 = _share_field("term1")
+    share_term2 = _share_field("term2")
+    share_year = _share_field("year")
 
     class Meta:
         model = AwardPolicy
@@ -711,6 +730,9 @@ class AwardPolicyForm(forms.ModelForm):
         stored = self.instance.tier_coefficients or {}
         for grade in Grade:
             self.fields[f"coefficient_{grade.value}"].initial = stored.get(grade.value)
+        shares = self.instance.period_shares or {}
+        for key in PERIOD_SHARE_LABELS:
+            self.fields[f"share_{key}"].initial = shares.get(key)
 
     def clean(self):
         data = super().clean()
@@ -719,20 +741,24 @@ class AwardPolicyForm(forms.ModelForm):
             for grade in Grade
             if data.get(f"coefficient_{grade.value}") is not None
         }
+        self.instance.period_shares = {
+            key: str(data[f"share_{key}"]) for key in PERIOD_SHARE_LABELS if data.get(f"share_{key}") is not None
+        }
         return data
 
     def _update_errors(self, errors):
         # The model's check names the stored mapping; here it is the form's, above the fields.
-        if hasattr(errors, "error_dict") and "tier_coefficients" in errors.error_dict:
-            errors.error_dict.setdefault(NON_FIELD_ERRORS, []).extend(errors.error_dict.pop("tier_coefficients"))
+        for stored in ("tier_coefficients", "period_shares"):
+            if hasattr(errors, "error_dict") and stored in errors.error_dict:
+                errors.error_dict.setdefault(NON_FIELD_ERRORS, []).extend(errors.error_dict.pop(stored))
         super()._update_errors(errors)
 
 
 @admin.register(AwardPolicy)
 class AwardPolicyAdmin(ScopedAdmin):
     form = AwardPolicyForm
-    # a policy only shown (settled, or a reader's): its stored fields, the coefficients in words
-    shown_fields = ["county", "school_year", "kind", "tier_coefficients", "pass_threshold", "fill_pool"]
+    # a policy only shown (settled, or a reader's): its stored fields, the mappings in words
+    shown_fields = ["county", "school_year", "kind", "coefficients", "shares", "pass_threshold", "fill_pool"]
     list_display = ["school_year", "county", "kind", "pass_threshold", "fill_pool"]
     list_select_related = ["school_year", "county"]
     county_scoped = ("county", "school_year")
@@ -746,6 +772,26 @@ class AwardPolicyAdmin(ScopedAdmin):
         if obj is not None and not self.has_change_permission(request, obj):
             return self.shown_fields
         return super().get_fields(request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and not self.has_change_permission(request, obj):
+            return self.shown_fields
+        return super().get_readonly_fields(request, obj)
+
+    @admin.display(description=_("coefficients per grade"))
+    def coefficients(self, obj):
+        stored = obj.tier_coefficients or {}
+        return "；".join(f"{g.label}：{plain_number(stored[g.value])}" for g in Grade if g.value in stored) or _(
+            "the defaults"
+        )
+
+    @admin.display(description=_("share of the pool per period"))
+    def shares(self, obj):
+        stored = obj.period_shares or {}
+        if not stored:
+            return _("the school-year period pays the whole pool, terms nothing")
+        parts = [f"{label}：{plain_number(stored[k])}" for k, label in PERIOD_SHARE_LABELS.items() if k in stored]
+        return "；".join(parts)
 
     def has_delete_permission(self, request, obj=None):
         return super().has_delete_permission(request, obj) and not (obj is not None and obj.is_settled)

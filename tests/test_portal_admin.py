@@ -117,3 +117,35 @@ def test_the_award_policys_coefficients_are_one_field_per_grade_in_words(bureau_
     assert response.status_code == 302, response.context["adminform"].form.errors
     policy.refresh_from_db()
     assert policy.tier_coefficients == {"excellent": "1.5", "fail": "0"}
+
+
+def test_the_award_policys_shares_per_period_are_fields_in_words_and_checked(bureau_staff, auditor, school_year):
+    from evaluation.models import AwardPolicy
+
+    # given a policy of the county's year, and its change form as the bureau sees it
+    policy = AwardPolicy.objects.create(county=bureau_staff.county, school_year=school_year)
+    client = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+    client.force_login(bureau_staff)
+    url = f"/admin/evaluation/awardpolicy/{policy.pk}/change/"
+    form = client.get(url).context["adminform"].form
+    assert {"share_term1", "share_term2", "share_year"} <= set(form.fields)
+    data = {k: ("" if v is None else v) for k, v in form.initial.items() if k in form.fields}
+    data.update(county=policy.county_id, school_year=school_year.pk)
+
+    # when the shares add up to more than the pool, nothing is stored and the form says why
+    refused = client.post(url, {**data, "share_term1": "0.6", "share_year": "0.7"})
+    assert refused.status_code == 200 and refused.context["adminform"].form.errors
+    policy.refresh_from_db()
+    assert policy.period_shares == {}
+
+    # when they are within it, they are stored under the period keys
+    saved = client.post(url, {**data, "share_term1": "0.3", "share_year": "0.7"})
+    assert saved.status_code == 302
+    policy.refresh_from_db()
+    assert policy.period_shares == {"term1": "0.3", "year": "0.7"}
+
+    # and a reader sees them in words, not as the stored mapping
+    reader = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+    reader.force_login(auditor)
+    page = reader.get(url).content.decode()
+    assert "第一学期：0.3" in page and "学年：0.7" in page and '"term1"' not in page

@@ -332,6 +332,13 @@ SPECTACULAR_SETTINGS = {
         "ActivityKindEnum": "staffing.models.Activity.Kind",
         "MentorMeetingKindEnum": "staffing.models.MentorMeeting.Kind",
         "PairingTaskStatusEnum": "alliance.models.PairingTask.Status",
+        "AllianceKindEnum": "alliance.models.Alliance.Kind",
+        "AccountKindEnum": "funding.models.Account.Kind",
+        "LedgerEntryKindEnum": "funding.models.LedgerEntry.Kind",
+        "PeriodKindEnum": "evaluation.models.EvaluationPeriod.Kind",
+        "AwardPolicyKindEnum": "evaluation.models.AwardPolicy.Kind",
+        "EvaluatedSubjectEnum": "evaluation.models.Subject",
+        "TeachingSubjectEnum": "staffing.models.Subject",
     },
     # Every operation documents the error answers it may give (config.schema).
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "config.schema.add_error_responses"],
