@@ -9,7 +9,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from alliance.models import School
+from alliance.models import PairingTask, School
+from alliance.uploads import validate_upload
 from funding.models import PlanLine
 from staffing.models import Exchange, Subject, Teacher
 
@@ -97,3 +98,32 @@ class SpendingForm(forms.Form):
 class AppealForm(forms.Form):
     indicator = forms.CharField(widget=forms.HiddenInput)
     reason = forms.CharField(label=_("reason"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+
+class ProgrammeTaskForm(forms.Form):
+    """What a programme pairing's school reports on a task (``alliance.services.PROGRESS_FIELDS``):
+    its status, completion date, progress and evidence."""
+
+    status = forms.ChoiceField(
+        label=_("status"),
+        # Dropping a task is the bureau's decision (the service refuses it); not offered here.
+        choices=[c for c in PairingTask.Status.choices if c[0] != PairingTask.Status.DROPPED],
+    )
+    completed_on = forms.DateField(label=_("completed on"), widget=DateInput(), required=False)
+    progress_notes = forms.CharField(
+        label=_("progress notes"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+    evidence = forms.FileField(
+        label=_("evidence"),
+        required=False,
+        validators=[validate_upload],
+        help_text=_("A photo (PNG or JPEG) or a PDF, at most 10 MB; a new file replaces the one kept."),
+        widget=forms.FileInput(attrs={"accept": "image/png,image/jpeg,application/pdf"}),
+    )
+
+    def service_fields(self) -> dict[str, Any]:
+        """The fields for ``pairing_task_update``: the evidence only when a file was sent."""
+        fields = dict(self.cleaned_data)
+        if not fields.get("evidence"):
+            fields.pop("evidence", None)
+        return fields
