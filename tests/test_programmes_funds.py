@@ -296,3 +296,24 @@ def test_ledger_check_finds_reversed_programme_spending_over_its_line(
     )
     rules = {p.rule for p in check(helper_year)}
     assert bookcheck.Rule.PROGRAMME_SPENDING_WITHIN_LINE in rules
+
+
+def test_a_programme_spending_is_reversed_after_its_year_closed(
+    other_bureau_staff, helper_principal, helper_year, programme, pairing
+):
+    # given a spending of 10.00 in a year since closed (the unspent rest returned)
+    fund = fund_of(other_bureau_staff, helper_year, programme, pairing.helper_school)
+    services.funding_year_open(actor=other_bureau_staff, funding_year=helper_year)
+    line = services.programme_line_create(actor=helper_principal, fund=fund, category=Category.CLUBS, amount=D("10.00"))
+    spending = services.programme_spending_create(
+        actor=helper_principal, line=line, date=dt.date(2025, 10, 15), amount=D("10.00"), payee="某公司"
+    )
+    services.funding_year_close(actor=other_bureau_staff, funding_year=helper_year)
+    # when the bureau reverses it (the one change a closed year accepts)
+    services.entry_reverse(
+        entry=LedgerEntry.objects.get(programme_spending=spending), actor=other_bureau_staff, reason="票据作废"
+    )
+    # then the 10.00 is back in the fund, nothing is spent, and the books check
+    assert balance(fund, Account.Kind.PROGRAMME_SPENT) == 0
+    assert balance(fund, Account.Kind.PROGRAMME_FUND) == D("10.00")
+    assert check(helper_year) == []
