@@ -26,8 +26,23 @@ if TYPE_CHECKING:
     from .models import User
 
 
-def _restrict(field: Any, db_field: Any, user: User, write_scoped: tuple[str, ...], county_scoped: tuple[str, ...]):
-    kind = "write" if db_field.name in write_scoped else "county" if db_field.name in county_scoped else "read"
+def _restrict(
+    field: Any,
+    db_field: Any,
+    user: User,
+    write_scoped: tuple[str, ...],
+    county_scoped: tuple[str, ...],
+    partner_scoped: tuple[str, ...] = (),
+):
+    kind = (
+        "write"
+        if db_field.name in write_scoped
+        else "partners"
+        if db_field.name in partner_scoped
+        else "county"
+        if db_field.name in county_scoped
+        else "read"
+    )
     field.queryset = access.narrow_related(field.queryset, user, kind=kind)
     if kind == "read" and hasattr(field.queryset.model, "scope"):
         # The API's message (``ScopedInputSerializer``): which rule refused it, the same whether
@@ -70,17 +85,20 @@ class ScopedFieldsMixin:
 
     write_scoped: tuple[str, ...] = ()
     county_scoped: tuple[str, ...] = ()
+    # Schools of the user's county and the programme partners of its schools (an exchange's
+    # hosts, a programme meeting's schools: ``access.narrow_related(kind="partners")``).
+    partner_scoped: tuple[str, ...] = ()
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         field = super().formfield_for_foreignkey(db_field, request, **kwargs)
         if field is not None and hasattr(field, "queryset"):
-            _restrict(field, db_field, request.user, self.write_scoped, self.county_scoped)
+            _restrict(field, db_field, request.user, self.write_scoped, self.county_scoped, self.partner_scoped)
         return field
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         field = super().formfield_for_manytomany(db_field, request, **kwargs)
         if field is not None and hasattr(field, "queryset"):
-            _restrict(field, db_field, request.user, self.write_scoped, self.county_scoped)
+            _restrict(field, db_field, request.user, self.write_scoped, self.county_scoped, self.partner_scoped)
         return field
 
 

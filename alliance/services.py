@@ -154,20 +154,25 @@ def programme_delete(*, actor: Any, programme: Programme) -> None:
         programme.delete()
 
 
-def programme_terms_missing_meeting(*, programme: Programme, today: dt.date) -> list[Term]:
-    """The terms of the helped county, begun by ``today`` and within the programme's dates, in
-    which the programme held no term meeting (the admin shows them on the programme)."""
+def programme_terms(*, programme: Programme, today: dt.date) -> list[tuple[Term, list[dt.date]]]:
+    """The terms of the helped county, begun by ``today`` and within the programme's dates, each
+    with the dates of the programme's term meetings held in it (none: the meeting is missing)."""
     terms = Term.objects.filter(
         school_year__county_id=programme.helped_county_id, start_date__lte=today, end_date__gte=programme.start_date
     )
     if programme.end_date:
         terms = terms.filter(start_date__lte=programme.end_date)
-    dates = list(programme.activities.filter(kind=Programme.TERM_MEETING_KIND).values_list("date", flat=True))
+    dates = sorted(programme.activities.filter(kind=Programme.TERM_MEETING_KIND).values_list("date", flat=True))
     return [
-        term
+        (term, [day for day in dates if term.start_date <= day <= term.end_date])
         for term in terms.select_related("school_year").order_by("start_date")
-        if not any(term.start_date <= day <= term.end_date for day in dates)
     ]
+
+
+def programme_terms_missing_meeting(*, programme: Programme, today: dt.date) -> list[Term]:
+    """The terms of the helped county, begun by ``today`` and within the programme's dates, in
+    which the programme held no term meeting (the admin shows them on the programme)."""
+    return [term for term, held in programme_terms(programme=programme, today=today) if not held]
 
 
 def _refuse_unknown(fields: dict[str, Any], allowed: tuple[str, ...]) -> None:

@@ -322,9 +322,13 @@ def lead_visit_share(window: Window) -> dict[int, Decimal]:
 
 @metric("pairing_tasks_on_time", _("Pairing tasks done on time (%)"), unit="%")
 def pairing_tasks_on_time(window: Window) -> dict[int, Decimal]:
-    """Tasks due in the window, per school on either side of a pairing of the school years."""
+    """Tasks due in the window, per school on either side of a pairing of the school years'
+    alliances or of a cross-county programme (seed 002: a programme's tasks are the school's
+    own work, reported by the school like its alliance's; a programme pairing has no school
+    year, so its tasks count by their due date alone). A helper school of another county
+    counts them in its own county's window."""
     qs = PairingTask.objects.filter(
-        pairing__alliance__school_year_id__in=window.school_year_ids,
+        Q(pairing__alliance__school_year_id__in=window.school_year_ids) | Q(pairing__programme__isnull=False),
         due_date__range=window.dates,
     ).exclude(status="dropped")
     on_time = Q(status="done", completed_on__lte=F("due_date"))

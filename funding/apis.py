@@ -28,7 +28,7 @@ from .models import (
     SpendingPlan,
     SpendingRecord,
 )
-from .querysets import money_sum
+from .querysets import programme_line_spent
 from .serializers import (
     AccountSerializer,
     FundingQuotaInputSerializer,
@@ -251,7 +251,7 @@ class ProgrammeFundLineApi(ServiceWritesMixin, ScopedModelViewSet):
 
     queryset = (
         ProgrammeFundLine.objects.select_related("helped_school")
-        .annotate(spent=money_sum("spendings__amount"))
+        .annotate(spent=programme_line_spent())
         .order_by("fund", "pk")
     )
     serializer_class = ProgrammeFundLineSerializer

@@ -25,7 +25,7 @@ from .models import (
     ProgrammeSpending,
     SpendingRecord,
 )
-from .querysets import money_sum
+from .querysets import money_sum, programme_line_spent
 from .rounding import split
 
 
@@ -132,7 +132,7 @@ def check_year(year: FundingYear) -> list[Problem]:
 def check_programme_funds(year: FundingYear) -> list[Problem]:
     """The programme funds of the year (seed 002's working funds): each open year's fund booked
     once, split to the fen by its own share; its plan within its working part; each spending
-    booked once with its amount and within its plan line."""
+    booked once with its amount, and what stands of it (not reversed) within its plan line."""
     problems: list[Problem] = []
     booked: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     for fund_id, kind, amount in LedgerLine.objects.filter(
@@ -181,7 +181,7 @@ def check_programme_funds(year: FundingYear) -> list[Problem]:
             )
     lines = (
         ProgrammeFundLine.objects.filter(fund__funding_year=year)
-        .annotate(spent=money_sum("spendings__amount"))
+        .annotate(spent=programme_line_spent())
         .filter(spent__gt=F("amount"))
         .order_by("pk")
     )

@@ -32,6 +32,7 @@ from .querysets import (
     LedgerEntryQuerySet,
     LedgerLineQuerySet,
     PlanLineQuerySet,
+    ProgrammeSpendingQuerySet,
     SpendingPlanQuerySet,
     SpendingRecordQuerySet,
 )
@@ -728,7 +729,7 @@ class ProgrammeSpending(models.Model):
     )
     recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
 
-    objects = ScopedQuerySet.as_manager()
+    objects = ProgrammeSpendingQuerySet.as_manager()
     scope = Scope(
         county="line__fund__funding_year__county",
         schools=("line__fund__helper_school",),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db.models import DecimalField, OuterRef, Subquery, Sum, Value
+from django.db.models import DecimalField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from alliance.querysets import ScopedQuerySet
@@ -65,6 +65,27 @@ class SpendingRecordQuerySet(ScopedQuerySet):
             kind=LedgerEntry.Kind.REVERSAL, reverses__spending_record__isnull=False
         ).values("reverses__spending_record_id")
         return self.exclude(pk__in=reversed_records)
+
+
+class ProgrammeSpendingQuerySet(ScopedQuerySet):
+    def booked(self) -> ProgrammeSpendingQuerySet:
+        """Programme spending whose entry stands (not reversed), read from the (few) reversal
+        entries' side as ``SpendingRecordQuerySet.booked`` does."""
+        return self.exclude(pk__in=reversed_programme_spending())
+
+
+def programme_line_spent() -> Coalesce:
+    """A programme fund plan line's booked spending (reversed spending left out), to annotate."""
+    return money_sum("spendings__amount", filter=~Q(spendings__pk__in=reversed_programme_spending()))
+
+
+def reversed_programme_spending() -> QuerySet:
+    """Ids of the programme spending whose entry was reversed (a subquery)."""
+    from .models import LedgerEntry
+
+    return LedgerEntry.objects.filter(
+        kind=LedgerEntry.Kind.REVERSAL, reverses__programme_spending__isnull=False
+    ).values("reverses__programme_spending_id")
 
 
 class PlanLineQuerySet(ScopedQuerySet):

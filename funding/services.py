@@ -788,13 +788,16 @@ def awards_book(*, funding_year: FundingYear, awards: Mapping[int, Decimal], act
         return _book(funding_year=year, kind=LedgerEntry.Kind.AWARD, actor=actor, lines=lines, memo=memo[:255])
 
 
-REVERSIBLE = (LedgerEntry.Kind.SPENDING, LedgerEntry.Kind.AWARD)
+REVERSIBLE = (LedgerEntry.Kind.SPENDING, LedgerEntry.Kind.AWARD, LedgerEntry.Kind.PROGRAMME_SPENDING)
 
 
 def entry_reverse(*, entry: LedgerEntry, actor: Any, reason: str) -> LedgerEntry:
-    """Correct a spending or award entry by booking its mirror image, with a reason. The only
-    change a closed year accepts. Allocations follow the quotas and year closes follow the
-    balances, so they are not reversed by hand."""
+    """Correct a spending (of an alliance fund or of a programme fund) or award entry by
+    booking its mirror image, with a reason. The only change a closed year accepts. A reversed
+    spending no longer counts as spent on its plan line (``SpendingRecordQuerySet.booked``,
+    ``ProgrammeSpendingQuerySet.booked``), so the line may be spent again while the year is
+    open. Allocations follow the quotas and funds and year closes follow the balances, so they
+    are not reversed by hand."""
     with transaction.atomic():
         year = _lock_year(entry.funding_year)
         _require_bureau(actor, year.county_id)
@@ -818,8 +821,16 @@ def entry_reverse(*, entry: LedgerEntry, actor: Any, reason: str) -> LedgerEntry
             reverses=entry,
             reason=reason.strip(),
             school=entry.school,
+            programme_fund=_programme_fund_of(entry),
             memo=(_("Reversal of entry #%(id)s") % {"id": entry.pk})[:255],
         )
+
+
+def _programme_fund_of(entry: LedgerEntry) -> ProgrammeFund | None:
+    """The programme fund a programme spending entry spent from (its reversal names it too)."""
+    if entry.programme_spending_id is None:
+        return None
+    return ProgrammeFund.objects.get(lines__spendings=entry.programme_spending_id)
 
 
 def plan_total(plan: SpendingPlan) -> Decimal:
@@ -1020,7 +1031,7 @@ def programme_line_delete(*, actor: Any, line: ProgrammeFundLine) -> None:
 def programme_spent_on(line: ProgrammeFundLine) -> Decimal:
     if not line.pk:
         return Decimal("0.00")
-    return ProgrammeSpending.objects.filter(line=line).aggregate(total=money_sum("amount"))["total"]
+    return ProgrammeSpending.objects.booked().filter(line=line).aggregate(total=money_sum("amount"))["total"]
 
 
 def programme_spending_create(

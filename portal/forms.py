@@ -101,7 +101,8 @@ class AppealForm(forms.Form):
 
 
 class TaskProgressForm(forms.Form):
-    """What a pairing's schools report on a task (``alliance.services.PROGRESS_FIELDS``)."""
+    """What a pairing's schools report on a task (``alliance.services.PROGRESS_FIELDS``): its
+    status, completion date, progress and evidence; for alliance and programme pairings alike."""
 
     status = forms.ChoiceField(
         label=_("status"),
@@ -112,6 +113,24 @@ class TaskProgressForm(forms.Form):
     progress_notes = forms.CharField(
         label=_("progress notes"), widget=forms.Textarea(attrs={"rows": 3}), required=False
     )
+    evidence = forms.FileField(
+        label=_("evidence"),
+        required=False,
+        validators=[validate_upload],
+        help_text=_("A photo (PNG or JPEG) or a PDF, at most 10 MB; a new file replaces the one kept."),
+        widget=forms.FileInput(attrs={"accept": "image/png,image/jpeg,application/pdf"}),
+    )
+
+    def service_fields(self) -> dict[str, Any]:
+        """The fields for ``pairing_task_update``: the evidence only when a file was sent."""
+        fields = dict(self.cleaned_data)
+        if not fields.get("evidence"):
+            fields.pop("evidence", None)
+        return fields
+
+
+# A programme pairing's task is reported with the same form.
+ProgrammeTaskForm = TaskProgressForm
 
 
 class MeetingForm(forms.Form):

@@ -20,8 +20,9 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from alliance import access
+from alliance import services as alliance_services
 from alliance.formatting import yuan
-from alliance.models import Alliance, Membership, Pairing, PairingTask, School, SchoolYear, Term
+from alliance.models import Alliance, Membership, Pairing, PairingTask, Programme, School, SchoolYear, Term
 from evaluation.models import (
     AllianceResult,
     Appeal,
@@ -644,3 +645,65 @@ def alliance_side_by_side(user: Any, alliance: Alliance, span: Span) -> dict[str
         for m in members
     ]
     return {"alliance": alliance, "columns": columns}
+
+
+# --- cross-county programmes (seed 002) ----------------------------------------------------
+
+
+def programmes_of(user: Any) -> list[Programme]:
+    """The cross-county programmes the user sees: its county's (either side), or its school's."""
+    return list(
+        Programme.objects.visible_to(user)
+        .select_related("helper_county", "helped_county")
+        .order_by("-start_date", "name", "pk")
+    )
+
+
+@dataclass(frozen=True)
+class Milestone:
+    """A stage of the programme's roadmap with its tasks in date order."""
+
+    name: str
+    tasks: list[PairingTask]
+
+
+def programme_view(user: Any, programme: Programme, today: dt.date) -> dict[str, Any]:
+    """A programme's page: its pairings, the task timetable by milestone (each task with its
+    date, responsible person, status and evidence; late ones marked), and each term with the
+    term meetings held (none: missing). Pairings, tasks and meetings are the rows the user may
+    read: a participating school sees its own pairings', a bureau of either county all."""
+    pairings = list(
+        Pairing.objects.visible_to(user)
+        .filter(programme=programme)
+        .select_related("helper_school", "helped_school")
+        .order_by("helper_school__code", "helped_school__code", "pk")
+    )
+    tasks = list(
+        PairingTask.objects.visible_to(user)
+        .filter(pairing__programme=programme)
+        .select_related("pairing__helper_school", "pairing__helped_school")
+        .order_by("due_date", "pk")
+    )
+    by_milestone: dict[str, list[PairingTask]] = {}
+    for task in tasks:
+        task.is_late = task.status in OPEN_TASKS and task.due_date < today  # type: ignore[attr-defined]
+        by_milestone.setdefault(task.milestone, []).append(task)
+    meetings = list(
+        Activity.objects.visible_to(user)
+        .filter(programme=programme, kind=Programme.TERM_MEETING_KIND)
+        .select_related("host_school")
+        .order_by("date", "pk")
+    )
+    terms = [
+        {"term": term, "held": held, "meetings": [m for m in meetings if term.start_date <= m.date <= term.end_date]}
+        for term, held in alliance_services.programme_terms(programme=programme, today=today)
+    ]
+    return {
+        "programme": programme,
+        "pairings": pairings,
+        "milestones": [Milestone(name, rows) for name, rows in by_milestone.items()],
+        "task_count": len(tasks),
+        "done_count": sum(1 for t in tasks if t.status == PairingTask.Status.DONE),
+        "terms": terms,
+        "missing_count": sum(1 for t in terms if not t["held"]),
+    }

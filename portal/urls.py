@@ -25,4 +25,7 @@ urlpatterns = [
     path("alliance/", views.alliance, name="alliance"),
     path("plan/<int:alliance_pk>/", views.plan, name="plan"),
     path("overview/", views.overview, name="overview"),
+    path("programmes/", views.programmes, name="programmes"),
+    path("programmes/<int:pk>/", views.programme, name="programme"),
+    path("programmes/<int:pk>/tasks/<int:task_pk>/", views.programme_task, name="programme-task"),
 ]

@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy
 
 from alliance import access
 from alliance import services as alliance_services
-from alliance.models import Membership, PairingTask, School, User
+from alliance.models import Membership, PairingTask, Programme, School, User
 from evaluation import services as evaluation_services
 from evaluation.models import Appeal, EvaluationPeriod, Indicator, SchoolResult
 from funding import services as funding_services
@@ -36,6 +36,7 @@ from .forms import (
     AppealForm,
     ExchangeForm,
     MeetingForm,
+    ProgrammeTaskForm,
     SpendingForm,
     TaskProgressForm,
     add_service_error,
@@ -174,7 +175,9 @@ def home(request: PortalRequest) -> HttpResponse:
 
 def _school_home(request: PortalRequest) -> HttpResponse:
     school = _own_school(request)
-    return _page(request, "portal/school_home.html", summaries.school_home(request.user, school))
+    context = summaries.school_home(request.user, school)
+    context["programmes"] = summaries.programmes_of(request.user)
+    return _page(request, "portal/school_home.html", context)
 
 
 def _exchange_form(request: PortalRequest, school: School, **kwargs: Any) -> ExchangeForm:
@@ -329,10 +332,10 @@ def task_update(request: PortalRequest, pk: int) -> HttpResponse:
     )
     if request.method != "POST":
         return redirect(reverse("portal:tasks") + f"#task-{task.pk}")
-    form = TaskProgressForm(request.POST, prefix=f"t{task.pk}")
+    form = TaskProgressForm(request.POST, request.FILES, prefix=f"t{task.pk}")
     if form.is_valid():
         try:
-            alliance_services.pairing_task_update(actor=request.user, task=task, **form.cleaned_data)
+            alliance_services.pairing_task_update(actor=request.user, task=task, **form.service_fields())
         except ValidationError as error:
             add_service_error(form, error)
         else:
@@ -622,6 +625,7 @@ def _overview(request: PortalRequest) -> HttpResponse:
     context = summaries.county_overview(request.user)
     # The bureau's imports (Excel in): a link where the checkpoint lets the user import.
     context["imports_url"] = reverse("imports:index") if access.can_import(request.user, "schools") else None
+    context["programmes"] = summaries.programmes_of(request.user)
     return _page(request, "portal/overview.html", context)
 
 
@@ -743,3 +747,81 @@ def plan(request: PortalRequest, alliance_pk: int) -> HttpResponse:
         "general_errors": general,
     }
     return _page(request, "portal/plan.html", context, status=400 if (errors or general) else 200)
+
+
+# --- cross-county programmes (seed 002) --------------------------------------------------------
+
+# Who opens the programme pages: the participating schools' principals and both counties'
+# readers (which programmes and which of their rows: the checkpoint's ``visible_to``).
+PROGRAMME_HOMES = (*SCHOOL_HOMES, *COUNTY_HOMES)
+
+
+@for_homes(*PROGRAMME_HOMES)
+def programmes(request: PortalRequest) -> HttpResponse:
+    """The cross-county programmes the user sees."""
+    return _page(request, "portal/programmes.html", {"programmes": summaries.programmes_of(request.user)})
+
+
+def _programme_of(request: PortalRequest, pk: int) -> Programme:
+    return get_object_or_404(
+        Programme.objects.visible_to(request.user).select_related("helper_county", "helped_county"), pk=pk
+    )
+
+
+def _task_forms(request: PortalRequest, programme: Programme, view: dict[str, Any], posted: dict) -> dict:
+    """A progress form for each task of the programme the user's school reports on (a school
+    of its pairing: the checkpoint's ``changeable_by``), none for a dropped one; the bureau keeps
+    its task lists in the admin."""
+    if request.portal_home.key not in SCHOOL_HOMES:
+        return {}
+    ids = set(
+        PairingTask.objects.changeable_by(request.user)
+        .filter(pairing__programme=programme)
+        .exclude(status=PairingTask.Status.DROPPED)
+        .values_list("pk", flat=True)
+    )
+    forms_by_task = {}
+    for milestone in view["milestones"]:
+        for task in milestone.tasks:
+            if task.pk not in ids:
+                continue
+            initial = {"status": task.status, "completed_on": task.completed_on, "progress_notes": task.progress_notes}
+            form = posted.get(task.pk) or ProgrammeTaskForm(initial=initial, prefix=f"t{task.pk}")
+            forms_by_task[task.pk] = task.progress_form = form  # the template shows it with the task
+    return forms_by_task
+
+
+@for_homes(*PROGRAMME_HOMES)
+def programme(request: PortalRequest, pk: int, posted: dict | None = None, status: int = 200) -> HttpResponse:
+    """A programme: its pairings, the task timetable (milestones, dates, responsible persons,
+    status, evidence) and the term meetings held or missing per term; a participating
+    principal reports on its own tasks here (``programme_task``)."""
+    found = _programme_of(request, pk)
+    view = summaries.programme_view(request.user, found, timezone.localdate())
+    view["task_forms"] = _task_forms(request, found, view, posted or {})
+    return _page(request, "portal/programme.html", view, status=status)
+
+
+@for_homes(*SCHOOL_HOMES)
+def programme_task(request: PortalRequest, pk: int, task_pk: int) -> HttpResponse:
+    """A participating principal's report on one of its programme tasks, through the alliance's
+    service (``pairing_task_update``: the progress fields only)."""
+    found = _programme_of(request, pk)
+    task = get_object_or_404(
+        PairingTask.objects.changeable_by(request.user)
+        .filter(pairing__programme=found)
+        .exclude(status=PairingTask.Status.DROPPED),
+        pk=task_pk,
+    )
+    anchor = f"#task-{task.pk}"
+    if request.method != "POST":
+        return redirect(reverse("portal:programme", args=[found.pk]) + anchor)
+    form = ProgrammeTaskForm(request.POST, request.FILES, prefix=f"t{task.pk}")
+    if form.is_valid():
+        try:
+            alliance_services.pairing_task_update(actor=request.user, task=task, **form.service_fields())
+        except ValidationError as error:
+            add_service_error(form, error)
+        else:
+            return redirect(reverse("portal:programme", args=[found.pk]) + f"?saved={task.pk}{anchor}")
+    return programme.__wrapped__(request, found.pk, posted={task.pk: form}, status=400)

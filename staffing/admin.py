@@ -83,7 +83,8 @@ class ExchangeHostFormSet(BaseInlineFormSet):
 class ExchangeHostInline(ScopedTabularInline):
     model = ExchangeHost
     formset = ExchangeHostFormSet
-    county_scoped = ("school",)
+    # A programme partner of the user's county may host (the service checks the pairing).
+    partner_scoped = ("school",)
     extra = 1
 
 
@@ -286,7 +287,8 @@ class ActivityAdmin(ScopedAdmin):
     date_hierarchy = "date"
     filter_horizontal = ["schools"]
     write_scoped = ("host_school",)
-    county_scoped = ("schools",)
+    # A programme meeting may involve the partner county's programme schools (the service checks).
+    partner_scoped = ("schools",)
     inlines = [ActivityAttachmentInline]
 
     def get_queryset(self, request):

@@ -15,7 +15,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from alliance.models import School, SchoolYear
+from alliance.models import Programme, School, SchoolYear
 from evaluation import metrics
 from evaluation import services as evaluation
 from funding import services as funding
@@ -315,6 +315,38 @@ def test_pairing_tasks_on_time(
         other_lead_school.pk: "33.3333",
         other_school.pk: "33.3333",
     }
+
+
+@covers("pairing_tasks_on_time")
+def test_pairing_tasks_on_time_counts_a_cross_county_programmes_tasks(
+    year_period, alliance, lead_school, member_school, other_county
+):
+    # given school A in its alliance's pairing (one task on time) and helped, in a programme, by
+    # a school of county Y (one task on time, one late, one dropped, one due after the period)
+    own = PairingFactory(alliance=alliance, helper_school=lead_school, helped_school=member_school)
+    PairingTaskFactory(pairing=own, due_date=D(2025, 10, 31), status="done", completed_on=D(2025, 10, 30))
+    programme = Programme.objects.create(
+        name="邻县帮扶示范县", helper_county=other_county, helped_county=member_school.county, start_date=D(2025, 9, 1)
+    )
+    helper = SchoolFactory(county=other_county, code="Y001")
+    across = PairingFactory(alliance=None, programme=programme, helper_school=helper, helped_school=member_school)
+
+    def task(due, status="planned", completed=None):
+        PairingTaskFactory(pairing=across, due_date=due, status=status, completed_on=completed)
+
+    task(D(2025, 11, 30), "done", D(2025, 11, 20))  # on time
+    task(D(2025, 12, 31), "done", D(2026, 1, 5))  # late
+    task(D(2026, 2, 1), "dropped")  # dropped: not counted
+    task(D(2026, 9, 30), "done", D(2026, 9, 1))  # due after the period
+    # when the county's period is computed
+    values = compute("pairing_tasks_on_time", year_period)
+    # then A counts its programme's tasks beside its alliance's: 2 on time of 3; the lead its
+    # own pairing's one; the helper school of county Y is not of this county's window
+    assert values == {lead_school.pk: "100.0000", member_school.pk: "66.6667"}
+    # and in county Y's window of the same dates the helper school counts them: 1 of 2
+    y_year = SchoolYearFactory(county=other_county, start_year=year_period.school_year.start_year)
+    window = metrics.Window([helper.pk], year_period.start_date, year_period.end_date, [y_year.pk])
+    assert metrics.REGISTRY["pairing_tasks_on_time"](window) == {helper.pk: Decimal("50.0000")}
 
 
 @covers("mentoring_meetings")

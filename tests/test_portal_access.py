@@ -10,6 +10,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.test import Client
 
+from alliance.models import Pairing, PairingTask, Programme
 from evaluation.models import SchoolResult
 from reports.models import ReportFile
 
@@ -62,14 +63,32 @@ TABLE = {
     # Excel in: the bureau's (the checkpoint's ``require_import``); auditors change nothing
     "/imports/": (302, 403, 403, 403, 403, 200, 403),
     "/imports/template/schools.xlsx": (302, 403, 403, 403, 403, 200, 403),
+    # cross-county programmes: county Y's school helps school A; school B takes no part, the lead
+    # school reads its member's rows; both counties' readers see the programme
+    "/programmes/": (302, 200, 200, 200, 403, 200, 200),
+    "/programmes/{programme}/": (302, 200, 404, 200, 403, 200, 200),
+    # a task's progress: school A's principal reports (the GET leads to the programme's page)
+    "/programmes/{programme}/tasks/{programme_task}/": (302, 302, 404, 404, 403, 403, 403),
 }
 
 CASES = [(page, role, status) for page, statuses in TABLE.items() for role, status in zip(ROLES, statuses, strict=True)]
 
 
 @pytest.fixture
-def rows(principal, teacher, lead_school, proposed, member_school, alliance, auditor, settings, tmp_path):
+def rows(
+    principal, teacher, lead_school, proposed, member_school, alliance, auditor, settings, tmp_path, foreign_school
+):
     exchange = ExchangeFactory(teacher=teacher, hosts=[lead_school], logged_by=principal)
+    programme = Programme.objects.create(
+        name="邻县帮扶示范县", helper_county=foreign_school.county, helped_county=member_school.county,
+        start_date=proposed.school_year.start_date,
+    )  # fmt: skip
+    pairing = Pairing.objects.create(
+        programme=programme, helper_school=foreign_school, helped_school=member_school, start_date=programme.start_date
+    )
+    task = PairingTask.objects.create(
+        pairing=pairing, title="联合教研", due_date=programme.start_date, responsible_person="王主任"
+    )
     result = SchoolResult.objects.get(period=proposed, school=member_school)
     settings.MEDIA_ROOT = tmp_path
     report_file = ReportFile.objects.create(
@@ -90,6 +109,8 @@ def rows(principal, teacher, lead_school, proposed, member_school, alliance, aud
         "task": PairingTaskFactory(pairing=pairing).pk,
         "meeting": MentorMeetingFactory(pair=pair).pk,
         "activity": ActivityFactory(host_school=member_school).pk,
+        "programme": programme.pk,
+        "programme_task": task.pk,
     }
 
 

@@ -56,6 +56,7 @@ def test_every_page_a_demo_login_reaches_opens(loaded_once, db, username, reache
     # given a demo login on its home
     client = Client()
     client.force_login(User.objects.get(username=username))
+    # (the auditors' home is the reports page: "/" leads there)
     home = client.get("/", follow=True)
     assert home.status_code == 200
     seen = {"/"}

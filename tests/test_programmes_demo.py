@@ -87,3 +87,26 @@ def test_loading_the_part_again_writes_nothing(programme):
     programme_part.load(ctx)
     assert ctx.created == {}
     assert {m._meta.label: m._default_manager.count() for m in apps.get_models()} == before
+
+
+def test_the_demos_programme_page_opens_for_both_bureaus_and_the_helper_principal(programme):
+    from django.test import Client
+    from django.urls import reverse
+
+    from alliance.models import User
+
+    helped_bureau = programme.helped_county.users.filter(groups__name="bureau_staff").first()
+    url = reverse("portal:programme", args=[programme.pk])
+    for username in (helped_bureau.username, programme_part.BUREAU_USERNAME, programme_part.PRINCIPAL_USERNAME):
+        client = Client()
+        client.force_login(User.objects.get(username=username))
+        response = client.get(url)
+        assert response.status_code == 200, username
+        # the timetable's milestones, and the term meeting held
+        body = response.content.decode()
+        assert all(milestone in body for milestone, _tasks in programme_part.ROADMAP), username
+        assert any(term["held"] for term in response.context["terms"]), username
+        # the bureau's overview or the principal's home links the programme
+        assert (
+            url in client.get("/").content.decode() or reverse("portal:programmes") in client.get("/").content.decode()
+        )

@@ -14,7 +14,7 @@ from alliance.access import Role
 from alliance.models import Programme
 from funding import bookcheck, services
 from funding.errors import FundingError
-from funding.models import Account, Category, LedgerEntry, ProgrammeFund
+from funding.models import Account, Category, LedgerEntry, ProgrammeFund, ProgrammeSpending
 
 from .factories import SchoolFactory, SchoolYearFactory, UserFactory
 from .factories_funding import FundingYearFactory
@@ -207,3 +207,113 @@ def test_ledger_check_finds_an_unbooked_programme_fund(other_bureau_staff, helpe
     )  # fmt: skip
     problems = check(helper_year)
     assert [p.rule for p in problems] == [bookcheck.Rule.PROGRAMME_ALLOCATION]
+
+
+def test_a_reversed_programme_spending_frees_its_line_and_the_books_balance(
+    other_bureau_staff, helper_principal, helper_year, programme, pairing, member_school, api_as
+):
+    # given an open year whose fund's 60,000.00 line is spent in full
+    fund = fund_of(other_bureau_staff, helper_year, programme, pairing.helper_school)
+    services.funding_year_open(actor=other_bureau_staff, funding_year=helper_year)
+    line = services.programme_line_create(
+        actor=helper_principal, fund=fund, helped_school=member_school, category=Category.TRAINING, amount=D("60000.00")
+    )
+    spending = services.programme_spending_create(
+        actor=helper_principal, line=line, date=dt.date(2025, 10, 15), amount=D("60000.00"), payee="龙山县教师进修学校"
+    )
+    entry = LedgerEntry.objects.get(programme_spending=spending)
+    with pytest.raises(ValidationError):
+        services.programme_spending_create(
+            actor=helper_principal, line=line, date=dt.date(2025, 10, 16), amount=D("0.01"), payee="某公司"
+        )
+    # when the helper county's bureau reverses the spending through the API, with a reason
+    r = api_as(other_bureau_staff).post(
+        f"{API}/ledger-entries/{entry.pk}/reverse/", {"reason": "重复录入"}, format="json"
+    )
+    # then the mirror entry is booked, the fund holds its 100,000.00 again and the books check
+    assert (r.status_code, r.data["kind"], r.data["reverses"]) == (201, "reversal", entry.pk)
+    reversal = LedgerEntry.objects.get(pk=r.data["id"])
+    assert reversal.programme_fund == fund
+    assert balance(fund, Account.Kind.PROGRAMME_FUND) == D("100000.00")
+    assert balance(fund, Account.Kind.PROGRAMME_SPENT) == 0
+    assert services.programme_spent_on(line) == 0
+    assert check(helper_year) == []
+    # and the line is free: the plan's API says nothing is spent, and 60,000.00 may be spent again
+    lines = api_as(helper_principal).get(f"{API}/programme-fund-lines/", {"fund": fund.pk}).data
+    rows = lines["results"] if isinstance(lines, dict) else lines
+    assert [row["spent"] for row in rows] == ["0.00"]
+    services.programme_spending_create(
+        actor=helper_principal, line=line, date=dt.date(2025, 10, 20), amount=D("60000.00"), payee="龙山县教师进修学校"
+    )
+    assert balance(fund, Account.Kind.PROGRAMME_FUND) == D("40000.00")
+    assert check(helper_year) == []
+    call_command("ledger_check")
+    # and an entry is reversed once only
+    with pytest.raises(ValidationError) as err:
+        services.entry_reverse(entry=entry, actor=other_bureau_staff, reason="再次")
+    assert err.value.code == FundingError.ALREADY_REVERSED
+
+
+def test_the_helped_bureau_does_not_reverse_the_helper_countys_programme_spending(
+    bureau_staff, other_bureau_staff, helper_principal, helper_year, programme, pairing
+):
+    # given a programme spending in the helper county's books
+    fund = fund_of(other_bureau_staff, helper_year, programme, pairing.helper_school)
+    services.funding_year_open(actor=other_bureau_staff, funding_year=helper_year)
+    line = services.programme_line_create(actor=helper_principal, fund=fund, category=Category.CLUBS, amount=D("10.00"))
+    spending = services.programme_spending_create(
+        actor=helper_principal, line=line, date=dt.date(2025, 10, 15), amount=D("10.00"), payee="某公司"
+    )
+    entry = LedgerEntry.objects.get(programme_spending=spending)
+    # when the helped county's bureau or the helper school tries to reverse it, then it is refused
+    for actor in (bureau_staff, helper_principal):
+        with pytest.raises(PermissionDenied):
+            services.entry_reverse(entry=entry, actor=actor, reason="不对")
+    assert not LedgerEntry.objects.filter(reverses=entry).exists()
+
+
+def test_ledger_check_finds_reversed_programme_spending_over_its_line(
+    other_bureau_staff, helper_principal, helper_year, programme, pairing
+):
+    # given a line of 10.00 spent in full, the spending reversed, and 10.00 spent again
+    fund = fund_of(other_bureau_staff, helper_year, programme, pairing.helper_school)
+    services.funding_year_open(actor=other_bureau_staff, funding_year=helper_year)
+    line = services.programme_line_create(actor=helper_principal, fund=fund, category=Category.CLUBS, amount=D("10.00"))
+    first = services.programme_spending_create(
+        actor=helper_principal, line=line, date=dt.date(2025, 10, 15), amount=D("10.00"), payee="某公司"
+    )
+    services.entry_reverse(
+        entry=LedgerEntry.objects.get(programme_spending=first), actor=other_bureau_staff, reason="重复"
+    )
+    services.programme_spending_create(
+        actor=helper_principal, line=line, date=dt.date(2025, 10, 16), amount=D("10.00"), payee="某公司"
+    )
+    # then the reversed spending does not count against the line
+    assert check(helper_year) == []
+    # but a standing spending slipped in past the line does
+    ProgrammeSpending.objects.create(
+        line=line, date=dt.date(2025, 10, 17), amount=D("1.00"), payee="x", recorded_by=helper_principal
+    )
+    rules = {p.rule for p in check(helper_year)}
+    assert bookcheck.Rule.PROGRAMME_SPENDING_WITHIN_LINE in rules
+
+
+def test_a_programme_spending_is_reversed_after_its_year_closed(
+    other_bureau_staff, helper_principal, helper_year, programme, pairing
+):
+    # given a spending of 10.00 in a year since closed (the unspent rest returned)
+    fund = fund_of(other_bureau_staff, helper_year, programme, pairing.helper_school)
+    services.funding_year_open(actor=other_bureau_staff, funding_year=helper_year)
+    line = services.programme_line_create(actor=helper_principal, fund=fund, category=Category.CLUBS, amount=D("10.00"))
+    spending = services.programme_spending_create(
+        actor=helper_principal, line=line, date=dt.date(2025, 10, 15), amount=D("10.00"), payee="某公司"
+    )
+    services.funding_year_close(actor=other_bureau_staff, funding_year=helper_year)
+    # when the bureau reverses it (the one change a closed year accepts)
+    services.entry_reverse(
+        entry=LedgerEntry.objects.get(programme_spending=spending), actor=other_bureau_staff, reason="票据作废"
+    )
+    # then the 10.00 is back in the fund, nothing is spent, and the books check
+    assert balance(fund, Account.Kind.PROGRAMME_SPENT) == 0
+    assert balance(fund, Account.Kind.PROGRAMME_FUND) == D("10.00")
+    assert check(helper_year) == []
