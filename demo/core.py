@@ -292,10 +292,11 @@ def logins() -> list[tuple[str, str, str, str]]:
 
 def all_logins() -> list[tuple[str, list[tuple[str, str, str, str]]]]:
     """(county name, its logins) per demo county, from the fixed data only."""
-    from . import baihe_part, hetang_part
+    from . import baihe_part, hetang_part, programme_part
 
     return [
         (data.COUNTY["name"], logins()),
         (baihe_part.SPEC.name, baihe_part.logins()),
         (hetang_part.SPEC.name, hetang_part.logins()),
+        (programme_part.HELPER_COUNTY["name"], programme_part.logins()),
     ]

@@ -266,3 +266,11 @@ def _funds(
                     amount=Decimal("12680.00"), payee="衡南县教师发展中心", description="骨干教师跟岗培训食宿交通",
                 )  # fmt: skip
                 ctx.count(funding_models.ProgrammeSpending._meta.label)
+
+
+def logins() -> list[tuple[str, str, str, str]]:
+    """(username, password, role, school or county) of the helper district's two logins."""
+    return [
+        (BUREAU_USERNAME, data.PASSWORD, "bureau_staff", HELPER_COUNTY["name"]),
+        (PRINCIPAL_USERNAME, data.PASSWORD, "member_principal", HELPER_SCHOOLS[0][1]),
+    ]
