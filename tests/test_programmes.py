@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from alliance import services
 from alliance.access import Role
-from alliance.models import Pairing, PairingTask, Programme
+from alliance.models import Pairing, PairingTask
 from staffing import services as staffing_services
 from staffing.models import Activity, Exchange
 
@@ -20,24 +20,6 @@ from .factories import SchoolFactory, SchoolYearFactory, TermFactory, UserFactor
 from .factories_staffing import TeacherFactory
 
 API = "/api/v1"
-
-
-@pytest.fixture
-def programme(county, other_county):
-    return Programme.objects.create(
-        name="邻县帮扶示范县", helper_county=other_county, helped_county=county, start_date=dt.date(2025, 9, 1)
-    )
-
-
-@pytest.fixture
-def programme_pairing(programme, other_bureau_staff, foreign_school, member_school):
-    return services.programme_pairing_create(
-        actor=other_bureau_staff,
-        programme=programme,
-        helper_school=foreign_school,
-        helped_school=member_school,
-        start_date=dt.date(2025, 9, 1),
-    )
 
 
 @pytest.fixture

@@ -6,36 +6,14 @@ come from ``access.narrow_related(kind="partners")``; the rule itself is the ser
 County Y (``other_bureau_staff``) helps county X: ``foreign_school`` (Y) helps
 ``member_school`` (X); ``other_school`` is another school of X, paired with nothing."""
 
-import datetime as dt
-
 import pytest
 from django.urls import reverse
 
-from alliance import services
-from alliance.models import Programme
 from staffing.models import Activity, Exchange
 
 from .factories import SchoolFactory
 from .factories_staffing import TeacherFactory
 from .test_staffing_admin import exchange_form
-
-
-@pytest.fixture
-def programme(county, other_county):
-    return Programme.objects.create(
-        name="邻县帮扶示范县", helper_county=other_county, helped_county=county, start_date=dt.date(2025, 9, 1)
-    )
-
-
-@pytest.fixture
-def programme_pairing(programme, other_bureau_staff, foreign_school, member_school):
-    return services.programme_pairing_create(
-        actor=other_bureau_staff,
-        programme=programme,
-        helper_school=foreign_school,
-        helped_school=member_school,
-        start_date=dt.date(2025, 9, 1),
-    )
 
 
 @pytest.fixture

@@ -24,21 +24,8 @@ D = Decimal
 
 
 @pytest.fixture
-def programme(county, other_county):
-    return Programme.objects.create(
-        name="邻县帮扶示范县", helper_county=other_county, helped_county=county, start_date=dt.date(2025, 9, 1)
-    )
-
-
-@pytest.fixture
-def pairing(programme, other_bureau_staff, foreign_school, member_school):
-    return alliance_services.programme_pairing_create(
-        actor=other_bureau_staff,
-        programme=programme,
-        helper_school=foreign_school,
-        helped_school=member_school,
-        start_date=dt.date(2025, 9, 1),
-    )
+def pairing(programme_pairing):
+    return programme_pairing
 
 
 @pytest.fixture
