@@ -109,7 +109,8 @@ def report_file_build(*, report_file_id: int) -> ReportFile | None:
                 out.seek(0)
                 report_file.file.save(report_file.name, File(out), save=False)
     except Exception as exc:
-        return _failed(report_file_id, exc)
+        _failed(report_file_id, exc)
+        return None
     return _done(report_file)
 
 
@@ -121,7 +122,8 @@ def _build_package_file(report_file: ReportFile) -> ReportFile | None:
             out.seek(0)
             report_file.file.save(report_file.name, File(out), save=False)
     except Exception as exc:
-        return _failed(report_file.pk, exc)
+        _failed(report_file.pk, exc)
+        return None
     return _done(report_file)
 
 
@@ -130,7 +132,6 @@ def _failed(report_file_id: int, exc: Exception) -> None:
     ReportFile.objects.filter(pk=report_file_id).update(
         status=ReportFile.Status.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000], finished_at=timezone.now()
     )
-    return None
 
 
 def _done(report_file: ReportFile) -> ReportFile:
