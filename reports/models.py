@@ -27,6 +27,7 @@ class ReportFile(models.Model):
     class Format(models.TextChoices):
         CSV = "csv", "CSV"
         XLSX = "xlsx", "XLSX"
+        ZIP = "zip", "ZIP"
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="+", verbose_name=_("owner"))
     report = models.CharField(_("report"), max_length=40)

@@ -38,6 +38,7 @@ from .registry import Params
 REPORT_HOMES = (PRINCIPAL, LEAD, BUREAU, AUDITOR)
 # Spooled in memory up to this size, then on disk (a direct XLSX download is written whole first).
 SPOOL_BYTES = 8 * 1024 * 1024
+FILE_TYPES = {**formats.CONTENT_TYPES, "zip": "application/zip"}
 
 
 def _int(value: Any) -> int | None:
@@ -129,6 +130,8 @@ def index(request: PortalRequest) -> HttpResponse:
         "files": ReportFile.objects.visible_to(user)[:20],
         "formats": formats.FORMATS,
     }
+    if params is not None:
+        context.update(_documents(user, params))
     if access.can_export(user, "award_sheet"):
         context["periods"] = list(
             EvaluationPeriod.objects.visible_to(user)
@@ -138,6 +141,26 @@ def index(request: PortalRequest) -> HttpResponse:
         )
         context["export_url"] = reverse("admin:evaluation_evaluationperiod_changelist")
     return _page(request, "reports/index.html", context)
+
+
+def _documents(user: Any, params: Params) -> dict[str, Any]:
+    """The school year's documents the checkpoint lets the user have: the auditor's package (as
+    a file prepared in the background), the award notices (the county's, or the user's own
+    school's) and the yearly summary."""
+    county_id, year_id = params.county_id, params.school_year_id
+    notices = reverse("reports_pdf:award_notices", args=[year_id])
+    documents: dict[str, Any] = {
+        "package": access.can_export_document(user, files.PACKAGE, county_id),
+        "notices_url": None,
+        "summary_url": None,
+    }
+    if access.can_export_document(user, "award_notices", county_id):
+        documents["notices_url"] = notices
+    elif user.school_id and access.can_export_document(user, "award_notices", county_id, user.school_id):
+        documents["notices_url"] = f"{notices}?{urlencode({'school': user.school_id})}"
+    if access.can_export_document(user, "county_summary", county_id):
+        documents["summary_url"] = reverse("reports_pdf:county_summary", args=[year_id])
+    return documents
 
 
 @for_homes(*REPORT_HOMES)
@@ -179,6 +202,22 @@ def queue(request: PortalRequest, code: str) -> HttpResponse:
     return redirect(f"{reverse('reports:index')}?{urlencode(_query(params))}#file-{report_file.pk}")
 
 
+@for_homes(*REPORT_HOMES)
+@require_POST
+def queue_package(request: PortalRequest) -> HttpResponse:
+    """The auditor's package of the chosen school year, queued as the owner's file (the
+    checkpoint's 403 for a role that may not; another county's year is a 404)."""
+    params = _params(request)
+    if params is None:
+        return HttpResponseBadRequest(_("Choose a school year."))
+    year = get_object_or_404(
+        SchoolYear.objects.visible_to(request.user), pk=params.school_year_id, county_id=params.county_id
+    )
+    report_file = files.package_file_queue(owner=request.user, county_id=year.county_id, school_year_id=year.pk)
+    query = urlencode({"county": year.county_id, "school_year": year.pk})
+    return redirect(f"{reverse('reports:index')}?{query}#file-{report_file.pk}")
+
+
 def _own_file(request: PortalRequest, pk: int) -> ReportFile:
     return get_object_or_404(ReportFile.objects.visible_to(request.user), pk=pk)
 
@@ -208,16 +247,20 @@ def file_download(request: PortalRequest, pk: int) -> FileResponse:
     report_file = _own_file(request, pk)
     if report_file.status != ReportFile.Status.DONE or not report_file.file:
         raise Http404
-    report = _report(report_file.report)
-    try:
-        _checked(request, report, files.params_of(report_file.params))
-    except PermissionDenied:
-        raise Http404 from None
+    if report_file.report == files.PACKAGE:
+        if not access.can_export_document(request.user, files.PACKAGE, report_file.params.get("county_id")):
+            raise Http404
+    else:
+        report = _report(report_file.report)
+        try:
+            _checked(request, report, files.params_of(report_file.params))
+        except PermissionDenied:
+            raise Http404 from None
     detail = {"report": report_file.report, "format": report_file.format, "file": report_file.name}
     record_event("export", request=request, model="reports.reportfile", object_id=report_file.pk, detail=detail)
     return FileResponse(
         report_file.file.open("rb"),
         as_attachment=True,
         filename=report_file.name,
-        content_type=formats.CONTENT_TYPES[report_file.format],
+        content_type=FILE_TYPES[report_file.format],
     )

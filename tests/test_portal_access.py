@@ -57,6 +57,8 @@ TABLE = {
     "/reports/ledger.xlsx?school_year={year}": (302, 200, 200, 200, 403, 200, 200),
     "/reports/audit.csv?school_year={year}": (302, 403, 403, 403, 403, 200, 200),
     "/reports/award_sheet.csv?school_year={year}": (302, 403, 403, 403, 403, 200, 200),
+    # the auditor's package is queued by a POST only (who may: tests/test_reports_package_page.py)
+    "/reports/package/": (302, 405, 405, 405, 403, 405, 405),
     # the auditor's finished file: its owner's only
     "/reports/files/{file}/": (302, 404, 404, 404, 403, 404, 200),
     "/reports/files/{file}/status/": (302, 404, 404, 404, 403, 404, 200),
