@@ -31,7 +31,7 @@ from alliance.formatting import yuan
 from alliance.models import County, School, SchoolYear
 from audit.services import record_event
 from evaluation.export import _pool, _published_awards
-from evaluation.models import EvaluationPeriod, Grade, Publication, SchoolResult
+from evaluation.models import EvaluationPeriod, Grade, Publication, SchoolResult, Subject
 from funding.metrics import year_summary
 from funding.models import FundingYear
 from portal.charts import bars
@@ -61,10 +61,16 @@ def render(html: str) -> bytes:
     return HTML(string=html, base_url="file:///nonexistent/", url_fetcher=_fetcher()).write_pdf()
 
 
-def _year_period(county: County, school_year: SchoolYear) -> EvaluationPeriod | None:
+def _year_period(county: Any, school_year: Any) -> EvaluationPeriod | None:
+    """The county's school-year evaluation of schools (principals' and teachers' pay nothing)."""
     return EvaluationPeriod.objects.filter(
-        county=county, school_year=school_year, kind=EvaluationPeriod.Kind.YEAR
+        county=county, school_year=school_year, kind=EvaluationPeriod.Kind.YEAR, subject=Subject.SCHOOL
     ).first()
+
+
+def notices_published(county_id: int, school_year_id: int) -> bool:
+    """Whether the year has award notices: its school-year evaluation is published."""
+    return _latest_publication(_year_period(county_id, school_year_id)) is not None
 
 
 def _resolve(params: Params) -> tuple[County, SchoolYear]:

@@ -154,7 +154,11 @@ def _documents(user: Any, params: Params) -> dict[str, Any]:
         "notices_url": None,
         "summary_url": None,
     }
-    if access.can_export_document(user, "award_notices", county_id):
+    from .pdf import notices_published  # (WeasyPrint is loaded only when a PDF is made)
+
+    if not notices_published(county_id, year_id):
+        pass  # no notice before the year's evaluation is published: no link that leads nowhere
+    elif access.can_export_document(user, "award_notices", county_id):
         documents["notices_url"] = notices
     elif user.school_id and access.can_export_document(user, "award_notices", county_id, user.school_id):
         documents["notices_url"] = f"{notices}?{urlencode({'school': user.school_id})}"

@@ -134,3 +134,15 @@ def test_who_may_queue_the_package(request, year, role, status):
     assert queued == (status == 302 and role != "anonymous")
     if role == "anonymous":
         assert response["Location"].startswith("/login/?next=")
+
+
+def test_no_award_notice_link_before_the_year_is_published(auditor, principal, proposed):
+    # given the year's evaluation under public notice, not yet published
+    year = proposed.school_year
+    notices = f"/reports/pdf/{year.pk}/award-notices.pdf"
+    # then the page links to no notice (the link would lead to a 404), but to the summary
+    page = signed_in(auditor).get("/reports/", {"school_year": year.pk}).content.decode()
+    assert notices not in page and f"/reports/pdf/{year.pk}/summary.pdf" in page
+    assert notices not in signed_in(principal).get("/reports/", {"school_year": year.pk}).content.decode()
+    # and the notice itself is indeed not there yet
+    assert signed_in(auditor).get(notices).status_code == 404
