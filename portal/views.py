@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
@@ -603,6 +604,8 @@ def assess(request: PortalRequest, period_pk: int, school_pk: int | None = None)
             return redirect(reverse("portal:assess", args=[period.pk]) + f"?saved={school.pk}#school-{school.pk}")
     else:
         saved = request.GET.get("saved")
+    # The range line is the same in every school's row: rendered once per indicator.
+    ranges = {i.pk: render_to_string("portal/_assess_range.html", {"indicator": i}) for i in grid["indicators"]}
     rows = []
     for school in grid["schools"]:
         cells = []
@@ -610,7 +613,15 @@ def assess(request: PortalRequest, period_pk: int, school_pk: int | None = None)
             name = _cell(school, indicator)
             value = grid["values"].get((school.pk, indicator.pk))
             shown = posted.get(name, "" if value is None else format(value.normalize(), "f"))
-            cells.append({"name": name, "indicator": indicator, "value": shown, "errors": errors.get(name, [])})
+            cells.append(
+                {
+                    "name": name,
+                    "indicator": indicator,
+                    "range": ranges[indicator.pk],
+                    "value": shown,
+                    "errors": errors.get(name, []),
+                }
+            )
         missing = sum(1 for i in grid["indicators"] if (school.pk, i.pk) not in grid["values"])
         rows.append({"school": school, "cells": cells, "missing": missing, "saved": str(school.pk) == saved})
     context = {"period": period, "rows": rows, "missing": grid["missing"], "indicators": grid["indicators"]}
