@@ -21,15 +21,10 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import http.client
 import os
 import pstats
-import socket
 import statistics
-import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,6 +42,7 @@ from rest_framework.authentication import TokenAuthentication  # noqa: E402
 from rest_framework.exceptions import AuthenticationFailed  # noqa: E402
 from rest_framework.request import Request  # noqa: E402
 
+from bench.http_load import free_port, load, start_gunicorn  # noqa: E402
 from config import urls as portal_urls  # noqa: E402
 
 ENDPOINTS = {prefix: viewset for prefix, viewset, _ in portal_urls.router.registry}
@@ -72,12 +68,6 @@ def bare(request: HttpRequest, name: str) -> JsonResponse:
 urlpatterns = [path("bench/bare/<path:name>/", bare), path("", include(portal_urls))]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def prepare() -> str:
     from django.core.management import call_command
     from rest_framework.authtoken.models import Token
@@ -89,70 +79,6 @@ def prepare() -> str:
         call_command("load_demo", stdout=quiet)
     user = User.objects.get(username="demo-bureau")
     return Token.objects.get_or_create(user=user)[0].key
-
-
-def get(port: int, url: str, token: str) -> tuple[int, float]:
-    started = time.perf_counter()
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    try:
-        conn.request("GET", url, headers={"Authorization": f"Token {token}", "Host": "127.0.0.1"})
-        response = conn.getresponse()
-        response.read()
-        return response.status, time.perf_counter() - started
-    finally:
-        conn.close()
-
-
-def load(port: int, url: str, token: str, clients: int, seconds: float) -> dict:
-    latencies: list[float] = []
-    errors = [0]
-    lock = threading.Lock()
-    stop = time.monotonic() + seconds
-
-    def client() -> None:
-        mine, bad = [], 0
-        while time.monotonic() < stop:
-            try:
-                status, took = get(port, url, token)
-            except OSError:
-                bad += 1
-                continue
-            if status != 200:
-                bad += 1
-            mine.append(took)
-        with lock:
-            latencies.extend(mine)
-            errors[0] += bad
-
-    started = time.monotonic()
-    threads = [threading.Thread(target=client) for _ in range(clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.monotonic() - started
-    latencies.sort()
-    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] if latencies else float("nan")
-    return {"rps": len(latencies) / elapsed, "p99": p99, "errors": errors[0], "n": len(latencies)}
-
-
-def start_gunicorn(port: int, workers: int, threads: int) -> subprocess.Popen:
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.api_settings"}
-    cmd = [
-        sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
-        "--workers", str(workers), "--worker-class", "gthread", "--threads", str(threads),
-        "--backlog", "2048", "--log-level", "warning",
-    ]  # fmt: skip
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env)  # noqa: S603
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            get(port, "/healthz", "")
-            return proc
-        except OSError:
-            time.sleep(0.2)
-    proc.terminate()
-    raise SystemExit("gunicorn did not start")
 
 
 def profile(name: str, token: str, requests: int) -> None:
@@ -193,17 +119,18 @@ def main() -> None:
         return
     names = args.only or list(ENDPOINTS)
     port = free_port()
-    server = start_gunicorn(port, args.workers, args.threads)
+    server = start_gunicorn(port, args.workers, args.threads, "bench.api_settings")
+    auth = {"Authorization": f"Token {token}"}
     rows = []
     try:
         for name in names:
             portal_url, bare_url = f"/api/v1/{name}/", f"/bench/bare/{name}/"
-            load(port, portal_url, token, 4, 0.5)  # warm both up
-            load(port, bare_url, token, 4, 0.5)
+            load(port, portal_url, auth, 4, 0.5)  # warm both up
+            load(port, bare_url, auth, 4, 0.5)
             runs: dict[str, list[dict]] = {"portal": [], "bare": []}
             for _ in range(args.rounds):
-                runs["portal"].append(load(port, portal_url, token, args.clients, args.seconds))
-                runs["bare"].append(load(port, bare_url, token, args.clients, args.seconds))
+                runs["portal"].append(load(port, portal_url, auth, args.clients, args.seconds))
+                runs["bare"].append(load(port, bare_url, auth, args.clients, args.seconds))
             p = {k: statistics.median(r[k] for r in runs["portal"]) for k in ("rps", "p99")}
             b = {k: statistics.median(r[k] for r in runs["bare"]) for k in ("rps", "p99")}
             errors = sum(r["errors"] for rs in runs.values() for r in rs)

@@ -20,14 +20,9 @@ The goal (issue 14): every page at least half the bare view's requests/s.
 from __future__ import annotations
 
 import argparse
-import http.client
 import os
-import socket
 import statistics
-import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +40,7 @@ from django.http import HttpRequest, JsonResponse  # noqa: E402
 from django.urls import include, path  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from bench.http_load import free_port, get, load, start_gunicorn  # noqa: E402
 from config import urls as portal_urls  # noqa: E402
 
 # --- the bare views: the same rows, read plainly ---------------------------------------------
@@ -192,12 +188,6 @@ urlpatterns = [
 # --- the run ---------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def session_for(username: str) -> str:
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
@@ -236,68 +226,9 @@ def prepare() -> dict[str, tuple[str, str, str]]:
     }
 
 
-def get(port: int, url: str, cookie: str) -> tuple[int, float]:
-    started = time.perf_counter()
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    try:
-        conn.request("GET", url, headers={"Cookie": cookie, "Host": "127.0.0.1", "Accept-Language": "zh-hans"})
-        response = conn.getresponse()
-        response.read()
-        return response.status, time.perf_counter() - started
-    finally:
-        conn.close()
-
-
-def load(port: int, url: str, cookie: str, clients: int, seconds: float) -> dict:
-    latencies: list[float] = []
-    errors = [0]
-    lock = threading.Lock()
-    stop = time.monotonic() + seconds
-
-    def client() -> None:
-        mine, bad = [], 0
-        while time.monotonic() < stop:
-            try:
-                status, took = get(port, url, cookie)
-            except OSError:
-                bad += 1
-                continue
-            if status != 200:
-                bad += 1
-            mine.append(took)
-        with lock:
-            latencies.extend(mine)
-            errors[0] += bad
-
-    started = time.monotonic()
-    threads = [threading.Thread(target=client) for _ in range(clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.monotonic() - started
-    latencies.sort()
-    p95 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.95))] if latencies else float("nan")
-    return {"rps": len(latencies) / elapsed, "p95": p95, "errors": errors[0], "n": len(latencies)}
-
-
-def start_gunicorn(port: int, workers: int, threads: int) -> subprocess.Popen:
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.portal_settings"}
-    cmd = [
-        sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
-        "--workers", str(workers), "--worker-class", "gthread", "--threads", str(threads),
-        "--backlog", "2048", "--log-level", "warning",
-    ]  # fmt: skip
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env)  # noqa: S603
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            get(port, "/healthz", "")
-            return proc
-        except OSError:
-            time.sleep(0.2)
-    proc.terminate()
-    raise SystemExit("gunicorn did not start")
+def as_user(cookie: str) -> dict[str, str]:
+    """The headers of a signed-in user's request, in the portal's first language."""
+    return {"Cookie": cookie, "Accept-Language": "zh-hans"}
 
 
 def main() -> None:
@@ -311,19 +242,19 @@ def main() -> None:
 
     pages = prepare()
     port = free_port()
-    server = start_gunicorn(port, args.workers, args.threads)
+    server = start_gunicorn(port, args.workers, args.threads, "bench.portal_settings")
     rows = []
     try:
         for name, (portal_url, bare_url, cookie) in pages.items():
             for url in (portal_url, bare_url):  # warm up, and check both answer
-                status, _took = get(port, url, cookie)
+                status, _took = get(port, url, as_user(cookie))
                 if status != 200:
                     raise SystemExit(f"{name}: {url} answered {status}")
-                load(port, url, cookie, 4, 0.5)
+                load(port, url, as_user(cookie), 4, 0.5)
             runs: dict[str, list[dict]] = {"portal": [], "bare": []}
             for _ in range(args.rounds):
-                runs["portal"].append(load(port, portal_url, cookie, args.clients, args.seconds))
-                runs["bare"].append(load(port, bare_url, cookie, args.clients, args.seconds))
+                runs["portal"].append(load(port, portal_url, as_user(cookie), args.clients, args.seconds))
+                runs["bare"].append(load(port, bare_url, as_user(cookie), args.clients, args.seconds))
             p = {k: statistics.median(r[k] for r in runs["portal"]) for k in ("rps", "p95")}
             b = {k: statistics.median(r[k] for r in runs["bare"]) for k in ("rps", "p95")}
             errors = sum(r["errors"] for rs in runs.values() for r in rs)
