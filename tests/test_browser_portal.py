@@ -343,6 +343,8 @@ def test_a_member_principal_logs_an_activity_with_a_photo_a_meeting_and_a_tasks_
     assert item.is_visible()
     photo = item.locator("img")
     photo.wait_for()
+    # (the element is there before its bytes are: wait until the browser has loaded or failed it)
+    page.wait_for_function("(img) => img.complete", arg=photo.element_handle(), timeout=10_000)
     assert page.evaluate("(img) => img.complete && img.naturalWidth", photo.element_handle()) == 2
     activity = Activity.objects.get(title="数学组联合教研")
     assert activity.attachments.count() == 1 and list(activity.schools.all()) == [lead_school]
