@@ -299,6 +299,7 @@ class SpendingRecordAdmin(ReadOnlyMixin, ScopedAdmin):
     list_filter = ["plan_line__category", "plan_line__plan__funding_year__school_year__start_year"]
     search_fields = ["payee", "description", "plan_line__school__name"]
     list_select_related = ["plan_line__school", "recorded_by"]
+    fields = ["plan_line", "date", "amount", "payee", "description", "receipt", "recorded_by", "recorded_at"]
 
 
 class ProgrammeFundLineInline(ReadOnlyMixin, ScopedTabularInline):
@@ -342,3 +343,4 @@ class ProgrammeSpendingAdmin(ReadOnlyMixin, ScopedAdmin):
     list_select_related = ["line__fund__programme", "line__fund__helper_school"]
     search_fields = ["payee", "description"]
     date_hierarchy = "date"
+    fields = ["line", "date", "amount", "payee", "description", "receipt", "recorded_by", "recorded_at"]

@@ -584,13 +584,10 @@ def receipt_path(instance: SpendingRecord, filename: str) -> str:
     return f"receipts/{instance.plan_line.plan.funding_year.school_year.start_year}/{filename}"
 
 
-class SpendingRecord(models.Model):
-    """Money actually spent on a plan line; booked by ``spending_record_create``. A wrong record
-    is corrected by reversing its ledger entry, never by editing it."""
+class Spending(models.Model):
+    """What every spending holds, on a 70/30 plan line (``SpendingRecord``) or a programme fund's
+    line (``ProgrammeSpending``): the rules they share are ``services._require_spendable``."""
 
-    plan_line = models.ForeignKey(
-        PlanLine, models.PROTECT, related_name="spending_records", verbose_name=_("plan line")
-    )
     date = models.DateField(_("date"))
     amount = models.DecimalField(_("amount"), **MONEY, validators=[positive_money, fen_places])
     payee = models.CharField(_("payee"), max_length=200)
@@ -600,6 +597,21 @@ class SpendingRecord(models.Model):
         settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", editable=False, verbose_name=_("recorded by")
     )
     recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.date} · {self.payee} · {self.amount}"
+
+
+class SpendingRecord(Spending):
+    """Money actually spent on a plan line; booked by ``spending_record_create``. A wrong record
+    is corrected by reversing its ledger entry, never by editing it."""
+
+    plan_line = models.ForeignKey(
+        PlanLine, models.PROTECT, related_name="spending_records", verbose_name=_("plan line")
+    )
 
     objects = SpendingRecordQuerySet.as_manager()
     scope = Scope(
@@ -613,9 +625,6 @@ class SpendingRecord(models.Model):
         verbose_name_plural = _("spending records")
         ordering = ["-date", "-pk"]
         constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="spending_record_amount_positive")]
-
-    def __str__(self) -> str:
-        return f"{self.date} · {self.payee} · {self.amount}"
 
 
 class ProgrammeFund(models.Model):
@@ -713,21 +722,12 @@ class ProgrammeFundLine(models.Model):
         return f"{self.fund} · {self.get_category_display()} · {self.amount}"
 
 
-class ProgrammeSpending(models.Model):
+class ProgrammeSpending(Spending):
     """Money spent on a line of a programme fund's plan; booked by ``programme_spending_create``."""
 
     line = models.ForeignKey(
         ProgrammeFundLine, models.PROTECT, related_name="spendings", verbose_name=_("programme fund plan line")
     )
-    date = models.DateField(_("date"))
-    amount = models.DecimalField(_("amount"), **MONEY, validators=[positive_money, fen_places])
-    payee = models.CharField(_("payee"), max_length=200)
-    description = models.TextField(_("description"), blank=True)
-    receipt = ProtectedFileField(_("receipt"), upload_to=UploadTo("receipts"), blank=True)
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", editable=False, verbose_name=_("recorded by")
-    )
-    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
 
     objects = ProgrammeSpendingQuerySet.as_manager()
     scope = Scope(
@@ -741,6 +741,3 @@ class ProgrammeSpending(models.Model):
         verbose_name_plural = _("programme spending")
         ordering = ["-date", "-pk"]
         constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="programme_spending_positive")]
-
-    def __str__(self) -> str:
-        return f"{self.date} · {self.payee} · {self.amount}"

@@ -670,6 +670,26 @@ def spent_on(line: PlanLine) -> Decimal:
     )
 
 
+def _require_spendable(year: FundingYear, *, date: dt.date, amount: Decimal, approved: Decimal, spent: Decimal) -> None:
+    """The rules every spending obeys, on a 70/30 plan line or a programme fund's line: dated
+    inside the funding year's school year, and never past the line's approved amount (the caller
+    holds the line's row lock, so ``spent`` cannot move under it)."""
+    school_year = year.school_year
+    if not (school_year.start_date <= date <= school_year.end_date):
+        raise _error(
+            _("The date is outside the %(year)s school year.") % {"year": school_year},
+            FundingError.DATE_OUTSIDE_YEAR,
+            "date",
+        )
+    if spent + amount > approved:
+        raise _error(
+            _("This would take the plan line past its approved %(approved)s: %(spent)s is spent, %(left)s is left.")
+            % {"approved": yuan(approved), "spent": yuan(spent), "left": yuan(approved - spent)},
+            FundingError.OVER_LINE,
+            "amount",
+        )
+
+
 def spending_record_create(
     *,
     actor: Any,
@@ -704,21 +724,7 @@ def spending_record_create(
                 FundingError.PLAN_STATUS,
                 "plan_line",
             )
-        school_year = year.school_year
-        if not (school_year.start_date <= date <= school_year.end_date):
-            raise _error(
-                _("The date is outside the %(year)s school year.") % {"year": school_year},
-                FundingError.DATE_OUTSIDE_YEAR,
-                "date",
-            )
-        spent = spent_on(line)
-        if spent + amount > line.amount:
-            raise _error(
-                _("This would take the plan line past its approved %(approved)s: %(spent)s is spent, %(left)s is left.")
-                % {"approved": yuan(line.amount), "spent": yuan(spent), "left": yuan(line.amount - spent)},
-                FundingError.OVER_LINE,
-                "amount",
-            )
+        _require_spendable(year, date=date, amount=amount, approved=line.amount, spent=spent_on(line))
         record = SpendingRecord(
             plan_line=line,
             date=date,
@@ -1058,21 +1064,7 @@ def programme_spending_create(
         fund, year = locked.fund, locked.fund.funding_year
         _require_programme_writer(actor, fund)
         _require_open(year)
-        school_year = year.school_year
-        if not (school_year.start_date <= date <= school_year.end_date):
-            raise _error(
-                _("The date is outside the %(year)s school year.") % {"year": school_year},
-                FundingError.DATE_OUTSIDE_YEAR,
-                "date",
-            )
-        spent = programme_spent_on(locked)
-        if spent + amount > locked.amount:
-            raise _error(
-                _("This would take the plan line past its approved %(approved)s: %(spent)s is spent, %(left)s is left.")
-                % {"approved": locked.amount, "spent": spent, "left": locked.amount - spent},
-                FundingError.OVER_LINE,
-                "amount",
-            )
+        _require_spendable(year, date=date, amount=amount, approved=locked.amount, spent=programme_spent_on(locked))
         record = ProgrammeSpending(
             line=locked, date=date, amount=amount, payee=payee.strip(), description=description, recorded_by=actor
         )
