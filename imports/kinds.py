@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -226,6 +226,35 @@ def _saved(row: models.Model) -> None:
     row.save()
 
 
+M = TypeVar("M", bound=models.Model)
+
+
+def _changed_saved(row: models.Model, changed: dict[str, Any]) -> None:
+    for name, value in changed.items():
+        setattr(row, name, value)
+    _saved(row)
+
+
+def _create_or_update(
+    row: M | None,
+    fields: dict[str, Any],
+    *,
+    create: Callable[[], object],
+    update: Callable[[M, dict[str, Any]], object],
+) -> Outcome:
+    """Every import row's one shape: create what is missing, change only what differs (named
+    in the preview by its column's label), or leave it, so importing a file again changes
+    nothing."""
+    if row is None:
+        create()
+        return Outcome(CREATE)
+    changed = _diff(row, fields)
+    if not changed:
+        return Outcome(UNCHANGED)
+    update(row, changed)
+    return Outcome(UPDATE, tuple(_label(type(row), n) for n in changed))
+
+
 @dataclass(frozen=True)
 class Kind:
     name: str
@@ -265,16 +294,12 @@ def write_school(ctx: Context, unit: Unit) -> Outcome:
         )
     fields = {name: values[name] for name in SCHOOL_FIELDS if values.get(name) is not None}
     school = School.objects.select_for_update().filter(county=ctx.county, code=values["code"]).first()
-    if school is None:
-        _saved(School(county=ctx.county, code=values["code"], **fields))
-        return Outcome(CREATE)
-    changed = _diff(school, fields)
-    if not changed:
-        return Outcome(UNCHANGED)
-    for name, value in changed.items():
-        setattr(school, name, value)
-    _saved(school)
-    return Outcome(UPDATE, tuple(_label(School, n) for n in changed))
+    return _create_or_update(
+        school,
+        fields,
+        create=lambda: _saved(School(county=ctx.county, code=values["code"], **fields)),
+        update=_changed_saved,
+    )
 
 
 SCHOOLS = Kind(
@@ -317,14 +342,12 @@ def write_teacher(ctx: Context, unit: Unit) -> Outcome:
             _("%(school)s has several teachers named %(name)s; change them one by one in the administration.")
             % {"school": school, "name": values["name"]}
         )
-    if not found:
-        staffing_services.teacher_create(actor=ctx.actor, school=school, name=values["name"], **fields)
-        return Outcome(CREATE)
-    changed = _diff(found[0], fields)
-    if not changed:
-        return Outcome(UNCHANGED)
-    staffing_services.teacher_update(actor=ctx.actor, teacher=found[0], **changed)
-    return Outcome(UPDATE, tuple(_label(Teacher, n) for n in changed))
+    return _create_or_update(
+        found[0] if found else None,
+        fields,
+        create=lambda: staffing_services.teacher_create(actor=ctx.actor, school=school, name=values["name"], **fields),
+        update=lambda teacher, changed: staffing_services.teacher_update(actor=ctx.actor, teacher=teacher, **changed),
+    )
 
 
 TEACHERS = Kind(
@@ -437,16 +460,16 @@ def write_quota(ctx: Context, unit: Unit) -> Outcome:
         if alliance is None:
             raise ValidationError(_("No alliance named %(name)s in that school year.") % {"name": values["alliance"]})
     row = FundingQuota.objects.filter(funding_year=funding_year, school=school).first()
-    if row is None:
-        funding_services.funding_quota_create(
+    return _create_or_update(
+        row,
+        {"quota": values["quota"], "alliance": alliance},
+        create=lambda: funding_services.funding_quota_create(
             actor=ctx.actor, funding_year=funding_year, school=school, quota=values["quota"], alliance=alliance
-        )
-        return Outcome(CREATE)
-    changed = _diff(row, {"quota": values["quota"], "alliance": alliance})
-    if not changed:
-        return Outcome(UNCHANGED)
-    funding_services.funding_quota_update(actor=ctx.actor, funding_quota=row, **changed)
-    return Outcome(UPDATE, tuple(_label(FundingQuota, n) for n in changed))
+        ),
+        update=lambda quota, changed: funding_services.funding_quota_update(
+            actor=ctx.actor, funding_quota=quota, **changed
+        ),
+    )
 
 
 QUOTAS = Kind(
@@ -499,16 +522,14 @@ def write_pairing(ctx: Context, unit: Unit) -> Outcome:
         .filter(alliance=alliance, helper_school=helper, helped_school=helped)
         .first()
     )
-    if pairing is None:
-        _saved(Pairing(alliance=alliance, helper_school=helper, helped_school=helped, **{"focus_areas": [], **fields}))
-        return Outcome(CREATE)
-    changed = _diff(pairing, fields)
-    if not changed:
-        return Outcome(UNCHANGED)
-    for name, value in changed.items():
-        setattr(pairing, name, value)
-    _saved(pairing)
-    return Outcome(UPDATE, tuple(_label(Pairing, n) for n in changed))
+    return _create_or_update(
+        pairing,
+        fields,
+        create=lambda: _saved(
+            Pairing(alliance=alliance, helper_school=helper, helped_school=helped, **{"focus_areas": [], **fields})
+        ),
+        update=_changed_saved,
+    )
 
 
 PAIRINGS = Kind(
