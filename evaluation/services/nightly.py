@@ -196,41 +196,9 @@ def _without_cycle_collection():
             gc.enable()
 
 
-def _batch_read(batch: list[EvaluationPeriod], readers: Readers) -> tuple[BatchReads, list[dict]]:
-    """A batch's rubrics and everything it is scored from, in one snapshot, and the periods
-    skipped with why. A period without a rubric is skipped silently (nothing to score yet); one
-    whose rubric is invalid (its points do not add up to 100: edited behind the services' back)
-    is skipped and reported, and every other period is scored. The batch's rubrics only: a
-    country's are read batch by batch, not held all run."""
-    with readers.snapshot() as snapshot:
-        rubrics = current_rubrics(batch)
-        skipped = []
-        for period in batch:
-            rubric = rubrics.get(period.pk)
-            if rubric is None:
-                continue
-            try:
-                check_points_total(rubric)
-            except ValidationError as exc:
-                del rubrics[period.pk]
-                skipped.append(
-                    {
-                        "period": period.pk,
-                        "county": period.county_id,
-                        "rubric": rubric.pk,
-                        "rubric_version": rubric.version,
-                        "reason": " ".join(exc.messages),
-                    }
-                )
-        return read_batch([p for p in batch if p.pk in rubrics], rubrics, snapshot), skipped
-
-
-def _people_run(periods: list[EvaluationPeriod], skipped: list[dict]) -> tuple[int, int]:
-    """Score and write the open principals' and teachers' periods (``compute.score_people``) in
-    one transaction, skipping (and reporting) a period whose rubric is invalid and leaving out
-    one proposed meanwhile. Returns the results written and the periods computed."""
-    if not periods:
-        return 0, 0
+def _valid_rubrics(periods: list[EvaluationPeriod], skipped: list[dict]) -> dict:
+    """The periods' current rubrics, by period id, less those whose points do not add up to 100
+    (edited behind the services' back): each of those is reported in ``skipped`` with why."""
     rubrics = current_rubrics(periods)
     for period in periods:
         rubric = rubrics.get(period.pk)
@@ -249,6 +217,28 @@ def _people_run(periods: list[EvaluationPeriod], skipped: list[dict]) -> tuple[i
                     "reason": " ".join(exc.messages),
                 }
             )
+    return rubrics
+
+
+def _batch_read(batch: list[EvaluationPeriod], readers: Readers) -> tuple[BatchReads, list[dict]]:
+    """A batch's rubrics and everything it is scored from, in one snapshot, and the periods
+    skipped with why. A period without a rubric is skipped silently (nothing to score yet); one
+    whose rubric is invalid (its points do not add up to 100: edited behind the services' back)
+    is skipped and reported, and every other period is scored. The batch's rubrics only: a
+    country's are read batch by batch, not held all run."""
+    with readers.snapshot() as snapshot:
+        skipped: list[dict] = []
+        rubrics = _valid_rubrics(batch, skipped)
+        return read_batch([p for p in batch if p.pk in rubrics], rubrics, snapshot), skipped
+
+
+def _people_run(periods: list[EvaluationPeriod], skipped: list[dict]) -> tuple[int, int]:
+    """Score and write the open principals' and teachers' periods (``compute.score_people``) in
+    one transaction, skipping (and reporting) a period whose rubric is invalid and leaving out
+    one proposed meanwhile. Returns the results written and the periods computed."""
+    if not periods:
+        return 0, 0
+    rubrics = _valid_rubrics(periods, skipped)
     periods = [p for p in periods if p.pk in rubrics]
     outcomes = score_people(periods, rubrics, read_people(periods, rubrics))
     with transaction.atomic():
