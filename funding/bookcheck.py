@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 
 from .metrics import year_summary
 from .models import (
@@ -98,22 +98,12 @@ def check_year(year: FundingYear) -> list[Problem]:
         if account.kind in funds and account.balance < 0:
             problems.append(Problem(Rule.FUND_NOT_NEGATIVE, f"{account} is overdrawn: {account.balance}"))
 
-    records = (
-        SpendingRecord.objects.booked()
-        .filter(plan_line__plan__funding_year=year)
-        .annotate(
-            booked=money_sum(
-                "ledger_entries__lines__amount",
-                filter=Q(ledger_entries__kind=LedgerEntry.Kind.SPENDING, ledger_entries__lines__amount__gt=0),
-            )
-        )
-        .order_by("pk")
+    problems += _booked_once(
+        SpendingRecord.objects.booked().filter(plan_line__plan__funding_year=year),
+        LedgerEntry.Kind.SPENDING,
+        Rule.RECORD_BOOKED,
+        "record",
     )
-    for record in records:
-        if record.booked != record.amount:
-            problems.append(
-                Problem(Rule.RECORD_BOOKED, f"record #{record.pk} of {record.amount} booked {record.booked}")
-            )
 
     over = (
         PlanLine.objects.filter(plan__funding_year=year, plan__status="approved")
@@ -127,6 +117,21 @@ def check_year(year: FundingYear) -> list[Problem]:
         )
     problems += check_programme_funds(year)
     return problems
+
+
+def _booked_once(spendings: QuerySet, kind: str, rule: Rule, label: str) -> list[Problem]:
+    """Each spending (a 70/30 record or a programme spending) booked once, with its amount."""
+    spendings = spendings.annotate(
+        booked=money_sum(
+            "ledger_entries__lines__amount",
+            filter=Q(ledger_entries__kind=kind, ledger_entries__lines__amount__gt=0),
+        )
+    ).order_by("pk")
+    return [
+        Problem(rule, f"{label} #{record.pk} of {record.amount} booked {record.booked}")
+        for record in spendings
+        if record.booked != record.amount
+    ]
 
 
 def check_programme_funds(year: FundingYear) -> list[Problem]:
@@ -161,24 +166,12 @@ def check_programme_funds(year: FundingYear) -> list[Problem]:
     for fund_id in booked:
         problems.append(Problem(Rule.PROGRAMME_ALLOCATION, f"programme fund #{fund_id} is booked twice or elsewhere"))
 
-    spendings = (
-        ProgrammeSpending.objects.filter(line__fund__funding_year=year)
-        .annotate(
-            booked=money_sum(
-                "ledger_entries__lines__amount",
-                filter=Q(ledger_entries__kind=LedgerEntry.Kind.PROGRAMME_SPENDING, ledger_entries__lines__amount__gt=0),
-            )
-        )
-        .order_by("pk")
+    problems += _booked_once(
+        ProgrammeSpending.objects.filter(line__fund__funding_year=year),
+        LedgerEntry.Kind.PROGRAMME_SPENDING,
+        Rule.PROGRAMME_SPENDING_BOOKED,
+        "programme spending",
     )
-    for record in spendings:
-        if record.booked != record.amount:
-            problems.append(
-                Problem(
-                    Rule.PROGRAMME_SPENDING_BOOKED,
-                    f"programme spending #{record.pk} of {record.amount} booked {record.booked}",
-                )
-            )
     lines = (
         ProgrammeFundLine.objects.filter(fund__funding_year=year)
         .annotate(spent=programme_line_spent())
