@@ -1,14 +1,24 @@
-"""The portal tests' shared pieces: a valid PDF for uploads and a period under public notice."""
+"""The portal tests' shared pieces: a valid PDF and PNG for uploads, a signed-in test client and a
+period under public notice."""
 
 from __future__ import annotations
 
 import pytest
+from django.test import Client
 
 from evaluation import services as evaluation_services
 
 from .factories_evaluation import enter
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+
+
+def signed_in(user) -> Client:
+    """A test client signed in as ``user`` (no password needed)."""
+    client = Client()
+    client.force_login(user)
+    return client
 
 
 @pytest.fixture

@@ -21,18 +21,11 @@ from staffing.models import Exchange
 
 from .factories import PairingFactory, PairingTaskFactory
 from .factories_staffing import ActivityFactory, ExchangeFactory, MentorPairFactory, TeacherFactory
-from .fixtures_portal import PDF
+from .fixtures_portal import PDF, PNG, signed_in
 
 PASSWORD = "pw-for-tests-123"  # UserFactory's
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 
 pytestmark = pytest.mark.django_db
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture

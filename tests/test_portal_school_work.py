@@ -9,7 +9,6 @@ import datetime as dt
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from alliance.models import PairingTask
@@ -17,17 +16,9 @@ from staffing.models import Activity, ActivityAttachment, MentorMeeting
 
 from .factories import PairingFactory, PairingTaskFactory
 from .factories_staffing import ActivityFactory, MentorMeetingFactory, MentorPairFactory, TeacherFactory
-from .fixtures_portal import PDF
-
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+from .fixtures_portal import PDF, PNG, signed_in
 
 pytestmark = pytest.mark.django_db
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ import io
 
 import pytest
 from django.contrib.auth.models import Group
-from django.test import Client
 
 from alliance import access
 from audit.models import AuditRecord
@@ -17,14 +16,9 @@ from reports import registry
 from reports.models import ReportFile
 
 from .factories import SchoolYearFactory, UserFactory
+from .fixtures_portal import signed_in
 
 pytestmark = pytest.mark.django_db
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture

@@ -16,13 +16,9 @@ from alliance import access
 from audit.models import AuditRecord
 from reports.models import ReportFile
 
+from .fixtures_portal import signed_in
+
 pytestmark = pytest.mark.django_db
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture
