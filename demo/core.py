@@ -9,17 +9,24 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
+from django.core.management.base import CommandError
 from django.db import models
+from django.utils.translation import gettext as _
 
 from alliance.access import Role
 from alliance.models import Alliance, County, Membership, Pairing, PairingTask, School, SchoolYear, Term, User
 
 from . import data
+from .data import UserSpec
+
+# (username, password, role, school or county) as ``load_demo --logins`` prints it
+Login = tuple[str, str, str, str]
 
 
 @dataclass
@@ -111,32 +118,62 @@ def load_core(ctx: Context) -> None:
         ctx.terms[number] = ensure(
             ctx, Term, {"school_year": ctx.school_year, "number": number}, {"start_date": start, "end_date": end}
         )
-    _load_schools(ctx)
+    _refuse_an_older_demo(ctx)
+    ctx.schools = ensure_schools(ctx, ctx.county, data.SCHOOLS)
     _load_alliances(ctx)
     _load_users(ctx)
 
 
-def _load_schools(ctx: Context) -> None:
-    existing = {s.code: s for s in School.objects.filter(county=ctx.county)}
-    for fact in data.SCHOOLS:
-        school = existing.get(fact.code)
-        if school is None:
-            students = fact.staff * data.PUPILS_PER_TEACHER[fact.location]
-            school = ensure(
-                ctx,
-                School,
-                {"county": ctx.county, "code": fact.code},
-                {
-                    "name": fact.name,
-                    "stage": fact.stage,
-                    "location": fact.location,
-                    "strength": fact.strength,
-                    "students": students,
-                    "teachers": fact.staff,
-                    "classes": max(1, round(students / data.PUPILS_PER_CLASS[fact.location])),
-                },
+def _refuse_an_older_demo(ctx: Context) -> None:
+    """A database loaded by an earlier demo of another shape (other schools or alliances under
+    the same codes and names) is refused with the way out, before anything is written to it:
+    adding this demo's alliances beside the old ones would put a school in two of a kind."""
+    known_schools = {(f.code, f.name) for f in data.SCHOOLS}
+    stale = [
+        f"{code} {name}"
+        for code, name in School.objects.filter(county=ctx.county).order_by("code").values_list("code", "name")
+        if (code, name) not in known_schools
+    ]
+    stale += list(
+        Alliance.objects.filter(school_year=ctx.school_year)
+        .exclude(name__in=[a.name for a in data.ALLIANCES])
+        .order_by("name")
+        .values_list("name", flat=True)
+    )
+    if stale:
+        raise CommandError(
+            _(
+                "The database holds an older demo of %(county)s (%(rows)s); start it afresh with "
+                "`make demo-clean` and then `make demo`."
             )
-        ctx.schools[fact.code] = school
+            % {"county": data.COUNTY["name"], "rows": "、".join(stale[:5]) + ("…" if len(stale) > 5 else "")}
+        )
+
+
+def ensure_schools(ctx: Context, county: County, facts: Iterable[data.SchoolFact]) -> dict[str, School]:
+    """The county's schools by code, those of ``facts`` it lacks inserted in one statement
+    (pupils and classes follow the teachers and the location)."""
+    have = set(School.objects.filter(county=county).values_list("code", flat=True))
+    new = []
+    for fact in facts:
+        if fact.code in have:
+            continue
+        students = fact.staff * data.PUPILS_PER_TEACHER[fact.location]
+        new.append(
+            School(
+                county=county,
+                code=fact.code,
+                name=fact.name,
+                stage=fact.stage,
+                location=fact.location,
+                strength=fact.strength,
+                students=students,
+                teachers=fact.staff,
+                classes=max(1, round(students / data.PUPILS_PER_CLASS[fact.location])),
+            )
+        )
+    add_new(ctx, School, new)
+    return {s.code: s for s in School.objects.filter(county=county)}
 
 
 def _load_alliances(ctx: Context) -> None:
@@ -222,10 +259,7 @@ def _plan_tasks(
     return tasks
 
 
-PRINCIPAL_NAMES = {"HN018": ("王", "芳")}
-
-
-def user_specs() -> list[tuple[str, str, str, str, str | None, tuple[str, ...]]]:
+def user_specs() -> list[UserSpec]:
     """The six demo logins, then a principal account for every other school (the lead
     principal of each alliance plans its fund; member principals log their own rows)."""
     specs = list(data.USERS)
@@ -236,18 +270,28 @@ def user_specs() -> list[tuple[str, str, str, str, str | None, tuple[str, ...]]]
         if school.code in taken:
             continue
         role = "lead_principal" if school.code in leads else "member_principal"
-        last, first = PRINCIPAL_NAMES.get(school.code) or (
-            draw.choice(data.SURNAMES),
-            draw.choice(data.GIVEN_ANY) + draw.choice(data.GIVEN_MALE + data.GIVEN_FEMALE),
-        )
+        last = draw.choice(data.SURNAMES)
+        first = draw.choice(data.GIVEN_ANY) + draw.choice(data.GIVEN_MALE + data.GIVEN_FEMALE)
         specs.append((f"principal-{school.code.lower()}", role, last, first, school.code, ()))
     return specs
 
 
 def _load_users(ctx: Context) -> None:
+    assert ctx.county is not None
     specs = user_specs()
+    ctx.users = ensure_users(ctx, ctx.county, ctx.schools, specs)
+    ctx.principals = {school: ctx.users[username] for username, _r, _l, _f, school, _a in specs if school}
+
+
+def ensure_users(
+    ctx: Context, county: County, schools: dict[str, School], specs: Iterable[UserSpec]
+) -> dict[str, User]:
+    """The demo users of ``specs`` by username, each made (with its role's group and assessed
+    schools) unless it exists; every demo user has the published password."""
+    specs = list(specs)
     groups = {role: Group.objects.get_or_create(name=role.value)[0] for role in Role}
     existing = {u.username: u for u in User.objects.filter(username__in=[s[0] for s in specs])}
+    users = {}
     # One hash for all demo users: hashing is deliberately slow, and they share one password.
     password = None
     for username, role, last, first, school_code, assessed in specs:
@@ -258,8 +302,8 @@ def _load_users(ctx: Context) -> None:
                 username=username,
                 last_name=last,
                 first_name=first,
-                county=ctx.county,
-                school=ctx.schools[school_code] if school_code else None,
+                county=county,
+                school=schools[school_code] if school_code else None,
                 is_staff=True,
                 password=password,
             )
@@ -268,29 +312,32 @@ def _load_users(ctx: Context) -> None:
             ctx.count(User._meta.label)
             user.groups.add(groups[Role(role)])
             if assessed:
-                user.assessed_schools.add(*(ctx.schools[c] for c in assessed))
-        ctx.users[username] = user
-        if school_code:
-            ctx.principals[school_code] = user
+                user.assessed_schools.add(*(schools[c] for c in assessed))
+        users[username] = user
+    return users
 
 
-def logins() -> list[tuple[str, str, str, str]]:
-    """(username, password, role, school or county) per demo user of the Hengnan county, from
-    the fixed data (``all_logins``: every county's)."""
-    names = {f.code: f.name for f in data.SCHOOLS}
+def login_rows(specs: Iterable[UserSpec], school_names: dict[str, str], county_name: str) -> list[Login]:
+    """(username, password, role, school or county) per demo login of ``specs``: a principal's
+    school, an assessor's schools, or the county."""
     rows = []
-    for username, role, _last, _first, school_code, assessed in data.USERS:
+    for username, role, _last, _first, school_code, assessed in specs:
         if school_code:
-            where = names[school_code]
+            where = school_names[school_code]
         elif assessed:
-            where = "、".join(names[c] for c in assessed)
+            where = "、".join(school_names[c] for c in assessed)
         else:
-            where = data.COUNTY["name"]
+            where = county_name
         rows.append((username, data.PASSWORD, role, where))
     return rows
 
 
-def all_logins() -> list[tuple[str, list[tuple[str, str, str, str]]]]:
+def logins() -> list[Login]:
+    """The demo logins of the Hengnan county, from the fixed data (``all_logins``: every county's)."""
+    return login_rows(data.USERS, {f.code: f.name for f in data.SCHOOLS}, data.COUNTY["name"])
+
+
+def all_logins() -> list[tuple[str, list[Login]]]:
     """(county name, its logins) per demo county, from the fixed data only."""
     from . import baihe_part, hetang_part, programme_part
 

@@ -9,14 +9,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.contrib.auth.hashers import make_password
-from django.contrib.auth.models import Group
-
-from alliance.access import Role
 from alliance.models import Alliance, County, Membership, School, SchoolYear, Term, User
 
 from . import data
-from .core import Context, add_new, ensure, validate
+from .core import Context, Login, add_new, ensure, ensure_schools, ensure_users, login_rows
+from .data import UserSpec
 
 
 @dataclass(frozen=True)
@@ -35,8 +32,7 @@ class CountySpec:
     years: tuple[YearFact, ...]
     schools: tuple[data.SchoolFact, ...]
     alliances: tuple[data.AllianceFact, ...]  # formed again in every school year
-    # (username, role, last name, first name, school code or None, assessed school codes)
-    users: tuple[tuple[str, str, str, str, str | None, tuple[str, ...]], ...]
+    users: tuple[UserSpec, ...]
 
 
 @dataclass
@@ -67,35 +63,11 @@ def load_county(ctx: Context, spec: CountySpec) -> CountyRows:
             rows.terms[(year.start_year, number)] = ensure(
                 ctx, Term, {"school_year": school_year, "number": number}, {"start_date": start, "end_date": end}
             )
-    _schools(ctx, spec, rows)
+    rows.schools = ensure_schools(ctx, county, spec.schools)
     for start_year, school_year in rows.years.items():
         _alliances(ctx, spec, rows, start_year, school_year)
-    _users(ctx, spec, rows)
+    rows.users = ensure_users(ctx, county, rows.schools, spec.users)
     return rows
-
-
-def _schools(ctx: Context, spec: CountySpec, rows: CountyRows) -> None:
-    existing = {s.code: s for s in School.objects.filter(county=rows.county)}
-    new = []
-    for fact in spec.schools:
-        if fact.code in existing:
-            continue
-        students = fact.staff * data.PUPILS_PER_TEACHER[fact.location]
-        new.append(
-            School(
-                county=rows.county,
-                code=fact.code,
-                name=fact.name,
-                stage=fact.stage,
-                location=fact.location,
-                strength=fact.strength,
-                students=students,
-                teachers=fact.staff,
-                classes=max(1, round(students / data.PUPILS_PER_CLASS[fact.location])),
-            )
-        )
-    add_new(ctx, School, new)
-    rows.schools = {s.code: s for s in School.objects.filter(county=rows.county)}
 
 
 def _alliances(ctx: Context, spec: CountySpec, rows: CountyRows, start_year: int, school_year: SchoolYear) -> None:
@@ -121,43 +93,6 @@ def _alliances(ctx: Context, spec: CountySpec, rows: CountyRows, start_year: int
     add_new(ctx, Membership, memberships)
 
 
-def _users(ctx: Context, spec: CountySpec, rows: CountyRows) -> None:
-    groups = {role: Group.objects.get_or_create(name=role.value)[0] for role in Role}
-    existing = {u.username: u for u in User.objects.filter(username__in=[s[0] for s in spec.users])}
-    password = None
-    for username, role, last, first, school_code, assessed in spec.users:
-        user = existing.get(username)
-        if user is None:
-            # One hash for all demo users: hashing is deliberately slow, and they share one password.
-            password = password or make_password(data.PASSWORD)
-            user = User(
-                username=username,
-                last_name=last,
-                first_name=first,
-                county=rows.county,
-                school=rows.schools[school_code] if school_code else None,
-                is_staff=True,
-                password=password,
-            )
-            validate(user)
-            user.save()
-            ctx.count(User._meta.label)
-            user.groups.add(groups[Role(role)])
-            if assessed:
-                user.assessed_schools.add(*(rows.schools[c] for c in assessed))
-        rows.users[username] = user
-
-
-def logins(spec: CountySpec) -> list[tuple[str, str, str, str]]:
+def logins(spec: CountySpec) -> list[Login]:
     """(username, password, role, school or county) per demo login of the county."""
-    names = {f.code: f.name for f in spec.schools}
-    out = []
-    for username, role, _last, _first, school_code, assessed in spec.users:
-        if school_code:
-            where = names[school_code]
-        elif assessed:
-            where = "、".join(names[c] for c in assessed)
-        else:
-            where = spec.name
-        out.append((username, data.PASSWORD, role, where))
-    return out
+    return login_rows(spec.users, {f.code: f.name for f in spec.schools}, spec.name)

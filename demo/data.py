@@ -1,12 +1,15 @@
 """The demo county's fixed facts: names, schools, alliances, people and events.
 
-Modelled on the source articles in ../shared/seeds/: the paired alliances of 衡南县 (seed 000:
-三塘 → 茅市/岐山, 云集 → 茶市/相市, 向阳桥 → 松江/近尾洲, 200,000 CNY per school, 70/30),
-close-knit education communities (seed 003), an education group and trusteeships (seeds 001,
-004), an area alliance and a cross-region pairing (seed 002). Named people and events of the
-articles (华朝霞's 支教 and 师徒结对, 阳小勇's 挂职, 倪燕华's 跟岗, 明德小学's 调研座谈 and
-donations, 810/638/54 shared resources) appear with their own names; everyone else is drawn
-from the generator in ``demo.plan`` with a fixed seed.
+Modelled on seed 000 (../shared/seeds/000_*.txt): 衡南县 binds its schools into 11 paired
+alliances (结对式校联体), a lead school helping its member schools on teaching, staffing and
+funds. The article names three pairs (三塘 → 茅市/岐山, 云集 → 茶市/相市, 向阳桥 → 松江/近尾洲)
+and the funded schools (衡南一中、衡南三中、衡南九中、衡南一中云集校区初中部 and 23 township
+union schools, 200,000 CNY each a year, 70/30); the other eight pairs are drawn from the
+county's towns. Named people and events of the article (华朝霞's 支教 and 师徒结对, 阳小勇's
+挂职, 倪燕华's 跟岗, 明德小学's 调研座谈 and donations) appear with their own names, as do seed
+002's 810/638/54 shared resources; everyone else is drawn from the generators in the parts with
+a fixed seed. The other kinds of alliance are the further demo counties' (白河县's education
+communities, 荷塘区's education groups) and the cross-county programme's (长沙市开福区).
 
 Everything here is plain data so that a second run of ``load_demo`` meets the same natural keys.
 """
@@ -53,7 +56,8 @@ PUPILS_PER_TEACHER = {"urban": 17, "township": 14, "rural": 11}
 PUPILS_PER_CLASS = {"urban": 45, "township": 40, "rural": 28}
 
 SCHOOLS: tuple[SchoolFact, ...] = (
-    # 结对式校联体 (seed 000)
+    # Seed 000: the county funds 衡南一中、衡南三中、衡南九中、衡南一中云集校区初中部 and 23
+    # township union schools (乡镇联合学校), 27 schools in 11 paired alliances; by alliance.
     SchoolFact("HN001", "三塘联合学校", "nine_year", "township", "strong", 14),
     SchoolFact("HN002", "茅市联合学校", "nine_year", "rural", "weak", 10),
     SchoolFact("HN003", "岐山联合学校", "nine_year", "rural", "weak", 9),
@@ -63,32 +67,25 @@ SCHOOLS: tuple[SchoolFact, ...] = (
     SchoolFact("HN007", "向阳桥联合学校", "nine_year", "township", "strong", 13),
     SchoolFact("HN008", "松江联合学校", "nine_year", "rural", "weak", 9),
     SchoolFact("HN009", "近尾洲联合学校", "nine_year", "rural", "weak", 8),
-    # 紧密型教共体 (seed 003: 规模相宜、学段相同、距离相近、强弱搭配)
-    SchoolFact("HN010", "衡南县云集中学", "junior", "urban", "strong", 14),
-    SchoolFact("HN011", "车江中学", "junior", "township", "weak", 9),
-    SchoolFact("HN012", "泉溪中学", "junior", "rural", "weak", 8),
-    SchoolFact("HN013", "洪山中学", "junior", "rural", "weak", 8),
-    SchoolFact("HN014", "衡南县实验小学", "primary", "urban", "strong", 15),
-    SchoolFact("HN015", "谭子山中心小学", "primary", "township", "weak", 9),
-    SchoolFact("HN016", "宝盖中心小学", "primary", "rural", "weak", 8),
-    SchoolFact("HN017", "花桥小学", "primary", "rural", "weak", 7),
-    # 教育集团 (seeds 001, 004: a famous school leads weak and new schools)
-    SchoolFact("HN018", "明德小学", "primary", "urban", "strong", 14),
-    SchoolFact("HN019", "海会小学", "primary", "rural", "weak", 7),
-    SchoolFact("HN020", "拔萃小学", "primary", "rural", "weak", 7),
-    SchoolFact("HN021", "云集新城小学", "primary", "urban", "new", 8),
-    # 托管 (seed 001: a famous school runs a junior school)
-    SchoolFact("HN022", "衡南一中云集校区初中部", "junior", "urban", "strong", 13),
-    SchoolFact("HN023", "硫市中学", "junior", "rural", "weak", 8),
-    SchoolFact("HN024", "衡南县第三中学", "complete", "township", "strong", 13),
-    SchoolFact("HN025", "廖田学校", "nine_year", "rural", "weak", 8),
-    # 片区联盟
-    SchoolFact("HN026", "衡南县第九中学", "complete", "township", "strong", 12),
-    SchoolFact("HN027", "鸡笼联合学校", "nine_year", "rural", "weak", 9),
-    SchoolFact("HN028", "江口联合学校", "nine_year", "rural", "weak", 8),
-    # 跨区域结对 (seed 002: across townships and stages)
-    SchoolFact("HN029", "衡南县第一中学", "senior", "urban", "strong", 15),
-    SchoolFact("HN030", "川口中学", "complete", "rural", "weak", 9),
+    SchoolFact("HN010", "衡南县第一中学", "senior", "urban", "strong", 16),
+    SchoolFact("HN011", "川口联合学校", "nine_year", "rural", "weak", 9),
+    SchoolFact("HN012", "栗江联合学校", "nine_year", "rural", "weak", 9),
+    SchoolFact("HN013", "衡南县第三中学", "complete", "township", "strong", 14),
+    SchoolFact("HN014", "廖田联合学校", "nine_year", "rural", "weak", 9),
+    SchoolFact("HN015", "衡南县第九中学", "complete", "township", "strong", 13),
+    SchoolFact("HN016", "鸡笼联合学校", "nine_year", "rural", "weak", 9),
+    SchoolFact("HN017", "衡南一中云集校区初中部", "junior", "urban", "strong", 14),
+    SchoolFact("HN018", "硫市联合学校", "nine_year", "rural", "weak", 9),
+    SchoolFact("HN019", "江口联合学校", "nine_year", "rural", "weak", 8),
+    SchoolFact("HN020", "铁丝塘联合学校", "nine_year", "township", "strong", 13),
+    SchoolFact("HN021", "洪山联合学校", "nine_year", "rural", "weak", 9),
+    SchoolFact("HN022", "泉溪联合学校", "nine_year", "township", "strong", 13),
+    SchoolFact("HN023", "花桥联合学校", "nine_year", "rural", "weak", 8),
+    SchoolFact("HN024", "谭子山联合学校", "nine_year", "township", "strong", 13),
+    SchoolFact("HN025", "冠市联合学校", "nine_year", "rural", "weak", 9),
+    SchoolFact("HN026", "宝盖联合学校", "nine_year", "township", "strong", 12),
+    # moved into its new campus this year (新建校)
+    SchoolFact("HN027", "洲市联合学校", "nine_year", "township", "new", 10),
 )
 
 
@@ -103,6 +100,9 @@ class AllianceFact:
     description: str
 
 
+# The article names the first three pairs; the other eight pair the county's three senior
+# schools, 衡南一中云集校区初中部 and four strong union schools with weaker ones nearby
+# (优质校+薄弱校, 城区校+农村校, across stages: 跨学段纵向联通).
 ALLIANCES: tuple[AllianceFact, ...] = (
     AllianceFact(
         "三塘—茅市—岐山结对式校联体",
@@ -132,67 +132,76 @@ ALLIANCES: tuple[AllianceFact, ...] = (
         "向阳桥联合学校结对松江联合学校、近尾洲联合学校。",
     ),
     AllianceFact(
-        "云集中学紧密型教共体",
-        "community",
+        "衡南一中—川口—栗江结对式校联体",
+        "paired",
         "HN010",
-        ("HN011", "HN012", "HN013"),
-        dt.date(2025, 9, 10),
-        ("management", "teaching_research", "teachers", "funds"),
-        "核心校校长任教共体总校长;课程设置、教学管理、质量检测“八个统一”;以轮岗为主、走教为辅、智教为补。",
+        ("HN011", "HN012"),
+        dt.date(2025, 9, 26),
+        ("teaching_research", "teachers", "funds"),
+        "跨学段结对:送教援培、教学开放日、“互联网+”同步课堂。",
     ),
     AllianceFact(
-        "实验小学紧密型教共体",
-        "community",
-        "HN014",
-        ("HN015", "HN016", "HN017"),
-        dt.date(2025, 9, 10),
-        ("management", "teaching_research", "teachers"),
-        "“养正”文化共建;成员校公用经费统一预算到核心校;青蓝结对、送课到校。",
-    ),
-    AllianceFact(
-        "明德小学教育集团",
-        "group",
-        "HN018",
-        ("HN019", "HN020", "HN021"),
-        dt.date(2025, 9, 15),
-        ("management", "teaching_research", "teachers", "funds"),
-        "以明德小学为龙头校,薄弱校、新建校为成员校,统一集团文化建设,师资交流到位、优质资源共享。",
-    ),
-    AllianceFact(
-        "衡南一中云集校区初中部托管硫市中学",
-        "trusteeship",
-        "HN022",
-        ("HN023",),
-        dt.date(2025, 9, 5),
-        ("management", "teaching_research", "teachers"),
-        "名校派驻副校长托管硫市中学。",
-    ),
-    AllianceFact(
-        "衡南三中托管廖田学校",
-        "trusteeship",
-        "HN024",
-        ("HN025",),
+        "衡南三中—廖田结对式校联体",
+        "paired",
+        "HN013",
+        ("HN014",),
         dt.date(2025, 9, 5),
         ("management", "teachers"),
-        "衡南三中派驻执行校长,统一教学管理。",
+        "衡南三中派驻副校长到廖田联合学校挂职,统一教学管理。",
     ),
     AllianceFact(
-        "西部片区联盟",
-        "area",
-        "HN026",
-        ("HN027", "HN028"),
+        "衡南九中—鸡笼结对式校联体",
+        "paired",
+        "HN015",
+        ("HN016",),
         dt.date(2025, 9, 20),
-        ("teaching_research", "teachers"),
-        "片区内联片教研、统一命题、联合阅卷。",
+        ("management", "teaching_research"),
+        "衡南九中结对鸡笼联合学校:联片教研、统一命题、联合阅卷。",
     ),
     AllianceFact(
-        "衡南一中—川口跨区域结对",
-        "cross_region",
-        "HN029",
-        ("HN030",),
-        dt.date(2025, 9, 26),
+        "衡南一中云集校区初中部—硫市—江口结对式校联体",
+        "paired",
+        "HN017",
+        ("HN018", "HN019"),
+        dt.date(2025, 9, 15),
+        ("management", "teaching_research", "teachers", "funds"),
+        "初中部帮助成员校整理共享学科教案、课件和微课资源;青年教师跟岗学习。",
+    ),
+    AllianceFact(
+        "铁丝塘—洪山结对式校联体",
+        "paired",
+        "HN020",
+        ("HN021",),
+        dt.date(2025, 9, 18),
         ("teaching_research", "teachers"),
-        "跨乡镇、跨学段结对:送教援培、教学开放日、“互联网+”同步课堂。",
+        "铁丝塘联合学校结对洪山联合学校。",
+    ),
+    AllianceFact(
+        "泉溪—花桥结对式校联体",
+        "paired",
+        "HN022",
+        ("HN023",),
+        dt.date(2025, 9, 18),
+        ("teaching_research", "teachers", "funds"),
+        "泉溪联合学校结对花桥联合学校。",
+    ),
+    AllianceFact(
+        "谭子山—冠市结对式校联体",
+        "paired",
+        "HN024",
+        ("HN025",),
+        dt.date(2025, 9, 22),
+        ("management", "teaching_research", "teachers"),
+        "谭子山联合学校结对冠市联合学校。",
+    ),
+    AllianceFact(
+        "宝盖—洲市结对式校联体",
+        "paired",
+        "HN026",
+        ("HN027",),
+        dt.date(2025, 9, 22),
+        ("management", "teaching_research", "funds"),
+        "宝盖联合学校结对新建的洲市联合学校,帮助完善制度建设与课程设置。",
     ),
 )
 
@@ -279,14 +288,15 @@ SEED_TEACHERS: tuple[tuple[str, str, str, str, str, int, bool], ...] = (
     ("HN006", "倪燕华", "female", "english", "second", 5, False),
 )
 
-# Demo users: one per role (publishing needs a second bureau user).
 # (username, role, last name, first name, school code or None, assessed school codes)
-USERS: tuple[tuple[str, str, str, str, str | None, tuple[str, ...]], ...] = (
+UserSpec = tuple[str, str, str, str, str | None, tuple[str, ...]]
+# Demo users: one per role (publishing needs a second bureau user).
+USERS: tuple[UserSpec, ...] = (
     ("demo-bureau", "bureau_staff", "刘", "华军", None, ()),
     ("demo-bureau2", "bureau_staff", "蒋", "媛竹", None, ()),
     ("demo-lead", "lead_principal", "刘", "吉军", "HN004", ()),
     ("demo-member", "member_principal", "陈", "庆喜", "HN002", ()),
-    ("demo-assessor", "assessor", "刘", "影", None, ("HN004", "HN005", "HN006", "HN018", "HN019", "HN020", "HN021")),
+    ("demo-assessor", "assessor", "刘", "影", None, ("HN004", "HN005", "HN006", "HN010", "HN011", "HN012")),
     ("demo-auditor", "auditor", "张", "黎黎", None, ()),
 )
 
@@ -316,11 +326,12 @@ SEED_ACTIVITIES: tuple[ActivityFact, ...] = (
         36,
         "三校校长签订结对帮扶协议,将在学校管理、师资建设、教学研究等方面扎实开展活动,不做表面,按需执行。",
     ),
+    # 明德小学 is a school of 云集联合学校; 海会小学 and 拔萃小学 are its members' schools.
     ActivityFact(
         "visit",
         dt.date(2025, 11, 1),
-        "HN018",
-        ("HN018", "HN019", "HN020"),
+        "HN004",
+        ("HN004", "HN005", "HN006"),
         "明德小学赴海会小学、拔萃小学调研座谈",
         "党支部书记王玉员、校长王芳及行政团队",
         14,
@@ -329,8 +340,8 @@ SEED_ACTIVITIES: tuple[ActivityFact, ...] = (
     ActivityFact(
         "donation",
         dt.date(2025, 11, 12),
-        "HN018",
-        ("HN018", "HN019", "HN020"),
+        "HN004",
+        ("HN004", "HN005", "HN006"),
         "为海会小学、拔萃小学添置风扇和过冬衣被",
         "明德小学全体教师",
         48,
@@ -340,8 +351,8 @@ SEED_ACTIVITIES: tuple[ActivityFact, ...] = (
     ActivityFact(
         "donation",
         dt.date(2025, 11, 20),
-        "HN018",
-        ("HN019", "HN020"),
+        "HN004",
+        ("HN005", "HN006"),
         "明德小学为贫困学子捐资助学",
         "明德小学教职工",
         62,
@@ -351,8 +362,8 @@ SEED_ACTIVITIES: tuple[ActivityFact, ...] = (
     ActivityFact(
         "culture_sports",
         dt.date(2025, 12, 31),
-        "HN018",
-        ("HN018", "HN019", "HN020"),
+        "HN004",
+        ("HN004", "HN005", "HN006"),
         "元旦联欢:海会、拔萃学生到明德小学欢度佳节",
         "三校师生",
         320,
@@ -361,10 +372,10 @@ SEED_ACTIVITIES: tuple[ActivityFact, ...] = (
     ActivityFact(
         "resource_sharing",
         dt.date(2025, 12, 10),
-        "HN014",
-        ("HN014", "HN015", "HN016", "HN017"),
+        "HN017",
+        ("HN017", "HN018", "HN019"),
         "整理共享学科教案、课件和微课资源",
-        "实验小学各学科教研组",
+        "初中部各学科教研组",
         45,
         "帮助成员校整理学科教案810个、课件638个、微课资源54个。",
         {"resource_count": 1502},
@@ -372,31 +383,31 @@ SEED_ACTIVITIES: tuple[ActivityFact, ...] = (
     ActivityFact(
         "online_lesson",
         dt.date(2025, 10, 15),
-        "HN029",
-        ("HN029", "HN030"),
-        "“互联网+”5G同步课堂:与川口中学同上一堂课",
-        "衡南一中语文组、川口中学高一学生",
+        "HN010",
+        ("HN010", "HN011"),
+        "“互联网+”5G同步课堂:与川口联合学校同上一堂课",
+        "衡南一中语文组、川口联合学校九年级学生",
         96,
         "两校同上一堂课、共享好老师。",
     ),
     ActivityFact(
         "donation",
         dt.date(2025, 12, 2),
-        "HN029",
-        ("HN030",),
+        "HN010",
+        ("HN011",),
         "“手拉手·图书捐赠”爱心活动",
         "衡南一中团委、学生会",
         150,
-        "为川口中学捐赠图书,改善图书配备。",
+        "为川口联合学校捐赠图书,改善图书配备。",
         {"goods_description": "图书", "goods_count": 5600, "goods_value": Decimal("112000.00")},
     ),
     ActivityFact(
         "training",
         dt.date(2025, 11, 8),
-        "HN010",
-        ("HN010", "HN011", "HN012", "HN013"),
-        "教共体骨干教师培训班",
-        "四校骨干教师、青年教师",
+        "HN013",
+        ("HN013", "HN014"),
+        "结对校骨干教师培训班",
+        "两校骨干教师、青年教师",
         86,
         "专家报告、名师讲座及现场教学。",
     ),

@@ -14,12 +14,9 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from django.contrib.auth.hashers import make_password
-from django.contrib.auth.models import Group
 from django.utils.translation import gettext as _
 
 from alliance import services as alliance_services
-from alliance.access import Role
 from alliance.models import County, Pairing, PairingTask, Programme, School, SchoolYear, Term, User
 from funding import models as funding_models
 from funding import services as funding_services
@@ -27,7 +24,8 @@ from staffing import services as staffing_services
 from staffing.models import Activity, Exchange, Teacher
 
 from . import data
-from .core import Context, ensure, validate
+from .core import Context, Login, ensure, ensure_users, login_rows, validate
+from .data import UserSpec
 
 HELPER_COUNTY = {"code": "430105", "name": "长沙市开福区", "province": "湖南省"}
 PROGRAMME_NAME = "开福区结对帮扶衡南县学校"
@@ -46,13 +44,17 @@ ROADMAP = (
 )
 BUREAU_USERNAME = "demo-kaifu-bureau"
 PRINCIPAL_USERNAME = "demo-kaifu-principal"
+USERS: tuple[UserSpec, ...] = (
+    (BUREAU_USERNAME, "bureau_staff", "刘", "建华", None, ()),
+    (PRINCIPAL_USERNAME, "member_principal", "陈", "静", HELPER_SCHOOLS[0][0], ()),
+)
 
 
 def load(ctx: Context) -> None:
     assert ctx.county is not None and ctx.school_year is not None  # the core part made them
     county, school_year = _helper_county(ctx)
     helpers = _helper_schools(ctx, county)
-    bureau, principal = _users(ctx, county, helpers[0])
+    bureau, principal = _users(ctx, county, helpers)
     programme = ensure(
         ctx,
         Programme,
@@ -121,24 +123,9 @@ def _helper_schools(ctx: Context, county: County) -> list[School]:
     ]
 
 
-def _users(ctx: Context, county: County, school: School) -> tuple[User, User]:
-    made = []
-    for username, role, last, first, where in (
-        (BUREAU_USERNAME, Role.BUREAU, "刘", "建华", None),
-        (PRINCIPAL_USERNAME, Role.MEMBER_PRINCIPAL, "陈", "静", school),
-    ):
-        user = User.objects.filter(username=username).first()
-        if user is None:
-            user = User(
-                username=username, last_name=last, first_name=first, county=county, school=where, is_staff=True,
-                password=make_password(data.PASSWORD),
-            )  # fmt: skip
-            validate(user)
-            user.save()
-            user.groups.add(Group.objects.get_or_create(name=role.value)[0])
-            ctx.count(User._meta.label)
-        made.append(user)
-    return made[0], made[1]
+def _users(ctx: Context, county: County, helpers: list[School]) -> tuple[User, User]:
+    users = ensure_users(ctx, county, {s.code: s for s in helpers}, USERS)
+    return users[BUREAU_USERNAME], users[PRINCIPAL_USERNAME]
 
 
 def _helped_schools(ctx: Context) -> list[School]:
@@ -268,9 +255,6 @@ def _funds(
                 ctx.count(funding_models.ProgrammeSpending._meta.label)
 
 
-def logins() -> list[tuple[str, str, str, str]]:
+def logins() -> list[Login]:
     """(username, password, role, school or county) of the helper district's two logins."""
-    return [
-        (BUREAU_USERNAME, data.PASSWORD, "bureau_staff", HELPER_COUNTY["name"]),
-        (PRINCIPAL_USERNAME, data.PASSWORD, "member_principal", HELPER_SCHOOLS[0][1]),
-    ]
+    return login_rows(USERS, {code: name for code, name, _stage in HELPER_SCHOOLS}, HELPER_COUNTY["name"])

@@ -290,18 +290,18 @@ def plan_exchanges(roster: dict[str, list[TeacherFact]]) -> list[ExchangeFact]:
         day = dt.date(2025, draw.choice((10, 11, 12)), draw.randint(3, 26))
         teacher = draw.choice([t for t in roster[lead] if t.key] or roster[lead])
         teaching("lesson_delivery", teacher, [members[0]], (day, day), "completed", classes=1)
-        if alliance.kind in ("community", "group"):
+        if len(members) >= 2:
             # 轮岗 both ways for the school year.
             teaching("rotation", pick.take(lead), [members[0]], YEAR_LONG, "active")
             teaching("rotation", pick.take(members[-1]), [lead], YEAR_LONG, "active")
-        if alliance.kind == "trusteeship":
-            # 挂职: the trustee school's deputy serves as the member's executive vice principal.
+        elif "management" in alliance.focus:
+            # 挂职: the lead school's deputy serves as its one member's vice principal.
             plan.append(
                 ExchangeFact(
                     "posting", lead, pick.take(lead, key=True).name, members, *YEAR_LONG, "active", "management"
                 )
             )
-        if len(members) >= 2 and alliance.kind in ("paired", "community", "group"):
+        if len(members) >= 2:
             # 走教: one music, art or PE teacher for several small schools.
             teacher = pick.take(lead, subjects=("music", "art", "pe"))
             teaching("itinerant", teacher, list(members[:2]), TERM1, "completed", classes=4)
@@ -311,15 +311,16 @@ def plan_exchanges(roster: dict[str, list[TeacherFact]]) -> list[ExchangeFact]:
 
     # 代岗, 智教/同步课堂, a cancelled shadowing and a cross-alliance lesson delivery.
     teaching("substitute", pick.take("HN005"), ["HN004"], (dt.date(2025, 11, 3), dt.date(2025, 12, 19)), "completed")
-    online = pick.take("HN018", subjects=MAIN_SUBJECTS)
-    teaching("online", online, ["HN019"], (dt.date(2025, 9, 15), dt.date(2026, 1, 9)), "completed", classes=1)
-    online = pick.take("HN029", subjects=MAIN_SUBJECTS)
-    teaching("online", online, ["HN030"], (dt.date(2025, 10, 15), dt.date(2025, 12, 31)), "completed", classes=1)
+    online = pick.take("HN017", subjects=MAIN_SUBJECTS)
+    teaching("online", online, ["HN018"], (dt.date(2025, 9, 15), dt.date(2026, 1, 9)), "completed", classes=1)
+    online = pick.take("HN010", subjects=MAIN_SUBJECTS)
+    teaching("online", online, ["HN011"], (dt.date(2025, 10, 15), dt.date(2025, 12, 31)), "completed", classes=1)
     teaching("shadowing", pick.take("HN008", young=True), ["HN007"], (dt.date(2025, 11, 10), dt.date(2025, 12, 20)),
              "cancelled", classes=1, cancel_reason="受援校教学任务调整,改为下学期跟岗。")  # fmt: skip
     day = dt.date(2025, 12, 9)
+    # 衡南一中 to 硫市联合学校, a school of another alliance (flagged as cross-alliance).
     teaching(
-        "lesson_delivery", next(t for t in roster["HN029"] if t.key), ["HN023"], (day, day), "completed", classes=1
+        "lesson_delivery", next(t for t in roster["HN010"] if t.key), ["HN018"], (day, day), "completed", classes=1
     )
     return plan
 
@@ -463,8 +464,8 @@ def plan_activities(roster: dict[str, list[TeacherFact]]) -> list[data.ActivityF
             "各校校长、教务主任", 3 * len(everyone), "通报任务清单进度,调整帮扶方式与重点。")  # fmt: skip
         # Most lead schools visit every member; two leave one out (the share is an indicator).
         visited = members if index % 5 != 4 else members[:-1]
-        if lead == "HN018":
-            visited = ()  # 明德小学's visit is the article's own (seed activities)
+        if lead == "HN004":
+            visited = ()  # 明德小学's visit for 云集联合学校 is the article's own (seed activities)
         for member in visited:
             add("visit", day((9, 10, 11)), lead, (lead, member), f"牵头校赴{names[member]}调研座谈",
                 "牵头校校长、教务主任", draw.randint(4, 10), "了解受援校师资、课程和学生生活方面的需求。")  # fmt: skip

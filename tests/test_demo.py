@@ -48,26 +48,60 @@ def demo(loaded_once, db):
     return County.objects.get(code=data.COUNTY["code"])
 
 
-def test_load_demo_creates_a_county_of_about_thirty_schools(demo):
+def test_load_demo_creates_the_27_funded_schools_of_the_article(demo):
     # given the demo loaded (fixture)
     schools = School.objects.filter(county=demo)
-    # then it has about 30 schools of mixed stages, locations and strengths
-    assert 28 <= schools.count() <= 32
+    # then they are the schools seed 000 funds: 衡南一中、衡南三中、衡南九中、衡南一中云集校区初中部
+    # and 23 township union schools (乡镇联合学校)
+    names = set(schools.values_list("name", flat=True))
+    assert schools.count() == 27
+    assert {"衡南县第一中学", "衡南县第三中学", "衡南县第九中学", "衡南一中云集校区初中部"} <= names
+    assert len([n for n in names if n.endswith("联合学校")]) == 23
+    # of mixed stages, locations and strengths
     assert schools.values("stage").distinct().count() >= 4
     assert set(schools.values_list("location", flat=True)) == {"urban", "township", "rural"}
     assert set(schools.values_list("strength", flat=True)) == {"strong", "weak", "new"}
     assert not schools.filter(Q(students=0) | Q(teachers=0) | Q(classes=0)).exists()
 
 
-def test_every_alliance_has_exactly_one_lead_and_one_to_four_members(demo):
+def test_eleven_paired_alliances_each_of_one_lead_and_its_members_cover_every_school(demo):
     alliances = Alliance.objects.filter(school_year__county=demo).annotate(
         leads=Count("memberships", filter=Q(memberships__role=Membership.Role.LEAD)),
         members=Count("memberships", filter=Q(memberships__role=Membership.Role.MEMBER)),
     )
-    assert 9 <= alliances.count() <= 11
+    # then the county has 11 paired alliances (结对式校联体), one lead school and one or two
+    # member schools each
+    assert alliances.count() == 11
+    assert set(alliances.values_list("kind", flat=True)) == {Alliance.Kind.PAIRED}
     assert {a.leads for a in alliances} == {1}
-    assert all(1 <= a.members <= 4 for a in alliances)
-    assert alliances.values("kind").distinct().count() >= 5
+    assert all(1 <= a.members <= 2 for a in alliances)
+    # and every school of the county is in exactly one of them
+    joined = Membership.objects.filter(alliance__in=alliances).values("school").annotate(n=Count("alliance"))
+    assert sorted(row["n"] for row in joined) == [1] * School.objects.filter(county=demo).count()
+
+    # and the article's three pairs are there as it names them
+    named = set()
+    for alliance in alliances:
+        rows = list(alliance.memberships.values_list("role", "school__name"))
+        named.add((next(n for r, n in rows if r == "lead"), frozenset(n for r, n in rows if r == "member")))
+    assert {
+        ("三塘联合学校", frozenset({"茅市联合学校", "岐山联合学校"})),
+        ("云集联合学校", frozenset({"茶市联合学校", "相市联合学校"})),
+        ("向阳桥联合学校", frozenset({"松江联合学校", "近尾洲联合学校"})),
+    } <= named
+    # a lead school helps its members: strong leads, no strong member
+    assert not Membership.objects.filter(alliance__in=alliances, role="member", school__strength="strong").exists()
+    assert set(
+        Membership.objects.filter(alliance__in=alliances, role="lead").values_list("school__strength", flat=True)
+    ) == {"strong"}
+
+
+def test_the_other_kinds_of_alliance_are_the_further_demo_counties(demo):
+    from demo import baihe_part, hetang_part
+
+    # 紧密型教共体 in the Baihe county (seed 003), 教育集团 in the Hetang district (seed 004)
+    kinds = set(Alliance.objects.exclude(school_year__county=demo).values_list("school_year__county__code", "kind"))
+    assert kinds == {(baihe_part.CODE, Alliance.Kind.COMMUNITY), (hetang_part.CODE, Alliance.Kind.GROUP)}
 
 
 def test_pairings_have_task_lists_in_several_states(demo):
@@ -119,6 +153,21 @@ def test_a_second_run_changes_no_row_count_of_any_model(demo):
     # then no model has a row more or less
     assert row_counts() == before
     assert gettext("  Nothing to do: the demo county is already loaded.") in output
+
+
+def test_a_database_of_an_older_demo_is_refused_with_the_way_out_and_nothing_written(demo):
+    from django.core.management.base import CommandError
+
+    # given a database loaded by an earlier demo: an alliance this demo does not have
+    year = demo.school_years.get(start_year=data.START_YEAR)
+    Alliance.objects.create(school_year=year, kind=Alliance.Kind.COMMUNITY, name="云集中学紧密型教共体")
+    before = row_counts()
+    # when the demo is loaded on it
+    with pytest.raises(CommandError) as refused:
+        load_demo()
+    # then it is refused, naming the stale row and how to start afresh, and writes nothing
+    assert "云集中学紧密型教共体" in str(refused.value) and "make demo-clean" in str(refused.value)
+    assert row_counts() == before
 
 
 def test_logins_prints_one_line_per_role_and_nothing_else(demo):
@@ -186,13 +235,20 @@ def test_mentoring_pairs_have_meetings_and_activities_cover_every_kind(demo):
 
 
 def test_an_open_funding_year_with_approved_plans_and_spending_that_ledger_check_accepts(demo):
+    from funding.metrics import pool_total
     from funding.models import FundingYear, SpendingPlan, SpendingRecord
+    from funding.services import alliance_fund_capacity
 
     # given the demo's funding year (200,000 per school, 70/30)
     year = FundingYear.objects.get(county=demo)
     assert year.status == FundingYear.Status.OPEN
     assert (year.base_quota, year.lead_share, year.pool_share) == (data.BASE_QUOTA, data.LEAD_SHARE, data.POOL_SHARE)
     assert year.quotas.count() == School.objects.filter(county=demo).count()
+    assert set(year.quotas.values_list("quota", flat=True)) == {Decimal("200000.00")}
+    # then each alliance's fund got 70 % of its schools' quotas, the county pool 30 % of all 27
+    for alliance in Alliance.objects.filter(school_year__county=demo).annotate(n=Count("memberships")):
+        assert alliance_fund_capacity(year, alliance) == Decimal("140000.00") * alliance.n, alliance
+    assert pool_total(year) == Decimal("60000.00") * 27 == Decimal("1620000.00")
     # then every alliance has a plan approved by a bureau user
     alliances = Alliance.objects.filter(school_year__county=demo)
     approved = SpendingPlan.objects.filter(funding_year=year, status=SpendingPlan.Status.APPROVED)
