@@ -229,3 +229,16 @@ class ActivityForm(forms.Form):
             if data["kind"] not in kinds:
                 data[name] = "" if name == "goods_description" else None
         return data
+
+
+class PersonResultFilter(forms.Form):
+    """The person results' filters: a period (among those the user reads results of) and whom
+    it evaluates. An unknown or out-of-reach period is refused as a bad choice."""
+
+    period = forms.ModelChoiceField(label=_("period"), queryset=None, required=False, empty_label=_("Every period"))
+    subject = forms.ChoiceField(label=_("evaluated"), required=False)
+
+    def __init__(self, data: Any = None, *, periods: Any, subjects: Any) -> None:
+        super().__init__(data)
+        self.fields["period"].queryset = periods  # type: ignore[attr-defined]
+        self.fields["subject"].choices = [("", _("Principals and teachers")), *subjects]  # type: ignore[attr-defined]

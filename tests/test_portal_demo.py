@@ -38,11 +38,11 @@ def pages_of(client: Client, home: str) -> list[str]:
 @pytest.mark.parametrize(
     ("username", "reached"),
     [
-        ("demo-member", {"/exchanges/", "/spending/", "/result/", "/reports/"}),
-        ("demo-lead", {"/exchanges/", "/spending/", "/result/", "/alliance/", "/reports/"}),
+        ("demo-member", {"/exchanges/", "/spending/", "/result/", "/reports/", "/people/"}),
+        ("demo-lead", {"/exchanges/", "/spending/", "/result/", "/alliance/", "/reports/", "/people/"}),
         ("demo-assessor", set()),
-        ("demo-bureau", {"/reports/"}),
-        ("demo-auditor", {"/overview/"}),  # its home is the reports page
+        ("demo-bureau", {"/reports/", "/people/"}),
+        ("demo-auditor", {"/overview/", "/people/"}),  # its home is the reports page
         # the further demo counties (issue 15)
         ("baihe-bureau", set()),
         ("baihe-lead", {"/result/", "/alliance/"}),
