@@ -369,7 +369,7 @@ class IndicatorValue(models.Model):
         return f"{self.teacher or self.school} · {self.indicator}: {self.value}"
 
     @staticmethod
-    def subject_key(school_id: int | None, teacher_id: int | None) -> dict[str, int | None]:
+    def subject_key(school_id: int | None, teacher_id: int | None) -> dict[str, Any]:
         """Whose value a row is, beside its period and indicator, as the unique constraints key
         it: the teacher where one is named (a teachers' period), else the school (a school or
         its principal position)."""

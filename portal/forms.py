@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from alliance.models import PairingTask, School
 from alliance.uploads import validate_upload
+from evaluation.models import EvaluationPeriod
 from funding.models import PlanLine
 from staffing.models import Activity, Exchange, MentorMeeting, Subject, Teacher
 
@@ -235,7 +236,9 @@ class PersonResultFilter(forms.Form):
     """The person results' filters: a period (among those the user reads results of) and whom
     it evaluates. An unknown or out-of-reach period is refused as a bad choice."""
 
-    period = forms.ModelChoiceField(label=_("period"), queryset=None, required=False, empty_label=_("Every period"))
+    period = forms.ModelChoiceField(
+        label=_("period"), queryset=EvaluationPeriod.objects.none(), required=False, empty_label=_("Every period")
+    )
     subject = forms.ChoiceField(label=_("evaluated"), required=False)
 
     def __init__(self, data: Any = None, *, periods: Any, subjects: Any) -> None:

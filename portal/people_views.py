@@ -27,7 +27,10 @@ PER_PAGE = 50
 def _results(request: PortalRequest):
     return PersonResult.objects.visible_to(request.user).select_related(
         # (a term's name is its school year's and its number)
-        "period__school_year", "period__term__school_year", "school", "teacher"
+        "period__school_year",
+        "period__term__school_year",
+        "school",
+        "teacher",
     )
 
 
