@@ -24,6 +24,7 @@ from alliance.formatting import plain_number
 from alliance.models import School
 from alliance.scoped_admin import ScopedAdmin, ScopedTabularInline
 from alliance.signals import export_done
+from staffing.models import Teacher
 
 from . import services
 from .export import award_csv_name, award_sheets_zip, write_award_csv
@@ -44,6 +45,7 @@ from .models import (
     Publication,
     Rubric,
     SchoolResult,
+    Subject,
 )
 from .trace_table import grade_words, trace_table
 
@@ -812,13 +814,18 @@ class PublicationAdmin(KeptForTheRecord, ScopedAdmin):
 
 class CorrectionForm(forms.ModelForm):
     """A correction proposed in the admin: the period, the reason and the corrected values,
-    one per line as ``indicator code, school code, value`` (checked as the API checks them)."""
+    one per line as ``indicator code, school code, value`` (checked as the API checks them); a
+    teachers' period's line names the teacher after the school, by name or by number
+    (``indicator code, school code, teacher, value``)."""
 
     lines = forms.CharField(
         label=_("corrected values"),
         widget=forms.Textarea(attrs={"rows": 6, "placeholder": "academic_quality, S00012, 85"}),
         required=False,
-        help_text=_("One per line: indicator code, school code, value."),
+        help_text=_(
+            "One per line: indicator code, school code, value; for a teachers' period: indicator code, "
+            "school code, the teacher's name (or number), value."
+        ),
     )
 
     class Meta:
@@ -831,17 +838,38 @@ class CorrectionForm(forms.ModelForm):
         self.corrections: list = []
         self.fields["period"].queryset = self.fields["period"].queryset.filter(status=EvaluationPeriod.Status.PUBLISHED)
 
+    def _teacher(self, n: int, school: School, named: str) -> Teacher:
+        """The teacher of the school the line names: by its name, or its number where two share one."""
+        teachers = Teacher.objects.filter(school=school)
+        found = list(teachers.filter(pk=int(named))) if named.isdigit() else list(teachers.filter(name=named)[:2])
+        if len(found) == 1:
+            return found[0]
+        if found:
+            raise forms.ValidationError(
+                _("Line %(n)s: %(school)s has more than one teacher named “%(name)s”: write the teacher's number.")
+                % {"n": n, "school": school.name, "name": named}
+            )
+        raise forms.ValidationError(
+            _("Line %(n)s: %(school)s has no teacher “%(name)s”.") % {"n": n, "school": school.name, "name": named}
+        )
+
     def clean(self):
         cleaned = super().clean()
         period = cleaned.get("period")
         if period is None:
             return cleaned
-        rubric = services.current_rubric(period.county_id, period.school_year_id)
+        rubric = services.current_rubric(period.county_id, period.school_year_id, period.subject)
+        parts_wanted = 4 if period.subject == Subject.TEACHER else 3
         for n, line in enumerate((cleaned.get("lines") or "").splitlines(), start=1):
             if not line.strip():
                 continue
             parts = [p.strip() for p in re.split(r"[,，\t]", line)]
-            if len(parts) != 3:
+            if len(parts) != parts_wanted:
+                if parts_wanted == 4:
+                    raise forms.ValidationError(
+                        _("Line %(n)s: write the indicator code, the school code, the teacher and the value.")
+                        % {"n": n}
+                    )
                 raise forms.ValidationError(
                     _("Line %(n)s: write the indicator code, the school code and the value.") % {"n": n}
                 )
@@ -855,7 +883,10 @@ class CorrectionForm(forms.ModelForm):
                 raise forms.ValidationError(
                     _("Line %(n)s: the county has no school “%(code)s”.") % {"n": n, "code": parts[1]}
                 )
-            self.corrections.append((indicator, school, parts[2]))
+            if parts_wanted == 4:
+                self.corrections.append((indicator, school, parts[3], self._teacher(n, school, parts[2])))
+            else:
+                self.corrections.append((indicator, school, parts[2]))
         # Everything else the service checks: tried here in a savepoint that is rolled back.
         try:
             with transaction.atomic():
@@ -889,15 +920,21 @@ class CorrectionAdmin(KeptForTheRecord, ScopedAdmin):
             Indicator.objects.filter(pk__in=[v["indicator"] for v in obj.values]).values_list("pk", "code")
         )
         schools = {s.pk: s for s in School.objects.filter(pk__in=[v["school"] for v in obj.values])}
+        teachers = dict(
+            Teacher.objects.filter(pk__in=[v["teacher"] for v in obj.values if v.get("teacher")]).values_list(
+                "pk", "name"
+            )
+        )
         return (
             format_html_join(
                 "\n",
-                "<div>{} · {} {}: {}</div>",
+                "<div>{} · {} {}{}: {}</div>",
                 (
                     (
                         indicators.get(v["indicator"], "?"),
                         schools[v["school"]].code,
                         schools[v["school"]].name,
+                        f" · {teachers.get(v['teacher'], '?')}" if v.get("teacher") else "",
                         v["value"],
                     )
                     for v in obj.values

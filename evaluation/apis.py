@@ -18,6 +18,7 @@ from rest_framework.routers import BaseRouter
 from alliance import access
 from alliance.models import AnyUser, School, SchoolYear, Term
 from alliance.rest import ScopedModelViewSet, ScopedReadOnlyViewSet, ScopedViewSetMixin
+from staffing.models import Teacher
 
 from . import services
 from .models import (
@@ -199,8 +200,9 @@ class PeriodApi(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelM
         corrections = [
             (
                 _named(Indicator, request.user, c["indicator"], "corrections"),
-                _named(School, request.user, c["school"], "corrections"),
+                _named(School, request.user, c["school"], "corrections") if c["school"] is not None else None,
                 c["value"],
+                _named(Teacher, request.user, c["teacher"], "corrections") if c["teacher"] is not None else None,
             )
             for c in data["corrections"]
         ]

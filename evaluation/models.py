@@ -368,6 +368,15 @@ class IndicatorValue(models.Model):
     def __str__(self) -> str:
         return f"{self.teacher or self.school} · {self.indicator}: {self.value}"
 
+    @staticmethod
+    def subject_key(school_id: int | None, teacher_id: int | None) -> dict[str, Any]:
+        """Whose value a row is, beside its period and indicator, as the unique constraints key
+        it: the teacher where one is named (a teachers' period), else the school (a school or
+        its principal position)."""
+        if teacher_id is not None:
+            return {"teacher_id": teacher_id}
+        return {"school_id": school_id, "teacher_id": None}
+
 
 class RubricSnapshot(models.Model):
     """A rubric's content (``compute.rubric_content``) as results were computed with it, stored
@@ -810,7 +819,9 @@ class Correction(models.Model):
 
     period = models.ForeignKey(EvaluationPeriod, models.PROTECT, related_name="corrections", verbose_name=_("period"))
     reason = models.TextField(_("reason"))
-    # The corrected values: [{"indicator": id, "school": id, "value": "…"}], checked when proposed.
+    # The corrected values: [{"indicator": id, "school": id, "value": "…"}], checked when proposed;
+    # a value of a teachers' period names the teacher too ({"teacher": id}, its school the
+    # teacher's), as its IndicatorValue does.
     values = models.JSONField(_("corrected values"), default=list, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
     proposed_by = models.ForeignKey(

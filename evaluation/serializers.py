@@ -174,8 +174,13 @@ class PreviewResultSerializer(serializers.Serializer):
 
 
 class CorrectionItemSerializer(serializers.Serializer):
+    """A corrected value: of a school (or, in a principals' period, of the school's principal),
+    or in a teachers' period of a teacher, named by ``teacher`` (the school is then the
+    teacher's and may be left out), as the values endpoint takes them."""
+
     indicator = serializers.IntegerField()
-    school = serializers.IntegerField()
+    school = serializers.IntegerField(required=False, allow_null=True, default=None)
+    teacher = serializers.IntegerField(required=False, allow_null=True, default=None)
     value = serializers.CharField()
 
 

@@ -281,7 +281,11 @@ class ProgrammeSpendingApi(
 ):
     """Spending of a programme fund, booked on creation."""
 
-    queryset = ProgrammeSpending.objects.select_related("line")
+    # Whether the spending's entry was reversed, in the rows' query (alliance.listing), as for
+    # the 70/30 spending records.
+    queryset = ProgrammeSpending.objects.select_related("line").annotate(
+        reversed=Exists(LedgerEntry.objects.filter(programme_spending=OuterRef("pk"), reversed_by__isnull=False))
+    )
     serializer_class = ProgrammeSpendingSerializer
     input_serializer_class = ProgrammeSpendingInputSerializer
     filterset_fields = ["line", "line__fund"]

@@ -1,6 +1,7 @@
 """The funding API's serializers: input serializers parse a write (related fields narrowed
 through the checkpoint) for a service; the others show rows."""
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from alliance.models import School
@@ -133,9 +134,13 @@ class SpendingPlanSerializer(ScopedModelSerializer):
         read_only_fields = fields
 
 
+# The schema's words for both spending flags (the 70/30 records' and the programme funds').
+REVERSED_HELP = _("Whether the spending's ledger entry was reversed; a reversed one no longer counts against its line.")
+
+
 class SpendingRecordSerializer(ScopedModelSerializer):
     # An annotation of the API's queryset: one of the record's ledger entries was reversed.
-    reversed = serializers.BooleanField(read_only=True)
+    reversed = serializers.BooleanField(read_only=True, help_text=REVERSED_HELP)
 
     class Meta:
         model = SpendingRecord
@@ -207,7 +212,14 @@ class ProgrammeSpendingInputSerializer(ScopedInputSerializer):
 
 
 class ProgrammeSpendingSerializer(ScopedModelSerializer):
+    # An annotation of the API's queryset: the spending's ledger entry was reversed (it no longer
+    # counts against its line), as the spending records' ``reversed``.
+    reversed = serializers.BooleanField(read_only=True, help_text=REVERSED_HELP)
+
     class Meta:
         model = ProgrammeSpending
-        fields = ["id", "line", "date", "amount", "payee", "description", "receipt", "recorded_by", "recorded_at"]
+        fields = [
+            "id", "line", "date", "amount", "payee", "description", "receipt", "recorded_by", "recorded_at",
+            "reversed",
+        ]  # fmt: skip
         read_only_fields = fields

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from alliance.models import PairingTask, School
 from alliance.uploads import validate_upload
+from evaluation.models import EvaluationPeriod
 from funding.models import PlanLine
 from staffing.models import Activity, Exchange, MentorMeeting, Subject, Teacher
 
@@ -229,3 +230,18 @@ class ActivityForm(forms.Form):
             if data["kind"] not in kinds:
                 data[name] = "" if name == "goods_description" else None
         return data
+
+
+class PersonResultFilter(forms.Form):
+    """The person results' filters: a period (among those the user reads results of) and whom
+    it evaluates. An unknown or out-of-reach period is refused as a bad choice."""
+
+    period = forms.ModelChoiceField(
+        label=_("period"), queryset=EvaluationPeriod.objects.none(), required=False, empty_label=_("Every period")
+    )
+    subject = forms.ChoiceField(label=_("evaluated"), required=False)
+
+    def __init__(self, data: Any = None, *, periods: Any, subjects: Any) -> None:
+        super().__init__(data)
+        self.fields["period"].queryset = periods  # type: ignore[attr-defined]
+        self.fields["subject"].choices = [("", _("Principals and teachers")), *subjects]  # type: ignore[attr-defined]

@@ -30,6 +30,7 @@ from evaluation.models import (
     EvaluationRun,
     Indicator,
     IndicatorValue,
+    PersonResult,
     Rubric,
     SchoolResult,
 )
@@ -522,8 +523,9 @@ def rule_in_words(indicator: dict[str, Any]) -> str:
     return ""
 
 
-def result_detail(result: SchoolResult) -> dict[str, Any]:
-    """A result's indicators with their rule in words, and the subtotal of each dimension."""
+def result_detail(result: SchoolResult | PersonResult) -> dict[str, Any]:
+    """A result's indicators with their rule in words, and the subtotal of each dimension (a
+    school's, or a principal's or teacher's: the same trace)."""
     trace = result.explained_trace
     indicators = []
     subtotals: dict[str, list[Decimal]] = {}

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import people_views, views
 
 app_name = "portal"
 urlpatterns = [
@@ -20,6 +20,8 @@ urlpatterns = [
     path("result/", views.result_latest, name="result"),
     path("result/<int:pk>/", views.result_detail, name="result-detail"),
     path("result/<int:pk>/appeal/", views.result_appeal, name="result-appeal"),
+    path("people/", people_views.person_results, name="person-results"),
+    path("people/<int:pk>/", people_views.person_result, name="person-result"),
     path("assess/<int:period_pk>/", views.assess, name="assess"),
     path("assess/<int:period_pk>/<int:school_pk>/", views.assess, name="assess-school"),
     path("alliance/", views.alliance, name="alliance"),

@@ -102,11 +102,20 @@ NAV: dict[str, list[tuple[str, Any]]] = {
         ("portal:tasks", gettext_lazy("Tasks")),
         ("portal:spending", gettext_lazy("Spending")),
         ("portal:result", gettext_lazy("Result")),
+        ("portal:person-results", gettext_lazy("People's results")),
         ("reports:index", gettext_lazy("Reports")),
     ],
     ASSESSOR: [("portal:home", gettext_lazy("Assigned schools"))],
-    BUREAU: [("portal:home", gettext_lazy("Overview")), ("reports:index", gettext_lazy("Reports"))],
-    AUDITOR: [("reports:index", gettext_lazy("Reports")), ("portal:overview", gettext_lazy("Overview"))],
+    BUREAU: [
+        ("portal:home", gettext_lazy("Overview")),
+        ("portal:person-results", gettext_lazy("People's results")),
+        ("reports:index", gettext_lazy("Reports")),
+    ],
+    AUDITOR: [
+        ("reports:index", gettext_lazy("Reports")),
+        ("portal:overview", gettext_lazy("Overview")),
+        ("portal:person-results", gettext_lazy("People's results")),
+    ],
 }
 NAV[LEAD] = [*NAV[PRINCIPAL], ("portal:alliance", gettext_lazy("Alliance"))]
 

@@ -383,3 +383,36 @@ def test_a_member_principal_logs_an_activity_with_a_photo_a_meeting_and_a_tasks_
     v.shot("tasks")
 
     v.stayed_home()
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_a_principal_reads_its_own_and_its_teachers_results(visit, viewport, principal, people_proposed):
+    from evaluation.models import PersonResult
+
+    # given the principals' terms and the teachers' year on public notice
+    own = PersonResult.objects.get(period=people_proposed["principals"][1], school=principal.school)
+    v = visit(viewport)
+    page = v.page
+    v.sign_in("principal")
+    # when the principal follows the navigation to the people's results
+    with page.expect_navigation():
+        page.click("nav.tabs a[href='/people/']")
+    # then its two principal results and its teacher's are listed, nobody else's
+    assert page.locator("#person-results tbody tr").count() == 3
+    v.fits()
+    v.shot("person-results")
+    # and filtered to the teachers, its school's teacher alone
+    page.select_option("#id_subject", "teacher")
+    with page.expect_navigation():
+        page.click("#person-filters button[type=submit]")
+    assert page.locator("#person-results tbody tr").count() == 1
+    assert "张老师" in page.inner_text("#person-results")
+    # and its own result's page shows the warning, the dimensions' chart and every indicator
+    v.go(f"/people/{own.pk}/")
+    assert "56.00" in page.inner_text("#totals")
+    assert page.locator("#decline").is_visible()
+    assert page.locator("#dimensions svg rect").count() == 2
+    assert page.locator("#indicators li.indicator").count() == 2
+    v.fits()
+    v.shot("person-result")
+    v.stayed_home()

@@ -11,7 +11,7 @@ from django.core.files.base import ContentFile
 from django.test import Client
 
 from alliance.models import Pairing, PairingTask, Programme
-from evaluation.models import SchoolResult
+from evaluation.models import PersonResult, SchoolResult
 from reports.models import ReportFile
 
 from .factories import PairingFactory, PairingTaskFactory
@@ -46,6 +46,13 @@ TABLE = {
     "/result/": (302, 302, 302, 302, 403, 403, 403),
     # school A's result: the lead school reads its member's rows, school B does not
     "/result/{result}/": (302, 200, 404, 200, 403, 403, 403),
+    # principals' and teachers' results (seed 003): the list of what each reads; an assessor reads none
+    "/people/": (302, 200, 200, 200, 403, 200, 200),
+    # school A's principal's result: its own principal's; not the lead's (it reads its alliance's
+    # teachers', not their principals'), nor school B's
+    "/people/{principal_result}/": (302, 200, 404, 404, 403, 200, 200),
+    # a teacher of school A: its school's principal and its alliance's lead read it
+    "/people/{teacher_result}/": (302, 200, 404, 200, 403, 200, 200),
     "/assess/{period}/": (302, 403, 403, 403, 200, 403, 403),
     "/alliance/": (302, 403, 403, 200, 403, 403, 403),
     # the first alliance's plan: its lead principal's only
@@ -78,7 +85,17 @@ CASES = [(page, role, status) for page, statuses in TABLE.items() for role, stat
 
 @pytest.fixture
 def rows(
-    principal, teacher, lead_school, proposed, member_school, alliance, auditor, settings, tmp_path, foreign_school
+    principal,
+    teacher,
+    lead_school,
+    proposed,
+    member_school,
+    alliance,
+    auditor,
+    settings,
+    tmp_path,
+    foreign_school,
+    people_proposed,
 ):
     exchange = ExchangeFactory(teacher=teacher, hosts=[lead_school], logged_by=principal)
     programme = Programme.objects.create(
@@ -113,6 +130,8 @@ def rows(
         "activity": ActivityFactory(host_school=member_school).pk,
         "programme": programme.pk,
         "programme_task": task.pk,
+        "principal_result": PersonResult.objects.get(period=people_proposed["principals"][1], school=member_school).pk,
+        "teacher_result": PersonResult.objects.get(teacher=people_proposed["teachers"]["a"]).pk,
     }
 
 

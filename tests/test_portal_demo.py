@@ -38,11 +38,11 @@ def pages_of(client: Client, home: str) -> list[str]:
 @pytest.mark.parametrize(
     ("username", "reached"),
     [
-        ("demo-member", {"/exchanges/", "/spending/", "/result/", "/reports/"}),
-        ("demo-lead", {"/exchanges/", "/spending/", "/result/", "/alliance/", "/reports/"}),
+        ("demo-member", {"/exchanges/", "/spending/", "/result/", "/reports/", "/people/"}),
+        ("demo-lead", {"/exchanges/", "/spending/", "/result/", "/alliance/", "/reports/", "/people/"}),
         ("demo-assessor", set()),
-        ("demo-bureau", {"/reports/"}),
-        ("demo-auditor", {"/overview/"}),  # its home is the reports page
+        ("demo-bureau", {"/reports/", "/people/"}),
+        ("demo-auditor", {"/overview/", "/people/"}),  # its home is the reports page
         # the further demo counties (issue 15)
         ("baihe-bureau", set()),
         ("baihe-lead", {"/result/", "/alliance/"}),
@@ -75,3 +75,22 @@ def test_every_page_a_demo_login_reaches_opens(loaded_once, db, username, reache
                 found += pages_of(client, response.content.decode())
         todo = found
     assert reached <= seen, seen
+
+
+def test_the_demo_bureau_reads_its_principals_results_page_by_page(loaded_once, db):
+    # given the demo county's principals' year (computed, not yet proposed: the bureau's working figures)
+    import re
+
+    client = Client()
+    client.force_login(User.objects.get(username="demo-bureau"))
+    # when the bureau opens the list of people's results
+    page = client.get("/people/").content.decode()
+    # then it lists the principals' results, and each one's page opens
+    found = re.findall(r'href="(/people/\d+/)"', page)
+    assert found
+    for url in found[:5]:
+        assert client.get(url).status_code == 200, url
+    # and a school's principal reads none of them before the bureau proposes them
+    member = Client()
+    member.force_login(User.objects.get(username="demo-member"))
+    assert not re.findall(r'href="(/people/\d+/)"', member.get("/people/").content.decode())

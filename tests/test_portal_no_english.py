@@ -82,11 +82,13 @@ def portal_pages(w) -> dict[str, list[str]]:
             f"/activities/{w.activity.pk}/",
             f"/meetings/{w.mentor_meeting.pk}/",
             f"/result/{w.result.pk}/",
+            "/people/",
+            f"/people/{w.person_result.pk}/",
         ],
-        "lead": [*school_pages, "/alliance/"],
+        "lead": [*school_pages, "/alliance/", "/people/"],
         "assessor": ["/", f"/assess/{w.term_period.pk}/"],
-        "bureau": ["/", "/overview/", "/reports/"],
-        "auditor": ["/", "/overview/", "/reports/"],
+        "bureau": ["/", "/overview/", "/reports/", "/people/", f"/people/{w.person_result.pk}/"],
+        "auditor": ["/", "/overview/", "/reports/", "/people/", f"/people/{w.person_result.pk}/"],
     }
 
 

@@ -213,6 +213,7 @@ def test_a_reversed_programme_spending_frees_its_line_and_the_books_balance(
         services.programme_spending_create(
             actor=helper_principal, line=line, date=dt.date(2025, 10, 16), amount=D("0.01"), payee="某公司"
         )
+    assert reversed_flags(api_as(helper_principal), line) == {spending.pk: False}
     # when the helper county's bureau reverses the spending through the API, with a reason
     r = api_as(other_bureau_staff).post(
         f"{API}/ledger-entries/{entry.pk}/reverse/", {"reason": "重复录入"}, format="json"
@@ -225,13 +226,21 @@ def test_a_reversed_programme_spending_frees_its_line_and_the_books_balance(
     assert balance(fund, Account.Kind.PROGRAMME_SPENT) == 0
     assert services.programme_spent_on(line) == 0
     assert check(helper_year) == []
+    # and the spending's API says it was reversed (list and row, for the school and the bureau)
+    assert reversed_flags(api_as(helper_principal), line) == {spending.pk: True}
+    assert reversed_flags(api_as(other_bureau_staff), line) == {spending.pk: True}
+    assert api_as(helper_principal).get(f"{API}/programme-spending/{spending.pk}/").data["reversed"] is True
     # and the line is free: the plan's API says nothing is spent, and 60,000.00 may be spent again
     lines = api_as(helper_principal).get(f"{API}/programme-fund-lines/", {"fund": fund.pk}).data
     rows = lines["results"] if isinstance(lines, dict) else lines
     assert [row["spent"] for row in rows] == ["0.00"]
-    services.programme_spending_create(
-        actor=helper_principal, line=line, date=dt.date(2025, 10, 20), amount=D("60000.00"), payee="龙山县教师进修学校"
+    r = api_as(helper_principal).post(
+        f"{API}/programme-spending/",
+        {"line": line.pk, "date": "2025-10-20", "amount": "60000.00", "payee": "龙山县教师进修学校"},
+        format="json",
     )
+    assert (r.status_code, r.data["reversed"]) == (201, False)
+    assert reversed_flags(api_as(helper_principal), line) == {spending.pk: True, r.data["id"]: False}
     assert balance(fund, Account.Kind.PROGRAMME_FUND) == D("40000.00")
     assert check(helper_year) == []
     call_command("ledger_check")
@@ -239,6 +248,24 @@ def test_a_reversed_programme_spending_frees_its_line_and_the_books_balance(
     with pytest.raises(ValidationError) as err:
         services.entry_reverse(entry=entry, actor=other_bureau_staff, reason="再次")
     assert err.value.code == FundingError.ALREADY_REVERSED
+
+
+def reversed_flags(api, line):
+    r = api.get(f"{API}/programme-spending/", {"line": line.pk})
+    assert r.status_code == 200
+    rows = r.data["results"] if isinstance(r.data, dict) else r.data
+    return {row["id"]: row["reversed"] for row in rows}
+
+
+def test_the_schema_documents_the_programme_spendings_reversed_flag(bureau_staff, client):
+    # the OpenAPI schema names the flag, read-only, as it does the spending records'
+    client.force_login(bureau_staff)
+    schemas = client.get("/api/schema/?format=json", HTTP_ACCEPT_LANGUAGE="en").json()["components"]["schemas"]
+    for name in ("ProgrammeSpending", "SpendingRecord"):
+        flag = schemas[name]["properties"]["reversed"]
+        assert (flag["type"], flag["readOnly"]) == ("boolean", True), name
+        assert "reversed" in flag["description"], name
+        assert "reversed" in schemas[name]["required"]
 
 
 def test_the_helped_bureau_does_not_reverse_the_helper_countys_programme_spending(

@@ -19,6 +19,7 @@ from alliance import access
 from alliance.models import School
 from funding.models import FundingYear, LedgerEntry
 from funding.services import awards_book, entry_reverse
+from staffing.models import Teacher
 
 from ..compute import compute_period
 from ..models import (
@@ -34,7 +35,7 @@ from ..models import (
 from .errors import EvaluationError, _error
 from .policies import period_pool_of
 from .results import outcome_write
-from .values import _check_value, _indicator_of_period, _require_period_open
+from .values import _check_value, _indicator_of_period, _require_period_open, _subject_school
 
 
 def _yuan(amount: Decimal) -> str:
@@ -228,17 +229,24 @@ def publication_approve(*, actor: Any, period: EvaluationPeriod) -> Publication:
         )
 
 
+# A corrected value: (indicator, school, value), or (indicator, school, value, teacher) for a
+# teachers' period (the school may then be None: it is the teacher's).
+CorrectionLine = tuple[Indicator, School | None, Any] | tuple[Indicator, School | None, Any, Teacher | None]
+
+
 def correction_propose(
     *,
     actor: Any,
     period: EvaluationPeriod,
     reason: str,
-    corrections: Iterable[tuple[Indicator, School, Any]] = (),
+    corrections: Iterable[CorrectionLine] = (),
 ) -> Correction:
     """Propose a correction of a published period (a published period is never unpublished: a
     correction becomes a new published revision once a different bureau user approves it,
     ``correction_approve``). The values are checked now; nothing changes until then. One
-    correction of a period waits at a time."""
+    correction of a period waits at a time. Whose value each line corrects is checked as
+    ``indicator_value_set`` checks it: a school's (or, in a principals' period, the school's
+    principal position's), or in a teachers' period a teacher's, named by the teacher."""
     access.require_bureau_of(actor, period.county_id)
     if not (reason or "").strip():
         raise _error(_("Give the reason for the correction."), EvaluationError.NO_REASON, "reason")
@@ -253,13 +261,24 @@ def correction_propose(
                 EvaluationError.EXISTS,
             )
         values = []
-        for indicator, school, value in corrections:
+        for line in corrections:
+            indicator, named, value = line[:3]
+            teacher = line[3] if len(line) > 3 else None
             _indicator_of_period(period, indicator)
+            school = _subject_school(period, named, teacher)
             if school.county_id != period.county_id:
+                if teacher is not None:
+                    raise _error(
+                        _("The teacher teaches at a school of another county."),
+                        EvaluationError.OTHER_COUNTY,
+                        "teacher",
+                    )
                 raise _error(_("The school belongs to another county."), EvaluationError.OTHER_COUNTY, "school")
-            values.append(
-                {"indicator": indicator.pk, "school": school.pk, "value": str(_check_value(indicator, value))}
-            )
+            row: dict[str, Any] = {"indicator": indicator.pk, "school": school.pk}
+            if teacher is not None:
+                row["teacher"] = teacher.pk
+            row["value"] = str(_check_value(indicator, value))
+            values.append(row)
         return Correction.objects.create(period=period, reason=reason.strip(), values=values, proposed_by=actor)
 
 
@@ -290,8 +309,9 @@ def correction_approve(*, actor: Any, period: EvaluationPeriod) -> Publication:
             IndicatorValue.objects.update_or_create(
                 period=period,
                 indicator_id=v["indicator"],
-                school_id=v["school"],
+                **IndicatorValue.subject_key(v["school"], v.get("teacher")),
                 defaults={
+                    "school_id": v["school"],
                     "value": Decimal(v["value"]),
                     "entered_by_id": correction.proposed_by_id,
                     "comment": correction.reason,

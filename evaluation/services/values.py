@@ -142,7 +142,7 @@ def indicator_value_set(
         row, _created = IndicatorValue.objects.update_or_create(
             period=period,
             indicator=indicator,
-            **({"teacher": teacher} if teacher is not None else {"school": school, "teacher": None}),
+            **IndicatorValue.subject_key(school.pk, teacher.pk if teacher is not None else None),
             defaults={
                 "school": school,
                 "value": value,
