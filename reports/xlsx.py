@@ -101,16 +101,6 @@ _INVALID_XML_RE = re.compile(f"[{re.escape(INVALID_XML)}]")
 _TEXT_ESCAPES = {"\r": "&#13;"}
 
 
-def column_letter(index: int) -> str:
-    """0 → A, 25 → Z, 26 → AA."""
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
-
-
 def sheet_title(title: Any) -> str:
     """A sheet name Excel accepts: at most 31 characters, none of ``[]:*?/\\``."""
     return _SHEET_NAME_BAD.sub(" ", str(title))[:31].strip() or "Sheet1"
@@ -130,9 +120,21 @@ def xml_text(text: str) -> str:
     return _INVALID_XML_RE.sub("", text) if not text.isprintable() else text
 
 
-def text_cell(ref: str, text: str, style: int = 0) -> str:
-    s = f' s="{style}"' if style else ""
-    return f'<c r="{ref}"{s} t="inlineStr"><is><t xml:space="preserve">{xml_text(text)}</t></is></c>'
+TEXT_OPEN = '<c t="inlineStr"><is><t xml:space="preserve">'
+TEXT_CLOSE = "</t></is></c>"
+NUMBER_CLOSE = "</v></c>"
+EMPTY = "<c/>"
+
+
+def number_open(kind: str) -> str:
+    style = STYLE.get(kind, 0)
+    return f'<c s="{style}"><v>' if style else "<c><v>"
+
+
+def text_cell(text: str, style: int = 0) -> str:
+    if style:
+        return f'<c s="{style}" t="inlineStr"><is><t xml:space="preserve">{xml_text(text)}{TEXT_CLOSE}'
+    return f"{TEXT_OPEN}{xml_text(text)}{TEXT_CLOSE}"
 
 
 def sheet_start(columns: tuple[Column, ...], labels: list[str]) -> str:
@@ -142,7 +144,7 @@ def sheet_start(columns: tuple[Column, ...], labels: list[str]) -> str:
         f'<col min="{i + 1}" max="{i + 1}" width="{WIDTHS.get(c.kind, 18)}" customWidth="1"/>'
         for i, c in enumerate(columns)
     )
-    header = "".join(text_cell(f"{column_letter(i)}1", label, HEADER_STYLE) for i, label in enumerate(labels))
+    header = "".join(text_cell(label, HEADER_STYLE) for label in labels)
     return (
         _HEAD + f'<worksheet {_NS} xmlns:r="{_REL_NS}"><sheetViews><sheetView workbookViewId="0">'
         '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
@@ -161,41 +163,38 @@ def serial(value: dt.date | dt.datetime) -> str:
 
 def cells(columns: tuple[Column, ...], tz: dt.tzinfo) -> Callable[[int, tuple], str]:
     """How a row of Python values becomes a ``<row>`` (row ``n``, 1 being the header's): per
-    column kind, as ``reports.pgcopy`` writes it in SQL."""
+    column kind, as ``reports.pgcopy`` writes it in SQL. The cells are written in order,
+    without their references (optional in SpreadsheetML), ``<c/>`` for no value."""
 
-    def number(style: int) -> Callable[[str, Any], str]:
-        s = f' s="{style}"' if style else ""
-        return lambda ref, v: f'<c r="{ref}"{s}><v>{v}</v></c>'
+    def number(kind: str) -> Callable[[Any], str]:
+        head = number_open(kind)
+        return lambda v: f"{head}{v}{NUMBER_CLOSE}"
 
-    def moment(ref: str, v: dt.datetime) -> str:
+    moment_style = number_open("datetime")
+
+    def moment(v: dt.datetime) -> str:
         local = v.astimezone(tz).replace(tzinfo=None) if v.tzinfo is not None else v
-        return f'<c r="{ref}" s="{STYLE["datetime"]}"><v>{serial(local)}</v></c>'
+        return f"{moment_style}{serial(local)}{NUMBER_CLOSE}"
 
-    def day(ref: str, v: dt.date) -> str:
-        if isinstance(v, dt.datetime):
-            return moment(ref, v)
-        return f'<c r="{ref}" s="{STYLE["date"]}"><v>{serial(v)}</v></c>'
+    day_style = number_open("date")
 
-    def text(ref: str, v: Any) -> str:
+    def day(v: dt.date) -> str:
+        return moment(v) if isinstance(v, dt.datetime) else f"{day_style}{serial(v)}{NUMBER_CLOSE}"
+
+    plain = number("int")
+
+    def text(v: Any) -> str:
         if not isinstance(v, str):
-            return number(0)(ref, v) if isinstance(v, int | Decimal) else text_cell(ref, str(v))
-        return text_cell(ref, neutralised(v)) if v else ""
+            return plain(v) if isinstance(v, int | Decimal) else text_cell(str(v))
+        return text_cell(neutralised(v)) if v else EMPTY
 
-    writers: list[Callable[[str, Any], str]] = []
-    for column in columns:
-        if column.kind == "text":
-            writers.append(text)
-        elif column.kind == "datetime":
-            writers.append(moment)
-        elif column.kind == "date":
-            writers.append(day)
-        else:
-            writers.append(number(STYLE.get(column.kind, 0)))
-    letters = [column_letter(i) for i in range(len(columns))]
-    plan = list(zip(letters, writers, strict=True))
+    writers = [
+        text if c.kind == "text" else moment if c.kind == "datetime" else day if c.kind == "date" else number(c.kind)
+        for c in columns
+    ]
 
     def row(n: int, values: tuple) -> str:
-        body = "".join(w(f"{letter}{n}", v) for (letter, w), v in zip(plan, values, strict=True) if v is not None)
+        body = "".join(EMPTY if v is None else w(v) for w, v in zip(writers, values, strict=True))
         return f'<row r="{n}">{body}</row>\n'
 
     return row
@@ -241,6 +240,20 @@ class Workbook:
             if self.sheet is not None and exc_type is not None:
                 self.sheet.close()
             self.zip.close()
+
+
+_CONTROL_BYTES = bytes(c for c in range(1, 32) if c not in (9, 10, 13))
+_NONCHARACTERS = ("\ufffe".encode(), "\uffff".encode())
+
+
+def drop_invalid(data: bytes) -> bytes:
+    """UTF-8 without the characters XML cannot hold (a control byte is never part of another
+    character's UTF-8)."""
+    data = data.translate(None, _CONTROL_BYTES)
+    for char in _NONCHARACTERS:
+        if char in data:
+            data = data.replace(char, b"")
+    return data
 
 
 def chunks(rows: Iterator[str], size: int = FLUSH_BYTES) -> Iterator[bytes]:
