@@ -20,6 +20,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any
 
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from audit.services import record_event
@@ -122,9 +123,9 @@ def csv_chunks(
     return (text.encode("utf-8") for text in _csv_text(report.columns, iterate(source), progress))
 
 
-def _spooled_copy(source: Any, columns: tuple[Column, ...], progress: Callable[[int], None] | None):
+def _spooled_copy(source: QuerySet, columns: tuple[Column, ...], progress: Callable[[int], None] | None):
     with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as spool:
-        pgcopy.write_csv(source, columns, spool, progress)  # type: ignore[arg-type]  # a binary file
+        pgcopy.write_csv(source, columns, spool, progress)
         spool.seek(0)
         while chunk := spool.read(SPOOL_CHUNK):
             yield chunk

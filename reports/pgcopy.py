@@ -14,8 +14,9 @@ cell):
   Python's do (COPY ends them in LF: the ends are replaced, a line at a time where a quoted value
   holds a line feed). Moments in local time to the second, dates ISO.
 - XLSX: a ``<row>`` per row, as text (``COPY … TO STDOUT`` in text format): the XML is escaped in
-  SQL, the characters XML cannot hold removed, and a tab, line feed, carriage return and
-  backslash written as character references, so that COPY's text format escapes nothing.
+  SQL, a tab, line feed, carriage return and backslash written as character references and the
+  control characters COPY would escape removed, so that COPY's text format escapes nothing; the
+  other characters XML cannot hold are removed from each chunk (``xlsx.drop_invalid``).
 
 Memory stays bounded: COPY hands its rows over one at a time, and they are passed on in chunks."""
 
@@ -24,7 +25,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable
-from typing import IO, Any
+from typing import IO, Any, TypeGuard
 
 from django.db import connection
 from django.db.models import QuerySet
@@ -42,7 +43,7 @@ PROGRESS_ROWS = 10000
 UNIX_EPOCH_SERIAL = 25569
 
 
-def is_query(rows: Any) -> bool:
+def is_query(rows: Any) -> TypeGuard[QuerySet]:
     """Whether a report's rows are one query (a ``values_list`` QuerySet) PostgreSQL can export."""
     return isinstance(rows, QuerySet)
 
@@ -84,8 +85,10 @@ def csv_sql(queryset: QuerySet, columns: tuple[Column, ...]) -> tuple[str, tuple
 # XML's escapes, character references for what COPY's text format would escape, and the
 # characters XML cannot hold that COPY would escape removed (the others are removed from the
 # chunks, ``xlsx.drop_invalid``: faster than ``translate`` on every cell).
-_XML_ESCAPES = ((r"'&'", "&amp;"), (r"'<'", "&lt;"), (r"'>'", "&gt;"), (r"E'\r'", "&#13;"), (r"E'\n'", "&#10;"),
-                (r"E'\t'", "&#9;"), (r"E'\\'", "&#92;"), (r"E'\x08'", ""), (r"E'\x0b'", ""), (r"E'\x0c'", ""))  # fmt: skip
+_XML_ESCAPES = (
+    (r"'&'", "&amp;"), (r"'<'", "&lt;"), (r"'>'", "&gt;"), (r"E'\r'", "&#13;"), (r"E'\n'", "&#10;"),
+    (r"E'\t'", "&#9;"), (r"E'\\'", "&#92;"), (r"E'\x08'", ""), (r"E'\x0b'", ""), (r"E'\x0c'", ""),
+)  # fmt: skip
 
 
 def _xml(expr: str) -> str:
