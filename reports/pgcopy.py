@@ -70,10 +70,11 @@ def csv_sql(queryset: QuerySet, columns: tuple[Column, ...]) -> tuple[str, tuple
         if column.kind == "text":
             select.append(neutralised_sql(f"NULLIF({c}::text, '')"))
         elif column.kind == "datetime":
-            select.append(f"to_char({c} AT TIME ZONE %s, 'YYYY-MM-DD HH24:MI:SS')")
+            # (psycopg2 keeps the session's DateStyle ISO: a timestamp's text is YYYY-MM-DD HH:MM:SS)
+            select.append(f"date_trunc('second', {c} AT TIME ZONE %s)::text")
             extra.append(tz)
         elif column.kind == "date":
-            select.append(f"to_char({c}, 'YYYY-MM-DD')")
+            select.append(f"{c}::date::text")
         else:
             select.append(c)
     # (the SQL is the report's query's, its parameters are mogrified; what is put around it is ours)
