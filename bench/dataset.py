@@ -83,11 +83,11 @@ def build(cursor, *, n: int, county_size: int, teachers: int, activities: int, m
     )
     run(
         "INSERT INTO alliance_pairingtask (id, pairing_id, title, due_date, responsible_person, status,"
-        " completed_on, progress_notes)"
+        " completed_on, progress_notes, evidence, milestone)"
         " SELECT (p.id-1)*3+j, p.id, '帮扶任务' || j, %(y0)s + (j*90 + p.id::int%%20),"
         " '负责人', CASE WHEN j=3 THEN 'in_progress' ELSE 'done' END,"
         " CASE WHEN j=3 THEN NULL WHEN j=2 AND p.id%%3=0 THEN %(y0)s + (j*90 + p.id::int%%20 + 7)"
-        "      ELSE %(y0)s + (j*90 + p.id::int%%20 - 3) END, ''"
+        "      ELSE %(y0)s + (j*90 + p.id::int%%20 - 3) END, '', '', ''"
         " FROM alliance_pairing p, generate_series(1, 3) j"
     )
     # Teachers: the first has served 20 years (a mentor), then a mix below and above six years.

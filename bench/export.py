@@ -10,7 +10,8 @@ warm the cache, then COPY, CSV and XLSX — exports the county's ledger report
 child prints its seconds and its own peak resident memory (VmHWM: the interpreter and Django
 included); the parent prints rows/s, each writer's ratio to COPY and the verdict against the
 goals (CSV ≥ 0.5 × COPY, XLSX ≥ 0.2 × COPY, peak < 150 MB), and writes them to
-``bench/out/export-<timestamp>.txt``."""
+``bench/out/export-<timestamp>.txt``. The ledger report is one query, so the writers measured
+are ``reports.pgcopy``'s (PostgreSQL formats the rows); COPY reads the raw fields."""
 
 from __future__ import annotations
 

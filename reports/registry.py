@@ -8,7 +8,11 @@ A report module declares its columns and registers itself::
     def ledger(user, params): yield (...), ...
 
 Rows are tuples in the columns' order; values are ``str``, ``int``, ``Decimal`` (money: to the
-fen), ``datetime.date``/``datetime`` or ``None``. Never a float."""
+fen), ``datetime.date``/``datetime`` or ``None``. Never a float.
+
+A report whose rows are one query returns it, a ``values_list`` QuerySet of its columns (the
+checkpoint asked before it is built, as for any report): its rows are then read in chunks, and
+its CSV and XLSX are written by PostgreSQL (``reports.pgcopy``)."""
 
 from __future__ import annotations
 
@@ -16,6 +20,9 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from django.db.models import QuerySet
+
+ROWS_CHUNK = 5000
 ColumnKind = Literal["text", "int", "decimal", "money", "date", "datetime"]
 
 
@@ -48,8 +55,19 @@ class Report:
     columns: tuple[Column, ...]
     rows_fn: RowsFn
 
+    def source(self, user: Any, params: Params) -> Iterable[tuple[Any, ...]]:
+        """What the report's function returns: its rows, or the query of its rows."""
+        return self.rows_fn(user, params)
+
     def rows(self, user: Any, params: Params) -> Iterator[tuple[Any, ...]]:
-        return iter(self.rows_fn(user, params))
+        return iterate(self.source(user, params))
+
+
+def iterate(rows: Iterable[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
+    """A report's rows one by one: a query's read from a server-side cursor in chunks."""
+    if isinstance(rows, QuerySet):
+        return rows.iterator(chunk_size=ROWS_CHUNK)
+    return iter(rows)
 
 
 REPORTS: dict[str, Report] = {}

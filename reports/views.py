@@ -170,7 +170,8 @@ def _documents(user: Any, params: Params) -> dict[str, Any]:
 @for_homes(*REPORT_HOMES)
 @require_GET
 def download(request: PortalRequest, code: str, fmt: str) -> HttpResponseBase:
-    """The report as a file, written while it is sent (CSV) or first in a spooled file (XLSX)."""
+    """The report as a file, written while it is sent (CSV) or first in a spooled file (XLSX, and
+    the CSV of a report that PostgreSQL exports, ``formats.csv_chunks``)."""
     report = _report(code)
     if fmt not in formats.FORMATS:
         raise Http404

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Case, CharField, Q, QuerySet, Value, When
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -14,6 +14,7 @@ from funding.metrics import execution_report
 from funding.models import Account, Category, FundingYear, LedgerEntry, LedgerLine, PlanLine
 from funding.querysets import APPROVED_PLAN, money_sum
 
+from ..expressions import choice_label, first_text, sentence
 from ..registry import Column, Params, register
 from ..scoping import COUNTS, any_school, checked, labels, school_ids, span
 
@@ -43,7 +44,7 @@ def funding_year(params: Params) -> FundingYear | None:
     return FundingYear.objects.filter(county_id=params.county_id, school_year_id=params.school_year_id).first()
 
 
-def ledger_lines(user: Any, params: Params) -> QuerySet:
+def _ledger_lines(user: Any, params: Params) -> QuerySet:
     """The ledger lines of the report (``params`` already checked), in booking order."""
     start, end = span(params)
     lines = LedgerLine.objects.visible_to(user).filter(
@@ -57,42 +58,44 @@ def ledger_lines(user: Any, params: Params) -> QuerySet:
         if params.alliance_id is not None and params.school_id is None:
             q |= Q(account__alliance_id=params.alliance_id)
         lines = lines.filter(q)
-    return lines.order_by("entry_id", "pk").values_list(*LEDGER_FIELDS)
+    return lines.order_by("entry_id", "pk")
 
 
-def _ledger_rows(user: Any, params: Params) -> Iterator[tuple[Any, ...]]:
-    kinds = labels(LedgerEntry.Kind.choices)
-    accounts = labels(Account.Kind.choices)
-    school_doc = _("Funded school: %(code)s %(name)s")
-    record_doc = _("Spending record #%(id)s: %(payee)s")
-    reversal_doc = _("Reverses entry #%(id)s")
-    for (
-        entry, at, kind, school_code, school_name, record, payee, reverses, account, alliance, school, amount,
-        memo, reason, by,
-    ) in ledger_lines(user, params).iterator(chunk_size=5000):  # fmt: skip
-        if record is not None:
-            document = record_doc % {"id": record, "payee": payee}
-        elif reverses is not None:
-            document = reversal_doc % {"id": reverses}
-        elif school_code is not None:
-            document = school_doc % {"code": school_code, "name": school_name}
-        else:
-            document = ""
-        yield (
-            entry,
-            at,
-            kinds.get(kind, kind),
-            document,
-            accounts.get(account, account),
-            alliance or school or "",
-            amount,
-            reason or memo,
-            by,
+def ledger_lines(user: Any, params: Params) -> QuerySet:
+    """The report's lines with their fields as stored (``LEDGER_FIELDS``)."""
+    return _ledger_lines(user, params).values_list(*LEDGER_FIELDS)
+
+
+def _ledger_rows(user: Any, params: Params) -> QuerySet:
+    """The report's rows, one query: each line's document (the spending record, else the
+    reversed entry, else the funded school), its document type and account in words, the
+    account's holder, the reason (else the memo) and who booked it."""
+    document = Case(
+        When(entry__spending_record__isnull=False, then=sentence(
+            _("Spending record #%(id)s: %(payee)s"), id="entry__spending_record_id",
+            payee="entry__spending_record__payee")),
+        When(entry__reverses__isnull=False, then=sentence(_("Reverses entry #%(id)s"), id="entry__reverses_id")),
+        When(entry__school__isnull=False, then=sentence(
+            _("Funded school: %(code)s %(name)s"), code="entry__school__code", name="entry__school__name")),
+        default=Value(""),
+        output_field=CharField(),
+    )  # fmt: skip
+    return (
+        _ledger_lines(user, params)
+        .annotate(
+            r_kind=choice_label("entry__kind", labels(LedgerEntry.Kind.choices)),
+            r_document=document,
+            r_account=choice_label("account__kind", labels(Account.Kind.choices)),
+            r_owner=first_text("account__alliance__name", "account__school__name"),
+            r_memo=first_text("entry__reason", "entry__memo"),
         )
+        .values_list("entry_id", "entry__created_at", "r_kind", "r_document", "r_account", "r_owner", "amount",
+                     "r_memo", "entry__created_by__username")
+    )  # fmt: skip
 
 
 @register(code="ledger", title=gettext_lazy("Fund ledger"), columns=LEDGER_COLUMNS)
-def ledger(user: Any, params: Params) -> Iterator[tuple[Any, ...]]:
+def ledger(user: Any, params: Params) -> QuerySet:
     """Every line of every entry, with its document and who booked it."""
     return _ledger_rows(user, checked(user, "ledger", params))
 
