@@ -11,7 +11,6 @@ from io import StringIO
 import pytest
 from django.apps import apps
 from django.core.management import call_command
-from django.db import transaction
 from django.db.models import Count, Q
 
 from alliance.access import Role, role_of
@@ -26,15 +25,6 @@ pytestmark = pytest.mark.django_db
 
 # The day issue 15 asked for a demo school year covering "today".
 ISSUE_DAY = dt.date(2026, 12, 2)
-
-
-@pytest.fixture(scope="module")
-def loaded_once(django_db_setup, django_db_blocker):
-    """The demo, loaded once for the module and rolled back at its end (as in test_demo.py)."""
-    with django_db_blocker.unblock(), transaction.atomic():
-        call_command("load_demo", stdout=StringIO())
-        yield
-        transaction.set_rollback(True)
 
 
 @pytest.fixture
