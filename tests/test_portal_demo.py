@@ -37,6 +37,10 @@ def pages_of(client: Client, home: str) -> list[str]:
         ("hetang-supervisor", set()),
         ("hetang-lead", {"/alliance/"}),
         ("hetang-member", set()),
+        # the Tianxin-like district (seed 001): a group lead, a trusteed school's stationed principal
+        ("tianxin-lead", {"/alliance/"}),
+        ("tianxin-member", set()),
+        ("tianxin-bureau", set()),
     ],
 )
 def test_every_page_a_demo_login_reaches_opens(loaded_once, db, username, reached):
