@@ -86,11 +86,18 @@ def test_eleven_paired_alliances_each_of_one_lead_and_its_members_cover_every_sc
 
 
 def test_the_other_kinds_of_alliance_are_the_further_demo_counties(demo):
-    from demo import baihe_part, hetang_part
+    from demo import baihe_part, hetang_part, tianxin_part
 
-    # 紧密型教共体 in the Baihe county (seed 003), 教育集团 in the Hetang district (seed 004)
+    # 紧密型教共体 in the Baihe county (seed 003), 教育集团 in the Hetang district (seed 004), and
+    # 托管, 教育集团, 片区联盟 and 对口帮扶 in the Tianxin district (seed 001)
     kinds = set(Alliance.objects.exclude(school_year__county=demo).values_list("school_year__county__code", "kind"))
-    assert kinds == {(baihe_part.CODE, Alliance.Kind.COMMUNITY), (hetang_part.CODE, Alliance.Kind.GROUP)}
+    assert kinds == {
+        (baihe_part.CODE, Alliance.Kind.COMMUNITY),
+        (hetang_part.CODE, Alliance.Kind.GROUP),
+        *((tianxin_part.CODE, kind) for kind in ("trusteeship", "group", "area", "cross_region")),
+    }
+    # so the demo has an alliance of every kind the portal keeps
+    assert set(Alliance.objects.values_list("kind", flat=True)) == set(Alliance.Kind.values)
 
 
 def test_pairings_have_task_lists_in_several_states(demo):
