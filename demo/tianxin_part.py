@@ -32,7 +32,7 @@ import datetime as dt
 from decimal import Decimal
 
 from alliance import services as alliance_services
-from alliance.models import Alliance, Pairing, PairingTask, User
+from alliance.models import Pairing, PairingTask, User
 from funding import services as funding
 from funding.models import FundingQuota, FundingYear
 from staffing import services as staffing
@@ -176,14 +176,15 @@ def load(ctx: Context) -> None:
     rows = load_county(ctx, SPEC)
     ctx.counties[CODE] = rows
     bureau = rows.user("tianxin-bureau")
-    pairings = _pairings(ctx, rows, bureau)
+    pairings = _pairings(ctx, rows)
     _fund(ctx, rows, bureau)
     _exchanges(ctx, rows, bureau)
     _activities(ctx, rows, bureau)
-    _tasks(ctx, bureau, [p for p in pairings if p.alliance.kind == Alliance.Kind.TRUSTEESHIP])  # type: ignore[union-attr]
+    trusteeships = {rows.alliances[(YEAR.start_year, fact.name)].pk for fact in TRUSTEESHIPS}
+    _tasks(ctx, bureau, [p for p in pairings if p.alliance_id in trusteeships])
 
 
-def _pairings(ctx: Context, rows: CountyRows, bureau: User) -> list[Pairing]:
+def _pairings(ctx: Context, rows: CountyRows) -> list[Pairing]:
     """The trusteeships' and the cross-region pairing's helper → helped schools."""
     pairings = []
     for fact in (*TRUSTEESHIPS, CROSS_REGION):
