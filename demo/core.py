@@ -339,11 +339,12 @@ def logins() -> list[Login]:
 
 def all_logins() -> list[tuple[str, list[Login]]]:
     """(county name, its logins) per demo county, from the fixed data only."""
-    from . import baihe_part, hetang_part, programme_part
+    from . import baihe_part, hetang_part, programme_part, tianxin_part
 
     return [
         (data.COUNTY["name"], logins()),
         (baihe_part.SPEC.name, baihe_part.logins()),
         (hetang_part.SPEC.name, hetang_part.logins()),
+        (tianxin_part.SPEC.name, tianxin_part.logins()),
         (programme_part.HELPER_COUNTY["name"], programme_part.logins()),
     ]

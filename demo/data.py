@@ -9,7 +9,8 @@ county's towns. Named people and events of the article (华朝霞's 支教 and �
 挂职, 倪燕华's 跟岗, 明德小学's 调研座谈 and donations) appear with their own names, as do seed
 002's 810/638/54 shared resources; everyone else is drawn from the generators in the parts with
 a fixed seed. The other kinds of alliance are the further demo counties' (白河县's education
-communities, 荷塘区's education groups) and the cross-county programme's (长沙市开福区).
+communities, 荷塘区's education groups, 天心区's trusteeships, groups, area alliance and
+cross-region pairing) and the cross-county programme's (长沙市开福区).
 
 Everything here is plain data so that a second run of ``load_demo`` meets the same natural keys.
 """

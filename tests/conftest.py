@@ -20,6 +20,7 @@ pytest_plugins = [
     "tests.fixtures_programmes",  # a cross-county programme (seed 002)
     "tests.fixtures_matrix",  # the permission matrix's world, built once per module
     "tests.fixtures_portal",
+    "tests.fixtures_demo",  # the demo loaded once per module (load_demo)
     "tests.fixtures_browser",  # Debian's chromium through Playwright, once per module
 ]
 

@@ -9,7 +9,6 @@ from io import StringIO
 import pytest
 from django.apps import apps
 from django.core.management import call_command
-from django.db import transaction
 from django.db.models import Count, Q
 from django.test import Client
 from django.urls import reverse
@@ -31,16 +30,6 @@ def load_demo(*args: str) -> str:
 
 def row_counts() -> dict[str, int]:
     return {model._meta.label: model._default_manager.count() for model in apps.get_models()}
-
-
-@pytest.fixture(scope="module")
-def loaded_once(django_db_setup, django_db_blocker):
-    """The demo, loaded once for this module inside a transaction rolled back at its end (each
-    test runs in a savepoint inside it): a load takes seconds, the tests only read it."""
-    with django_db_blocker.unblock(), transaction.atomic():
-        load_demo()
-        yield
-        transaction.set_rollback(True)
 
 
 @pytest.fixture
@@ -97,11 +86,18 @@ def test_eleven_paired_alliances_each_of_one_lead_and_its_members_cover_every_sc
 
 
 def test_the_other_kinds_of_alliance_are_the_further_demo_counties(demo):
-    from demo import baihe_part, hetang_part
+    from demo import baihe_part, hetang_part, tianxin_part
 
-    # 紧密型教共体 in the Baihe county (seed 003), 教育集团 in the Hetang district (seed 004)
+    # 紧密型教共体 in the Baihe county (seed 003), 教育集团 in the Hetang district (seed 004), and
+    # 托管, 教育集团, 片区联盟 and 对口帮扶 in the Tianxin district (seed 001)
     kinds = set(Alliance.objects.exclude(school_year__county=demo).values_list("school_year__county__code", "kind"))
-    assert kinds == {(baihe_part.CODE, Alliance.Kind.COMMUNITY), (hetang_part.CODE, Alliance.Kind.GROUP)}
+    assert kinds == {
+        (baihe_part.CODE, Alliance.Kind.COMMUNITY),
+        (hetang_part.CODE, Alliance.Kind.GROUP),
+        *((tianxin_part.CODE, kind) for kind in ("trusteeship", "group", "area", "cross_region")),
+    }
+    # so the demo has an alliance of every kind the portal keeps
+    assert set(Alliance.objects.values_list("kind", flat=True)) == set(Alliance.Kind.values)
 
 
 def test_pairings_have_task_lists_in_several_states(demo):

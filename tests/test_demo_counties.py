@@ -1,5 +1,6 @@
-"""The demo's three counties (issue 15): the Hengnan county, a Baihe-shaped county of 58 schools
-in 9 communities with a published school year, and a Hetang-like district with supervision."""
+"""The demo's counties (issue 15): the Hengnan county, a Baihe-shaped county of 58 schools in 9
+communities with a published school year, a Hetang-like district with supervision, and a
+Tianxin-like district with trusteeships (its own tests: test_demo_tianxin.py)."""
 
 from __future__ import annotations
 
@@ -11,12 +12,11 @@ from io import StringIO
 import pytest
 from django.apps import apps
 from django.core.management import call_command
-from django.db import transaction
 from django.db.models import Count, Q
 
 from alliance.access import Role, role_of
 from alliance.models import Alliance, County, Membership, School, SchoolYear, User
-from demo import baihe_part, data, hetang_part, programme_part
+from demo import baihe_part, data, hetang_part, programme_part, tianxin_part
 from demo.core import all_logins
 from evaluation.export import award_sheet_rows
 from evaluation.models import DeclineWarning, EvaluationPeriod, Publication, SchoolResult
@@ -26,15 +26,6 @@ pytestmark = pytest.mark.django_db
 
 # The day issue 15 asked for a demo school year covering "today".
 ISSUE_DAY = dt.date(2026, 12, 2)
-
-
-@pytest.fixture(scope="module")
-def loaded_once(django_db_setup, django_db_blocker):
-    """The demo, loaded once for the module and rolled back at its end (as in test_demo.py)."""
-    with django_db_blocker.unblock(), transaction.atomic():
-        call_command("load_demo", stdout=StringIO())
-        yield
-        transaction.set_rollback(True)
 
 
 @pytest.fixture
@@ -52,14 +43,15 @@ def year_period(county) -> EvaluationPeriod:
 
 
 def test_a_second_load_changes_nothing_in_any_county(loaded_once, db):
-    # given the three counties loaded once
+    # given the four counties loaded once
     before = {m._meta.label: m._default_manager.count() for m in apps.get_models()}
     # when the demo is loaded again
     out = StringIO()
     call_command("load_demo", stdout=out)
     # then no model has a row more or less
     assert {m._meta.label: m._default_manager.count() for m in apps.get_models()} == before
-    assert County.objects.filter(code__in=[data.COUNTY["code"], baihe_part.CODE, hetang_part.CODE]).count() == 3
+    codes = [data.COUNTY["code"], baihe_part.CODE, hetang_part.CODE, tianxin_part.CODE]
+    assert County.objects.filter(code__in=codes).count() == 4
 
 
 def test_every_county_has_a_login_for_each_role_and_the_logins_print_them(loaded_once, db):
@@ -199,7 +191,7 @@ def test_the_hetang_rectifications_are_closed_answered_and_open_and_the_quarterl
         assert visit.supervisor.assessed_schools.filter(pk=visit.school_id).exists()
 
 
-@pytest.mark.parametrize("code", [baihe_part.CODE, hetang_part.CODE])
+@pytest.mark.parametrize("code", [baihe_part.CODE, hetang_part.CODE, tianxin_part.CODE])
 def test_a_demo_school_year_covers_the_day_of_the_issue_with_its_alliances(loaded_once, db, code):
     year = SchoolYear.objects.get(county__code=code, start_date__lte=ISSUE_DAY, end_date__gte=ISSUE_DAY)
     assert year.terms.filter(start_date__lte=ISSUE_DAY, end_date__gte=ISSUE_DAY, number=1).exists()

@@ -2,25 +2,12 @@
 
 from __future__ import annotations
 
-from io import StringIO
-
 import pytest
-from django.core.management import call_command
-from django.db import transaction
 from django.test import Client
 
 from alliance.models import User
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(scope="module")
-def loaded_once(django_db_setup, django_db_blocker):
-    """The demo, loaded once for the module and rolled back at its end (as in test_demo.py)."""
-    with django_db_blocker.unblock(), transaction.atomic():
-        call_command("load_demo", stdout=StringIO())
-        yield
-        transaction.set_rollback(True)
 
 
 def pages_of(client: Client, home: str) -> list[str]:
@@ -50,6 +37,10 @@ def pages_of(client: Client, home: str) -> list[str]:
         ("hetang-supervisor", set()),
         ("hetang-lead", {"/alliance/"}),
         ("hetang-member", set()),
+        # the Tianxin-like district (seed 001): a group lead, a trusteed school's stationed principal
+        ("tianxin-lead", {"/alliance/"}),
+        ("tianxin-member", set()),
+        ("tianxin-bureau", set()),
     ],
 )
 def test_every_page_a_demo_login_reaches_opens(loaded_once, db, username, reached):

@@ -10,7 +10,6 @@ from io import StringIO
 import pytest
 from django.apps import apps
 from django.core.management import call_command
-from django.db import transaction
 
 from alliance import services as alliance_services
 from alliance.models import County, Programme, Term
@@ -21,14 +20,6 @@ from funding.models import FundingYear, ProgrammeFund, ProgrammeSpending
 from staffing.models import Activity, Exchange
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(scope="module")
-def loaded_once(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock(), transaction.atomic():
-        call_command("load_demo", stdout=StringIO())
-        yield
-        transaction.set_rollback(True)
 
 
 @pytest.fixture
