@@ -458,3 +458,46 @@ def test_the_api_renderer_writes_what_drfs_writes():
     assert JSONRenderer().render(data, "application/json; indent=4") == DRFJSONRenderer().render(
         data, "application/json; indent=4"
     )
+
+
+def _runs_of(fragment: str) -> int:
+    """How many times the prepared statements whose text has ``fragment`` have run on this
+    connection (prepared statements outlive the tests' rolled-back transactions)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT COALESCE(SUM(generic_plans + custom_plans), 0) FROM pg_prepared_statements WHERE statement LIKE %s",
+            [f"%{fragment}%"],
+        )
+        return int(cursor.fetchone()[0])
+
+
+def test_a_lists_statements_are_prepared_once_and_run_as_prepared(county_rows):
+    # given plan lines (their ordering joins ten tables, planned in milliseconds each time)
+    for i in range(3):
+        ROWS["planline"].build(county_rows, i)
+    client = APIClient()
+    client.force_authenticate(User.objects.get(pk=county_rows.bureau_staff.pk))
+    page_query = 'FROM "funding_planline" INNER JOIN'
+    before = _runs_of(page_query)
+    # when the list is read seven times
+    for _ in range(7):
+        response = client.get(reverse("planline-list"))
+        assert response.status_code == 200
+        assert response.json()["count"] >= 3
+    # then its page query ran seven times as a prepared statement of the connection
+    assert _runs_of(page_query) - before == 7
+
+
+def test_a_statement_that_cannot_be_prepared_runs_as_it_is():
+    from alliance import listing
+    from alliance.models import County
+
+    county = CountyFactory()
+    # given a statement whose parameter's type (text against an integer id) PostgreSQL refuses
+    # to prepare, inside a transaction (which the refusal must not break)
+    rows = County.objects.extra(where=['"alliance_county"."id" = %s'], params=[str(county.pk)])
+    with listing.prepared_reads():
+        # when it runs inside prepared_reads(); then it answers as unprepared
+        assert [c.pk for c in rows] == [county.pk]
+        assert County.objects.filter(pk=county.pk).count() == 1  # and the transaction goes on
+    assert _runs_of('("alliance_county"."id" = $1)') == 0  # (the count above was prepared)
