@@ -27,7 +27,7 @@ from typing import Any
 from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import FieldDoesNotExist
 from django.db import connection, models
-from django.db.models import OuterRef, Prefetch, QuerySet
+from django.db.models import Count, OuterRef, Prefetch, QuerySet, Window
 from django.urls import reverse
 from rest_framework import fields as drf_fields
 from rest_framework import relations, serializers
@@ -72,6 +72,7 @@ class _Plan:
     columns: list[_Column] = field(default_factory=list)
     many: list[_Many] = field(default_factory=list)
     order: list[tuple[str, int]] = field(default_factory=list)  # (kind, index) in field order
+    steps: list[tuple] | None = None  # ``_steps``: the same, as ``_represent`` reads it
 
     def keys(self) -> list[str]:
         keys = ["pk"]
@@ -207,23 +208,61 @@ def _file_url(plan: _Plan, column: _Column, row: dict, request: Any) -> str | No
     return request.build_absolute_uri(url) if request is not None else url
 
 
+# What DRF's own fields do to a value, without a call through the field where it is a builtin:
+# CharField's to_representation is str(value), IntegerField's int(value), ReadOnlyField's the
+# value itself (a page of 50 rows calls them hundreds of times).
+_BUILTIN_REPRESENTATIONS = {
+    drf_fields.CharField.to_representation: str,
+    drf_fields.IntegerField.to_representation: int,
+}
+
+
+def _converter(fld: drf_fields.Field) -> Any:
+    method = type(fld).to_representation
+    if method is drf_fields.ReadOnlyField.to_representation:
+        return None
+    return _BUILTIN_REPRESENTATIONS.get(method, fld.to_representation)
+
+
+def _steps(plan: _Plan) -> list[tuple]:
+    """The plan's fields in order, each as what ``_represent`` does with it, worked out once."""
+    if plan.steps is None:
+        steps: list[tuple] = []
+        for kind, index in plan.order:
+            if kind == "many":
+                many = plan.many[index]
+                if many.plan is None:
+                    steps.append(("ids", many.name, f"_ids_{index}", (), False, None, None))
+                else:
+                    steps.append(("many", many.name, index, (), False, None, None))
+                continue
+            column = plan.columns[index]
+            steps.append((
+                "file" if column.file else "column", column.name, column.key, column.hops,
+                bool(column.field.allow_null), _converter(column.field), column,
+            ))  # fmt: skip
+        plan.steps = steps
+    return plan.steps
+
+
 def _represent(plan: _Plan, row: dict, many_values: list[dict[Any, list]], request: Any) -> dict:
     out: dict[str, Any] = {}
-    for kind, index in plan.order:
+    for kind, name, key, hops, allow_null, convert, column in _steps(plan):
+        if kind == "ids":
+            out[name] = row[key]
+            continue
         if kind == "many":
-            many = plan.many[index]
-            out[many.name] = row[f"_ids_{index}"] if many.plan is None else many_values[index].get(row["pk"], [])
+            out[name] = many_values[key].get(row["pk"], [])
             continue
-        column = plan.columns[index]
-        if any(row[hop] is None for hop in column.hops):
-            if column.field.allow_null:
-                out[column.name] = None
+        if hops and any(row[hop] is None for hop in hops):
+            if allow_null:
+                out[name] = None
             continue  # DRF's SkipField: the key is left out
-        if column.file:
-            out[column.name] = _file_url(plan, column, row, request)
+        if kind == "file":
+            out[name] = _file_url(plan, column, row, request)
             continue
-        value = row[column.key]
-        out[column.name] = None if value is None else column.field.to_representation(value)
+        value = row[key]
+        out[name] = value if value is None or convert is None else convert(value)
     return out
 
 
@@ -262,10 +301,17 @@ def represent_rows(
     return [(row[parent_key] if parent_key else None, _represent(plan, row, many_values, request)) for row in rows]
 
 
+# Each row of a page carries the number of rows in the whole list (``COUNT(*) OVER ()``, counted
+# before the page's LIMIT), so a list longer than a page needs no COUNT(*) query of its own
+# (alliance.pagination reads it). Not for DISTINCT lists: the window counts before DISTINCT.
+TOTAL = "_list_total"
+
+
 def values_queryset(plan: _Plan, queryset: QuerySet) -> QuerySet:
     """The page's rows as values (paginated like the queryset)."""
     queryset, arrays = _with_ids(plan, queryset.prefetch_related(None))
-    return queryset.values(*plan.keys(), *arrays)
+    rows = queryset.values(*plan.keys(), *arrays)
+    return rows if queryset.query.distinct else rows.annotate(**{TOTAL: Window(Count("*"))})
 
 
 def represent_page(plan: _Plan, rows: list[dict], request: Any) -> list[dict]:
