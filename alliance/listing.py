@@ -349,10 +349,10 @@ _SCALAR_TYPES: tuple[tuple[type, str], ...] = (  # in this order: a bool is an i
 
 
 def _scalar_type(value: Any) -> str | None:
+    if isinstance(value, datetime.datetime) and value.tzinfo is None:
+        return "timestamp"
     for kind, name in _SCALAR_TYPES:
         if isinstance(value, kind):
-            if kind is datetime.datetime and value.tzinfo is None:
-                return "timestamp"
             return name
     return None
 
