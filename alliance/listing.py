@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import FieldDoesNotExist
 from django.db import connection, models
@@ -332,6 +333,8 @@ def represent_page(plan: _Plan, rows: list[dict], request: Any) -> list[dict]:
 # dearer, as it does for every prepared statement. The rows, and what Django makes of them,
 # are the same. A statement that cannot be prepared (a parameter of a type not listed, or
 # PostgreSQL refusing the types) runs as it is, and is not tried again on that connection.
+# ``API_PREPARED_STATEMENTS=false`` (behind pgbouncer's transaction pooling) runs them all as
+# they are.
 
 _PLACEHOLDERS = re.compile(r"%s|%%")
 _MAX_STATEMENTS = 500  # per connection; beyond them, statements run unprepared
@@ -427,6 +430,10 @@ def _run_prepared(execute: Any, sql: str, params: Any, many: bool, context: dict
 
 @contextlib.contextmanager
 def prepared_reads() -> Iterator[None]:
-    """The block's SELECTs run as statements prepared on the connection (see above)."""
+    """The block's SELECTs run as statements prepared on the connection (see above), unless
+    ``API_PREPARED_STATEMENTS`` is off."""
+    if not getattr(settings, "API_PREPARED_STATEMENTS", True):
+        yield
+        return
     with connection.execute_wrapper(_run_prepared):
         yield

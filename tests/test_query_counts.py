@@ -532,3 +532,16 @@ def test_a_statement_that_cannot_be_prepared_runs_as_it_is():
         assert [c.pk for c in rows] == [county.pk]
         assert County.objects.filter(pk=county.pk).count() == 1  # and the transaction goes on
     assert _runs_of('("alliance_county"."id" = $1)') == 0  # (the count above was prepared)
+
+
+def test_prepared_statements_can_be_switched_off(county_rows, settings):
+    # given plan lines, and prepared statements switched off (a transaction-pooling pgbouncer)
+    settings.API_PREPARED_STATEMENTS = False
+    ROWS["planline"].build(county_rows, 0)
+    client = APIClient()
+    client.force_authenticate(User.objects.get(pk=county_rows.bureau_staff.pk))
+    page_query = 'FROM "funding_planline" INNER JOIN'
+    before = _runs_of(page_query)
+    # when the list is read; then it answers, and no prepared statement ran
+    assert client.get(reverse("planline-list")).status_code == 200
+    assert _runs_of(page_query) == before
