@@ -2,12 +2,16 @@
 ``rest_framework.generics`` loads, so it must not import views or generics itself.
 
 A county's lists are mostly shorter than a page: the rows of the page are read first, and when
-they are the last page the total is known without the ``COUNT(*)`` query DRF would run first."""
+they are the last page the total is known without the ``COUNT(*)`` query DRF would run first;
+a list read as values (``alliance.listing``) carries its total in every row, so it needs no
+``COUNT(*)`` on an earlier page either."""
 
 from __future__ import annotations
 
 from django.core.paginator import Paginator
 from rest_framework.pagination import PageNumberPagination
+
+from .listing import TOTAL
 
 
 class LastPageCountPaginator(Paginator):
@@ -23,6 +27,11 @@ class LastPageCountPaginator(Paginator):
                 # The last page (or an empty first one): the total is what came before it plus it.
                 self.count = bottom + len(rows)
                 return self._get_page(rows, index, self)
+            if rows and isinstance(rows[0], dict) and TOTAL in rows[0]:
+                # More follow, and each row says how many rows the list has (alliance.listing).
+                self.count = rows[0][TOTAL]
+                self.validate_number(index)
+                return self._get_page(rows[: self.per_page], index, self)
             if rows:
                 # More follow: the total needs its COUNT(*), the page's rows are read already.
                 self.validate_number(index)

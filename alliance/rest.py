@@ -109,14 +109,17 @@ class ScopedViewSetMixin:
     def list(self, request, *args, **kwargs):
         """A page of rows read as values where the list's serializer allows it (``alliance.listing``):
         the same JSON as DRF's path, without a model instance per row."""
-        queryset = self.filter_queryset(self.get_queryset())
-        plan = self._list_plan(queryset) if self.list_as_values else None
-        if plan is None:
+        if not self.list_as_values:
             return super().list(request, *args, **kwargs)
-        page = self.paginate_queryset(listing.values_queryset(plan, queryset))
-        if page is None:
-            return Response(listing.represent_page(plan, list(listing.values_queryset(plan, queryset)), request))
-        return self.get_paginated_response(listing.represent_page(plan, page, request))
+        with listing.prepared_reads():
+            queryset = self.filter_queryset(self.get_queryset())
+            plan = self._list_plan(queryset)
+            if plan is None:
+                return super().list(request, *args, **kwargs)
+            page = self.paginate_queryset(listing.values_queryset(plan, queryset))
+            if page is None:
+                return Response(listing.represent_page(plan, list(listing.values_queryset(plan, queryset)), request))
+            return self.get_paginated_response(listing.represent_page(plan, page, request))
 
     def _list_plan(self, queryset):
         serializer_class = self.get_serializer_class()

@@ -1,5 +1,6 @@
-"""The API's pages: the same counts and links as DRF's, without a COUNT(*) when the page read is
-the last one, and one query for the token, its user and the user's role."""
+"""The API's pages: the same counts and links as DRF's, without a COUNT(*) (the last page knows
+its total, and an earlier one reads it with its rows), and one query for the token, its user and
+the user's role."""
 
 from __future__ import annotations
 
@@ -39,6 +40,16 @@ def test_a_short_list_takes_two_queries(token_client, county):
         body = token_client.get("/api/v1/schools/").json()
     assert body["count"] == 7 and len(body["results"]) == 7
     # the token with its user and role, then the rows: no COUNT(*), no separate role query
+    assert len(queries) == 2, [q["sql"][:80] for q in queries.captured_queries]
+
+
+@pytest.mark.django_db
+def test_a_list_longer_than_a_page_takes_two_queries_too(token_client, county):
+    SchoolFactory.create_batch(60, county=county)
+    with CaptureQueriesContext(connection) as queries:
+        body = token_client.get("/api/v1/schools/").json()
+    assert body["count"] == 60 and len(body["results"]) == 50 and body["next"]
+    # the token with its user and role, then the rows with the list's total (COUNT(*) OVER ())
     assert len(queries) == 2, [q["sql"][:80] for q in queries.captured_queries]
 
 

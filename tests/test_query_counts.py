@@ -431,6 +431,37 @@ def test_a_list_read_as_values_answers_what_the_serializer_answers(county_rows, 
     assert fast.content == slow.content
 
 
+@pytest.mark.parametrize(("basename", "reader"), CASES)
+def test_a_page_of_a_longer_list_read_as_values_answers_what_the_serializer_answers(
+    county_rows, basename, reader, monkeypatch
+):
+    from alliance.pagination import PortalPagination
+
+    # given three rows and pages of two (a list longer than its page: the values path takes the
+    # total from its rows' COUNT(*) OVER (), DRF's path from a COUNT(*) of its own)
+    rows = ROWS[basename]
+    user = getattr(county_rows, {"bureau": "bureau_staff"}.get(reader, reader))
+    for i in range(3):
+        rows.build(county_rows, i)
+    monkeypatch.setattr(PortalPagination, "page_size", 2)
+    client = APIClient()
+    client.force_authenticate(User.objects.get(pk=user.pk))
+    url = reverse(f"{basename}-list")
+    for page in ("1", "2"):
+        # when a page is read on the values path and through DRF's serializer
+        with CaptureQueriesContext(connection) as queries:
+            fast = client.get(url, {"page": page})
+        with monkeypatch.context() as slow_path:
+            slow_path.setattr(ScopedViewSetMixin, "list_as_values", False)
+            slow = client.get(url, {"page": page})
+        # then both answer the same JSON, byte for byte, and the values path counted no rows apart
+        assert fast.status_code == slow.status_code == 200
+        assert fast.content == slow.content
+        counts = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT COUNT(*)")]
+        if page == "1" and fast.json()["count"] > 2:
+            assert counts == [], f"{basename}: a COUNT(*) besides the page's rows"
+
+
 def test_the_api_renderer_writes_what_drfs_writes():
     import datetime as dt
     import uuid
@@ -458,3 +489,59 @@ def test_the_api_renderer_writes_what_drfs_writes():
     assert JSONRenderer().render(data, "application/json; indent=4") == DRFJSONRenderer().render(
         data, "application/json; indent=4"
     )
+
+
+def _runs_of(fragment: str) -> int:
+    """How many times the prepared statements whose text has ``fragment`` have run on this
+    connection (prepared statements outlive the tests' rolled-back transactions)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT COALESCE(SUM(generic_plans + custom_plans), 0) FROM pg_prepared_statements WHERE statement LIKE %s",
+            [f"%{fragment}%"],
+        )
+        return int(cursor.fetchone()[0])
+
+
+def test_a_lists_statements_are_prepared_once_and_run_as_prepared(county_rows):
+    # given plan lines (their ordering joins ten tables, planned in milliseconds each time)
+    for i in range(3):
+        ROWS["planline"].build(county_rows, i)
+    client = APIClient()
+    client.force_authenticate(User.objects.get(pk=county_rows.bureau_staff.pk))
+    page_query = 'FROM "funding_planline" INNER JOIN'
+    before = _runs_of(page_query)
+    # when the list is read seven times
+    for _ in range(7):
+        response = client.get(reverse("planline-list"))
+        assert response.status_code == 200
+        assert response.json()["count"] >= 3
+    # then its page query ran seven times as a prepared statement of the connection
+    assert _runs_of(page_query) - before == 7
+
+
+def test_a_statement_that_cannot_be_prepared_runs_as_it_is():
+    from alliance import listing
+    from alliance.models import County
+
+    county = CountyFactory()
+    # given a statement whose parameter's type (text against an integer id) PostgreSQL refuses
+    # to prepare, inside a transaction (which the refusal must not break)
+    rows = County.objects.extra(where=['"alliance_county"."id" = %s'], params=[str(county.pk)])
+    with listing.prepared_reads():
+        # when it runs inside prepared_reads(); then it answers as unprepared
+        assert [c.pk for c in rows] == [county.pk]
+        assert County.objects.filter(pk=county.pk).count() == 1  # and the transaction goes on
+    assert _runs_of('("alliance_county"."id" = $1)') == 0  # (the count above was prepared)
+
+
+def test_prepared_statements_can_be_switched_off(county_rows, settings):
+    # given plan lines, and prepared statements switched off (a transaction-pooling pgbouncer)
+    settings.API_PREPARED_STATEMENTS = False
+    ROWS["planline"].build(county_rows, 0)
+    client = APIClient()
+    client.force_authenticate(User.objects.get(pk=county_rows.bureau_staff.pk))
+    page_query = 'FROM "funding_planline" INNER JOIN'
+    before = _runs_of(page_query)
+    # when the list is read; then it answers, and no prepared statement ran
+    assert client.get(reverse("planline-list")).status_code == 200
+    assert _runs_of(page_query) == before
