@@ -14,6 +14,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -58,6 +59,7 @@ class PortalRequest(HttpRequest):
 
     user: User
     portal_home: Home
+    portal_school: School | None  # set by ``_own_school``
 
 
 PRINCIPAL = "principal"
@@ -125,7 +127,7 @@ def _page(request: PortalRequest, template: str, context: dict[str, Any], status
     context = {
         "home": home,
         "user_name": user.get_full_name() or user.get_username(),
-        "school": School.objects.visible_to(user).filter(pk=user.school_id).first() if user.school_id else None,
+        "school": _shown_school(request),
         "nav": [(url, label, _is_current(request.path, url)) for url, label in _nav(home)],
         "admin_url": reverse("admin:index") if access.is_county_reader(request.user) else None,
         **context,
@@ -133,12 +135,32 @@ def _page(request: PortalRequest, template: str, context: dict[str, Any], status
     return render(request, template, context, status=status)
 
 
+def _shown_school(request: PortalRequest) -> School | None:
+    """The user's school as the page's header names it: one the user may read (read with the
+    page's own school by ``_own_school`` when the page has called it)."""
+    if hasattr(request, "portal_school"):
+        return request.portal_school
+    user = request.user
+    return School.objects.visible_to(user).filter(pk=user.school_id).first() if user.school_id else None
+
+
 def _own_school(request: PortalRequest) -> School:
-    """The principal's school, through the checkpoint (a school it may write)."""
+    """The principal's school, through the checkpoint: a school it may write, else one it may
+    read, else 404. One statement, which also says whether the header may name the school."""
+    user = request.user
     # pk=None (no school) matches no row, as Django allows; the stubs want a value.
-    school = access.writable_schools(request.user).filter(pk=request.user.school_id).first()  # type: ignore[misc]
+    school = (
+        School.objects.filter(pk=user.school_id)  # type: ignore[misc]
+        .annotate(
+            may_write=Exists(access.writable_schools(user).filter(pk=OuterRef("pk"))),
+            may_read=Exists(School.objects.visible_to(user).filter(pk=OuterRef("pk"))),
+        )
+        .filter(Q(may_write=True) | Q(may_read=True))
+        .first()
+    )
     if school is None:
-        school = get_object_or_404(School.objects.visible_to(request.user), pk=request.user.school_id)
+        raise Http404
+    request.portal_school = school if school.may_read else None
     return school
 
 
