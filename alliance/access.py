@@ -17,6 +17,7 @@ read or change. A model opts in by declaring ``scope = Scope(...)`` and using
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, cast
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -521,7 +522,7 @@ def _compiled(schools: QuerySet) -> RawSQL:
     """A subquery of the schools' ids, compiled once: the checkpoint names it in every path of
     every scoped query of a request, and building and compiling it again for each costs more
     Python time than the rest of a short query (bench/portal.py)."""
-    sql, params = schools.values("pk").query.sql_with_params()
+    sql, params = schools.order_by().values("pk").query.sql_with_params()
     return RawSQL(sql, params)
 
 
@@ -540,12 +541,34 @@ def _ids(schools: QuerySet | RawSQL) -> QuerySet | RawSQL:
     return schools if isinstance(schools, RawSQL) else schools.values("pk")
 
 
+def _is_direct(model: type[models.Model], paths: tuple[str | Via, ...]) -> bool:
+    """One path on the model's own column: filtering on it repeats no row."""
+    single = len(paths) == 1 and isinstance(paths[0], str) and "__" not in paths[0]
+    return single and (paths[0] == "pk" or not model._meta.get_field(paths[0]).many_to_many)
+
+
 def _filter(qs: QuerySet, q: Q, paths: tuple[str | Via, ...]) -> QuerySet:
     # A path through a many-valued relation would repeat rows; a subquery on pk does not.
-    single = len(paths) == 1 and isinstance(paths[0], str) and "__" not in paths[0]
-    if single and (paths[0] == "pk" or not qs.model._meta.get_field(paths[0]).many_to_many):
+    if _is_direct(qs.model, paths):
         return qs.filter(q)
     return qs.filter(pk__in=qs.model._base_manager.filter(q).values("pk"))
+
+
+def _filter_compiled(qs: QuerySet, paths: tuple[str | Via, ...], schools: RawSQL) -> QuerySet:
+    """``_filter(qs, _any_of(paths, schools), paths)`` for a compiled subquery of schools: the
+    subquery on pk compiled once per model, paths and schools (``_rows_of``)."""
+    if _is_direct(qs.model, paths):
+        return qs.filter(_any_of(paths, schools))
+    return qs.filter(pk__in=_rows_of(qs.model, paths, schools.sql, tuple(schools.params)))
+
+
+@lru_cache(maxsize=4096)
+def _rows_of(model: type[models.Model], paths: tuple[str | Via, ...], sql: str, params: tuple) -> RawSQL:
+    """The ids of the model's rows reached from these schools (a subquery's SQL), compiled once:
+    a pure function of its arguments, so shared by every request whose user reads the same
+    schools."""
+    rows = model._base_manager.filter(_any_of(paths, RawSQL(sql, params))).order_by().values("pk")
+    return RawSQL(*rows.query.sql_with_params())
 
 
 def _county_q(scope: Scope, county_id: int | None) -> Q:
@@ -568,7 +591,7 @@ def visible(qs: QuerySet, user: Any) -> QuerySet:
         return qs.filter(_county_q(scope, user.county_id))
     if not scope.schools:
         return qs.none()
-    return _filter(qs, _any_of(scope.schools, _readable_subquery(user)), scope.schools)
+    return _filter_compiled(qs, scope.schools, _readable_subquery(user))
 
 
 def changeable(qs: QuerySet, user: Any) -> QuerySet:
