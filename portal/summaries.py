@@ -523,10 +523,10 @@ def assessor_grid(user: Any, period: EvaluationPeriod) -> dict[str, Any]:
     indicators = entered_indicators(user, current_rubric(user, period))
     schools = list(School.objects.visible_to(user).order_by("code"))
     values = {
-        (v.school_id, v.indicator_id): v.value
-        for v in IndicatorValue.objects.visible_to(user).filter(
-            period=period, school__in=[s.pk for s in schools], indicator__in=[i.pk for i in indicators]
-        )
+        (school_id, indicator_id): value
+        for school_id, indicator_id, value in IndicatorValue.objects.visible_to(user)
+        .filter(period=period, school__in=[s.pk for s in schools], indicator__in=[i.pk for i in indicators])
+        .values_list("school_id", "indicator_id", "value")
     }
     missing = sum(1 for s in schools for i in indicators if (s.pk, i.pk) not in values)
     return {"indicators": indicators, "schools": schools, "values": values, "missing": missing}
