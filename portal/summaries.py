@@ -387,9 +387,10 @@ def _teacher_days_by_alliance(user: Any, span: Span) -> list[tuple[str, int]]:
         .overlapping(year.start_date, year.end_date)
         .values_list("origin_school_id", "start_date", "end_date")
     )
+    unallied = [_("(no alliance)")]  # translated once, not once per exchange
     for school_id, start, end in exchanges:
         n = (min(end, year.end_date) - max(start, year.start_date)).days + 1
-        for name in alliances.get(school_id, [_("(no alliance)")]):
+        for name in alliances.get(school_id, unallied):
             days[name] += n
     return sorted(days.items(), key=lambda item: (-item[1], item[0]))
 
@@ -448,9 +449,7 @@ def county_overview(user: Any) -> dict[str, Any]:
         "todo": todo,
         "period": period,
         "alliance_results": alliance_rows,
-        "alliance_chart": bars(
-            (r.alliance.name, r.score, f"{r.score} · {display(r, 'grade')}") for r in alliance_rows
-        ),
+        "alliance_chart": bars((r.alliance.name, r.score, f"{r.score} · {display(r, 'grade')}") for r in alliance_rows),
         "award_rows": award_rows,
         "award_total": award_total,
         "award_published": period is not None and period.status == EvaluationPeriod.Status.PUBLISHED,
