@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, cast
 
+from django.apps import apps
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import Q, QuerySet
@@ -544,8 +545,9 @@ def _ids(schools: QuerySet | RawSQL) -> QuerySet | RawSQL:
 
 def _is_direct(model: type[models.Model], paths: tuple[str | Via, ...]) -> bool:
     """One path on the model's own column: filtering on it repeats no row."""
-    single = len(paths) == 1 and isinstance(paths[0], str) and "__" not in paths[0]
-    return single and (paths[0] == "pk" or not model._meta.get_field(paths[0]).many_to_many)
+    if len(paths) != 1 or not isinstance(path := paths[0], str) or "__" in path:
+        return False
+    return path == "pk" or not model._meta.get_field(path).many_to_many
 
 
 def _filter(qs: QuerySet, q: Q, paths: tuple[str | Via, ...]) -> QuerySet:
@@ -560,15 +562,15 @@ def _filter_compiled(qs: QuerySet, paths: tuple[str | Via, ...], schools: RawSQL
     subquery on pk compiled once per model, paths and schools (``_rows_of``)."""
     if _is_direct(qs.model, paths):
         return qs.filter(_any_of(paths, schools))
-    return qs.filter(pk__in=_rows_of(qs.model, paths, schools.sql, tuple(schools.params)))
+    return qs.filter(pk__in=_rows_of(qs.model._meta.label, paths, schools.sql, tuple(schools.params)))
 
 
 @lru_cache(maxsize=4096)
-def _rows_of(model: type[models.Model], paths: tuple[str | Via, ...], sql: str, params: tuple) -> RawSQL:
-    """The ids of the model's rows reached from these schools (a subquery's SQL), compiled once:
+def _rows_of(label: str, paths: tuple[str | Via, ...], sql: str, params: tuple) -> RawSQL:
+    """The ids of the rows of the model (its label) reached from these schools (a subquery's SQL), compiled once:
     a pure function of its arguments, so shared by every request whose user reads the same
     schools."""
-    rows = model._base_manager.filter(_any_of(paths, RawSQL(sql, params))).order_by().values("pk")  # noqa: S611
+    rows = apps.get_model(label)._base_manager.filter(_any_of(paths, RawSQL(sql, params))).order_by().values("pk")  # noqa: S611
     return RawSQL(*rows.query.sql_with_params())  # noqa: S611
 
 

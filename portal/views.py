@@ -657,9 +657,9 @@ def assess(request: PortalRequest, period_pk: int, school_pk: int | None = None)
             name = _cell(school, indicator)
             value = grid["values"].get((school.pk, indicator.pk))
             shown = posted.get(name, "" if value is None else format(value.normalize(), "f"))
-            cell = {"name": name, "indicator": indicator, "value": shown, "errors": errors.get(name, [])}
-            cell["html"] = _cell_html(cell, ranges[indicator.pk])
-            cells.append(cell)
+            entry = {"name": name, "indicator": indicator, "value": shown, "errors": errors.get(name, [])}
+            entry["html"] = _cell_html(entry, ranges[indicator.pk])
+            cells.append(entry)
         missing = sum(1 for i in grid["indicators"] if (school.pk, i.pk) not in grid["values"])
         rows.append({"school": school, "cells": cells, "missing": missing, "saved": str(school.pk) == saved})
     context = {"period": period, "rows": rows, "missing": grid["missing"], "indicators": grid["indicators"]}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 from django import template
 from django.db import models
@@ -29,7 +29,7 @@ def display(row: models.Model, name: str) -> Any:
     """``row.get_<name>_display()``, written as Django writes it, for a row shown in a loop:
     Django's builds a dictionary of every choice per call, hashing (so translating) each label,
     which was a third of the principal's home's template time (bench/portal.py)."""
-    field = row._meta.get_field(name)
+    field = cast(models.Field, row._meta.get_field(name))
     value = getattr(row, field.attname)
     return force_str(_labels(field).get(value, value), strings_only=True)
 
