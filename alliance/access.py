@@ -17,11 +17,14 @@ read or change. A model opts in by declaring ``scope = Scope(...)`` and using
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, cast
 
+from django.apps import apps
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
@@ -478,6 +481,16 @@ def readable_schools(user: Any) -> QuerySet[School]:
     return schools.none()
 
 
+def _readable_subquery(user: Any) -> RawSQL:
+    """``readable_schools(user)`` as a compiled subquery, once per user object (a request's)."""
+    # Keyed by what the user object says of itself, in case a caller changes it in between.
+    key = (role_of(user), is_superuser(user), user.pk, user.county_id, user.school_id)
+    cached = getattr(user, "_readable_schools_sql", None)
+    if cached is None or cached[0] != key:
+        cached = user._readable_schools_sql = (key, _compiled(readable_schools(user)))
+    return cached[1]
+
+
 def programme_partner_schools(user: Any) -> QuerySet[School]:
     """Schools of another county paired, in a cross-county programme, with a school of the
     user's county: bureau staff may name them where a programme allows (an exchange's host, a
@@ -506,23 +519,59 @@ def writable_schools(user: Any) -> QuerySet[School]:
     return schools.none()
 
 
-def _any_of(paths: tuple[str | Via, ...], schools: QuerySet) -> Q:
+def _compiled(schools: QuerySet) -> RawSQL:
+    """A subquery of the schools' ids, compiled once: the checkpoint names it in every path of
+    every scoped query of a request, and building and compiling it again for each costs more
+    Python time than the rest of a short query (bench/portal.py)."""
+    # The SQL is Django's own compiler's, every value a parameter (the same for the two below).
+    sql, params = schools.order_by().values("pk").query.sql_with_params()
+    return RawSQL(sql, params)  # noqa: S611
+
+
+def _any_of(paths: tuple[str | Via, ...], schools: QuerySet | RawSQL) -> Q:
     q = Q(pk__in=[])
     for path in paths:
         if isinstance(path, Via):
             # One Q, so the conditions apply to the same joined row (the same membership).
-            q |= Q(**{f"{path.path}__in": schools.values("pk")}, **path.where)
+            q |= Q(**{f"{path.path}__in": _ids(schools)}, **path.where)
         else:
-            q |= Q(**{f"{path}__in": schools.values("pk")})
+            q |= Q(**{f"{path}__in": _ids(schools)})
     return q
+
+
+def _ids(schools: QuerySet | RawSQL) -> QuerySet | RawSQL:
+    return schools if isinstance(schools, RawSQL) else schools.values("pk")
+
+
+def _is_direct(model: type[models.Model], paths: tuple[str | Via, ...]) -> bool:
+    """One path on the model's own column: filtering on it repeats no row."""
+    if len(paths) != 1 or not isinstance(path := paths[0], str) or "__" in path:
+        return False
+    return path == "pk" or not model._meta.get_field(path).many_to_many
 
 
 def _filter(qs: QuerySet, q: Q, paths: tuple[str | Via, ...]) -> QuerySet:
     # A path through a many-valued relation would repeat rows; a subquery on pk does not.
-    single = len(paths) == 1 and isinstance(paths[0], str) and "__" not in paths[0]
-    if single and (paths[0] == "pk" or not qs.model._meta.get_field(paths[0]).many_to_many):
+    if _is_direct(qs.model, paths):
         return qs.filter(q)
     return qs.filter(pk__in=qs.model._base_manager.filter(q).values("pk"))
+
+
+def _filter_compiled(qs: QuerySet, paths: tuple[str | Via, ...], schools: RawSQL) -> QuerySet:
+    """``_filter(qs, _any_of(paths, schools), paths)`` for a compiled subquery of schools: the
+    subquery on pk compiled once per model, paths and schools (``_rows_of``)."""
+    if _is_direct(qs.model, paths):
+        return qs.filter(_any_of(paths, schools))
+    return qs.filter(pk__in=_rows_of(qs.model._meta.label, paths, schools.sql, tuple(schools.params)))
+
+
+@lru_cache(maxsize=4096)
+def _rows_of(label: str, paths: tuple[str | Via, ...], sql: str, params: tuple) -> RawSQL:
+    """The ids of the rows of the model (its label) reached from these schools (a subquery's SQL), compiled once:
+    a pure function of its arguments, so shared by every request whose user reads the same
+    schools."""
+    rows = apps.get_model(label)._base_manager.filter(_any_of(paths, RawSQL(sql, params))).order_by().values("pk")  # noqa: S611
+    return RawSQL(*rows.query.sql_with_params())  # noqa: S611
 
 
 def _county_q(scope: Scope, county_id: int | None) -> Q:
@@ -545,7 +594,7 @@ def visible(qs: QuerySet, user: Any) -> QuerySet:
         return qs.filter(_county_q(scope, user.county_id))
     if not scope.schools:
         return qs.none()
-    return _filter(qs, _any_of(scope.schools, readable_schools(user)), scope.schools)
+    return _filter_compiled(qs, scope.schools, _readable_subquery(user))
 
 
 def changeable(qs: QuerySet, user: Any) -> QuerySet:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, Sum
+from django.db.models import CharField, Count, DateField, F, OuterRef, Prefetch, Q, Subquery, Sum, Value
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -39,6 +39,7 @@ from staffing.models import Activity, ActivityAttachment, Exchange, ExchangeHost
 from staffing.querysets import CLOSED_EXCHANGE_STATUSES
 
 from .charts import bars
+from .templatetags.portal_format import display
 
 ZERO = Decimal("0.00")
 OPEN_TASKS = (PairingTask.Status.PLANNED, PairingTask.Status.IN_PROGRESS)
@@ -125,17 +126,14 @@ def school_home(user: Any, school: School) -> dict[str, Any]:
     """A principal's home: the school's alliances and pairings, open tasks, this term's
     exchanges in and out, mentoring pairs, recent activities, money and the latest result."""
     span = current_span(user)
+    # Each alliance with the school's role in it (a school is in an alliance once), where the
+    # user may read that membership.
+    own_role = Membership.objects.visible_to(user).filter(alliance=OuterRef("pk"), school=school).values("role")[:1]
     alliances = (
         Alliance.objects.visible_to(user)
         .filter(memberships__school=school)
         .select_related("school_year")
-        .prefetch_related(
-            Prefetch(
-                "memberships",
-                queryset=Membership.objects.visible_to(user).select_related("school"),
-                to_attr="shown_memberships",
-            )
-        )
+        .annotate(own_role=Subquery(own_role))
         .order_by("-school_year__start_year", "name")
     )
     if span.school_year is not None:
@@ -181,7 +179,7 @@ def school_home(user: Any, school: School) -> dict[str, Any]:
     money = money_by_category(lines)
     return {
         "span": span,
-        "alliances": list(alliances),
+        "alliances": [(a, Membership.Role(a.own_role).label if a.own_role else None) for a in alliances],
         "pairings": list(pairings),
         "tasks": list(tasks),
         "exchanges_out": list(exchanges_out),
@@ -207,42 +205,69 @@ class Notice:
     url: str
 
 
+def _notice_rows(qs, when: str, *, kind: str, ref: str, name: str, detail: Any = None, day: Any = None):
+    """One kind of notice as plain rows of one shape, so that the kinds read as one statement
+    (``UNION ALL``): the kind, when it happened, the row it links to, a name and a detail."""
+    return qs.values(
+        n_kind=Value(kind, output_field=CharField()),
+        n_when=F(when),
+        n_ref=F(ref),
+        n_name=F(name),
+        n_detail=F(detail) if detail else Value("", output_field=CharField()),
+        n_day=F(day) if day else Value(None, output_field=DateField()),
+    ).order_by(f"-{when}")[:NOTICES_PER_KIND]
+
+
 def school_notices(user: Any, school: School, now: dt.datetime | None = None) -> list[Notice]:
     """What happened to the school's rows in the last 30 days, newest first, read from the rows'
     own timestamps: an exchange approved, a plan of an alliance it leads returned, a result
-    proposed, an appeal answered (at most five of each; one query each)."""
+    proposed, an appeal answered (at most five of each). The exchanges, plans and appeals are
+    one statement (their rows as values); the results another (a period names itself)."""
     since = (now or timezone.now()) - dt.timedelta(days=NOTICE_DAYS)
-    notices: list[Notice] = []
-    exchanges = (
-        Exchange.objects.visible_to(user)
-        .filter(origin_school=school, approved_at__gte=since)
-        .select_related("teacher")
-        .order_by("-approved_at")[:NOTICES_PER_KIND]
+    exchanges = _notice_rows(
+        Exchange.objects.visible_to(user).filter(origin_school=school, approved_at__gte=since),
+        "approved_at",
+        kind="exchange",
+        ref="pk",
+        name="teacher__name",
+        day="start_date",
     )
-    for e in exchanges:
-        assert e.approved_at is not None  # filtered on
-        text = _("The exchange of %(teacher)s (%(start)s) was approved.") % {
-            "teacher": e.teacher.name,
-            "start": date_format(e.start_date),
-        }
-        notices.append(Notice(e.approved_at, text, reverse("portal:exchanges")))
-    plans = (
-        SpendingPlan.objects.visible_to(user)
-        .filter(
+    plans = _notice_rows(
+        SpendingPlan.objects.visible_to(user).filter(
             status=SpendingPlan.Status.RETURNED,
             decided_at__gte=since,
             alliance__in=Membership.objects.filter(school=school, role=Membership.Role.LEAD).values("alliance_id"),
-        )
-        .select_related("alliance")
-        .order_by("-decided_at")[:NOTICES_PER_KIND]
+        ),
+        "decided_at",
+        kind="plan",
+        ref="alliance_id",
+        name="alliance__name",
+        detail="return_reason",
     )
-    for p in plans:
-        assert p.decided_at is not None
-        text = _("The spending plan of %(alliance)s was returned: %(reason)s") % {
-            "alliance": p.alliance.name,
-            "reason": p.return_reason,
+    appeals = _notice_rows(
+        Appeal.objects.visible_to(user).filter(school=school, decided_at__gte=since).exclude(status=Appeal.Status.OPEN),
+        "decided_at",
+        kind="appeal",
+        ref="pk",
+        name="indicator__name",
+        detail="status",
+    )
+    by_kind: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in exchanges.union(plans, appeals, all=True):
+        by_kind[row["n_kind"]].append(row)
+    notices: list[Notice] = []
+    for row in sorted(by_kind["exchange"], key=lambda r: r["n_when"], reverse=True):
+        text = _("The exchange of %(teacher)s (%(start)s) was approved.") % {
+            "teacher": row["n_name"],
+            "start": date_format(row["n_day"]),
         }
-        notices.append(Notice(p.decided_at, text, reverse("portal:plan", args=[p.alliance_id])))
+        notices.append(Notice(row["n_when"], text, reverse("portal:exchanges")))
+    for row in sorted(by_kind["plan"], key=lambda r: r["n_when"], reverse=True):
+        text = _("The spending plan of %(alliance)s was returned: %(reason)s") % {
+            "alliance": row["n_name"],
+            "reason": row["n_detail"],
+        }
+        notices.append(Notice(row["n_when"], text, reverse("portal:plan", args=[row["n_ref"]])))
     results = (
         SchoolResult.objects.visible_to(user)
         .filter(school=school, period__status=EvaluationPeriod.Status.PROPOSED, period__proposed_at__gte=since)
@@ -257,20 +282,12 @@ def school_notices(user: Any, school: School, now: dt.datetime | None = None) ->
             "end": date_format(timezone.localtime(ends)) if ends else "—",
         }
         notices.append(Notice(r.period.proposed_at, text, reverse("portal:result-detail", args=[r.pk])))
-    appeals = (
-        Appeal.objects.visible_to(user)
-        .filter(school=school, decided_at__gte=since)
-        .exclude(status=Appeal.Status.OPEN)
-        .select_related("indicator")
-        .order_by("-decided_at")[:NOTICES_PER_KIND]
-    )
-    for a in appeals:
-        assert a.decided_at is not None
+    for row in sorted(by_kind["appeal"], key=lambda r: r["n_when"], reverse=True):
         text = _("The appeal on %(indicator)s was answered: %(status)s.") % {
-            "indicator": a.indicator.name,
-            "status": a.get_status_display(),
+            "indicator": row["n_name"],
+            "status": Appeal.Status(row["n_detail"]).label,
         }
-        notices.append(Notice(a.decided_at, text, reverse("portal:result")))
+        notices.append(Notice(row["n_when"], text, reverse("portal:result")))
     return sorted(notices, key=lambda n: n.when, reverse=True)
 
 
@@ -371,25 +388,38 @@ def _teacher_days_by_alliance(user: Any, span: Span) -> list[tuple[str, int]]:
         .overlapping(year.start_date, year.end_date)
         .values_list("origin_school_id", "start_date", "end_date")
     )
+    unallied = [_("(no alliance)")]  # translated once, not once per exchange
     for school_id, start, end in exchanges:
         n = (min(end, year.end_date) - max(start, year.start_date)).days + 1
-        for name in alliances.get(school_id, [_("(no alliance)")]):
+        for name in alliances.get(school_id, unallied):
             days[name] += n
     return sorted(days.items(), key=lambda item: (-item[1], item[0]))
+
+
+def _counts(querysets: dict[str, Any]) -> dict[str, int]:
+    """Each queryset's ``count()``, all in one statement (``UNION ALL`` of one count each)."""
+    parts = [
+        qs.order_by().values(n_key=Value(key, output_field=CharField())).annotate(n=Count("pk"))
+        for key, qs in querysets.items()
+    ]
+    counts = dict.fromkeys(querysets, 0)
+    counts.update((row["n_key"], row["n"]) for row in parts[0].union(*parts[1:], all=True))
+    return counts
 
 
 def county_overview(user: Any) -> dict[str, Any]:
     """The bureau's overview: what waits for it, and the county's figures."""
     now = timezone.now()
     span = current_span(user)
-    todo = {
-        "exchanges": Exchange.objects.visible_to(user).filter(status=Exchange.Status.PLANNED).count(),
-        "plans": SpendingPlan.objects.visible_to(user).filter(status=SpendingPlan.Status.SUBMITTED).count(),
-        "appeals": Appeal.objects.visible_to(user).filter(status=Appeal.Status.OPEN).count(),
-        "notices": EvaluationPeriod.objects.visible_to(user)
-        .filter(status=EvaluationPeriod.Status.PROPOSED, notice_ends_at__lte=now)
-        .count(),
+    waiting = {
+        "exchanges": Exchange.objects.visible_to(user).filter(status=Exchange.Status.PLANNED),
+        "plans": SpendingPlan.objects.visible_to(user).filter(status=SpendingPlan.Status.SUBMITTED),
+        "appeals": Appeal.objects.visible_to(user).filter(status=Appeal.Status.OPEN),
+        "notices": EvaluationPeriod.objects.visible_to(user).filter(
+            status=EvaluationPeriod.Status.PROPOSED, notice_ends_at__lte=now
+        ),
     }
+    todo = _counts(waiting)
     period = _latest_scored_period(user)
     alliance_rows: list[AllianceResult] = []
     award_rows: list[dict[str, Any]] = []
@@ -420,9 +450,7 @@ def county_overview(user: Any) -> dict[str, Any]:
         "todo": todo,
         "period": period,
         "alliance_results": alliance_rows,
-        "alliance_chart": bars(
-            (r.alliance.name, r.score, f"{r.score} · {r.get_grade_display()}") for r in alliance_rows
-        ),
+        "alliance_chart": bars((r.alliance.name, r.score, f"{r.score} · {display(r, 'grade')}") for r in alliance_rows),
         "award_rows": award_rows,
         "award_total": award_total,
         "award_published": period is not None and period.status == EvaluationPeriod.Status.PUBLISHED,
@@ -495,10 +523,10 @@ def assessor_grid(user: Any, period: EvaluationPeriod) -> dict[str, Any]:
     indicators = entered_indicators(user, current_rubric(user, period))
     schools = list(School.objects.visible_to(user).order_by("code"))
     values = {
-        (v.school_id, v.indicator_id): v.value
-        for v in IndicatorValue.objects.visible_to(user).filter(
-            period=period, school__in=[s.pk for s in schools], indicator__in=[i.pk for i in indicators]
-        )
+        (school_id, indicator_id): value
+        for school_id, indicator_id, value in IndicatorValue.objects.visible_to(user)
+        .filter(period=period, school__in=[s.pk for s in schools], indicator__in=[i.pk for i in indicators])
+        .values_list("school_id", "indicator_id", "value")
     }
     missing = sum(1 for s in schools for i in indicators if (s.pk, i.pk) not in values)
     return {"indicators": indicators, "schools": schools, "values": values, "missing": missing}
