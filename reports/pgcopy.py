@@ -82,7 +82,6 @@ def csv_sql(queryset: QuerySet, columns: tuple[Column, ...]) -> tuple[str, tuple
     return sql, (*extra, *params)
 
 
-# XML's escapes, and character references for what COPY's text format would escape.
 # XML's escapes, character references for what COPY's text format would escape, and the
 # characters XML cannot hold that COPY would escape removed (the others are removed from the
 # chunks, ``xlsx.drop_invalid``: faster than ``translate`` on every cell).
