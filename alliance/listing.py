@@ -56,9 +56,6 @@ class _Column:
     # half-way (the key is left out, or None where the field allows null).
     hops: tuple[str, ...] = ()
     file: str = ""  # a ProtectedFileField's name: the value is the address of the row's file
-    # An annotation that works out its values for a page of rows at once (``for_page``, from
-    # the row values named by its ``page_keys``) rather than per row in the page's query.
-    page: Any = None
 
 
 @dataclass
@@ -81,18 +78,9 @@ class _Plan:
     def keys(self) -> list[str]:
         keys = ["pk"]
         for c in self.columns:
-            keys.extend(c.page.page_keys if c.page is not None else (c.key,))
+            keys.append(c.key)
             keys.extend(c.hops)
         return list(dict.fromkeys(keys))
-
-    def fill_page(self, rows: list[dict]) -> None:
-        """The page annotations' values, into the rows."""
-        for c in self.columns:
-            if c.page is not None:
-                keys = [tuple(row[k] for k in c.page.page_keys) for row in rows]
-                values = c.page.for_page(keys)
-                for row, key in zip(rows, keys, strict=True):
-                    row[c.key] = values[key]
 
 
 def _prefetches(queryset: QuerySet | None) -> dict[str, QuerySet]:
@@ -115,13 +103,12 @@ def _many_relation(model: type[models.Model], name: str) -> tuple[type[models.Mo
     return f.related_model, f.field.name  # a reverse foreign key or many-to-many
 
 
-def _column(model: type[models.Model], name: str, fld: drf_fields.Field, annotations: dict[str, Any]) -> _Column:
+def _column(model: type[models.Model], name: str, fld: drf_fields.Field, annotations: set[str]) -> _Column:
     attrs = list(fld.source_attrs)
     if not attrs:
         raise Unsupported(name)
     if len(attrs) == 1 and attrs[0] in annotations:
-        annotation = annotations[attrs[0]]
-        return _Column(name, attrs[0], fld, page=annotation if hasattr(annotation, "for_page") else None)
+        return _Column(name, attrs[0], fld)
     current: Any = model
     hops: list[str] = []
     for i, attr in enumerate(attrs):
@@ -155,7 +142,7 @@ def build_plan(serializer: serializers.BaseSerializer, queryset: QuerySet | None
     if type(serializer).to_representation is not serializers.Serializer.to_representation:
         raise Unsupported("to_representation")
     model: Any = serializer.Meta.model
-    annotations = dict(queryset.query.annotations) if queryset is not None else {}
+    annotations = set(queryset.query.annotations) if queryset is not None else set()
     prefetches = _prefetches(queryset)
     plan = _Plan(model)
     fields: dict[str, Any] = dict(serializer.fields)
@@ -311,7 +298,6 @@ def represent_rows(
     extra = [parent_key] if parent_key else []
     queryset, arrays = _with_ids(plan, queryset.prefetch_related(None))
     rows = list(queryset.values(*keys, *(k for k in extra if k not in keys), *arrays))
-    plan.fill_page(rows)
     many_values = _many_values(plan, [row["pk"] for row in rows], request)
     return [(row[parent_key] if parent_key else None, _represent(plan, row, many_values, request)) for row in rows]
 
@@ -330,7 +316,6 @@ def values_queryset(plan: _Plan, queryset: QuerySet) -> QuerySet:
 
 
 def represent_page(plan: _Plan, rows: list[dict], request: Any) -> list[dict]:
-    plan.fill_page(rows)
     many_values = _many_values(plan, [row["pk"] for row in rows], request)
     return [_represent(plan, row, many_values, request) for row in rows]
 
