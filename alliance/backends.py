@@ -18,9 +18,9 @@ from .authentication import ROLE_PARAMS, role_name_sql
 
 @cache
 def _user_sql() -> str:
-    table = get_user_model()._meta.db_table
-    # The table name from the model's meta, every value a parameter.
-    return f'SELECT u.*, {role_name_sql("u")} AS "_role_name" FROM "{table}" u WHERE u."id" = %s'  # noqa: S608
+    meta = get_user_model()._meta
+    # The table's names from the model's meta, every value a parameter.
+    return f'SELECT u.*, {role_name_sql("u")} AS "_role_name" FROM "{meta.db_table}" u WHERE u."{meta.pk.column}" = %s'  # noqa: S608
 
 
 class RoleModelBackend(ModelBackend):
@@ -30,5 +30,5 @@ class RoleModelBackend(ModelBackend):
         user = next(iter(model._default_manager.raw(_user_sql(), [*ROLE_PARAMS, pk])), None)
         if user is None or not self.user_can_authenticate(user):
             return None
-        access.remember_role(user, user._role_name)
+        access.remember_role(user, getattr(user, "_role_name", None))
         return user

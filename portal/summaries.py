@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import CharField, Count, DateField, F, OuterRef, Prefetch, Q, Subquery, Sum, Value
+from django.db.models import CharField, Count, DateField, Exists, F, OuterRef, Prefetch, Q, Subquery, Sum, Value
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -176,13 +176,18 @@ def school_home(user: Any, school: School) -> dict[str, Any]:
         .select_related("pairing__helper_school", "pairing__helped_school")
         .order_by("due_date", "pk")[:20]
     )
-    exchanges_out = _within(school_exchanges(user, school), span)
-    exchanges_in = _within(
-        Exchange.objects.visible_to(user)
-        .filter(pk__in=ExchangeHost.objects.filter(school=school).values("exchange_id"))
-        .select_related("teacher", "origin_school")
-        .order_by("-start_date", "-pk"),
-        span,
+    # The exchanges out and in as one statement (the same rows and order), split here.
+    hosted = ExchangeHost.objects.filter(school=school)
+    exchanges = list(
+        _within(
+            Exchange.objects.visible_to(user)
+            .filter(Q(origin_school=school) | Q(pk__in=hosted.values("exchange_id")))
+            .annotate(is_hosted=Exists(hosted.filter(exchange=OuterRef("pk"))))
+            .select_related("teacher", "origin_school")
+            .prefetch_related(_hosts_prefetch(user))
+            .order_by("-start_date", "-pk"),
+            span,
+        )
     )
     mentors = (
         MentorPair.objects.visible_to(user)
@@ -211,8 +216,8 @@ def school_home(user: Any, school: School) -> dict[str, Any]:
         "alliances": [(a, Membership.Role(a.own_role).label if a.own_role else None) for a in alliances],
         "pairings": list(pairings),
         "tasks": list(tasks),
-        "exchanges_out": list(exchanges_out),
-        "exchanges_in": list(exchanges_in),
+        "exchanges_out": [e for e in exchanges if e.origin_school_id == school.pk],
+        "exchanges_in": [e for e in exchanges if e.is_hosted],
         "mentors": list(mentors),
         "activities": list(activities),
         "money": money,
