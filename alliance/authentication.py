@@ -18,23 +18,33 @@ from rest_framework import authentication, exceptions
 
 from . import access
 
+# The parameters of ``role_name_sql``: the role names for its ``IN``, then for its ``CASE``.
+ROLE_PARAMS = (*access.ROLE_NAMES, *access.ROLE_NAMES)
+
+
+def role_name_sql(user: str) -> str:
+    """A scalar subquery naming the portal role of the user row aliased ``user``: the first of
+    its groups in the order ``access.Role`` lists them, as ``access.role_of`` picks (its
+    parameters: ``ROLE_PARAMS``). Also read with the session's user (``alliance.backends``)."""
+    links = Group.user_set.through
+    gt, lt = Group._meta.db_table, links._meta.db_table
+    order = " ".join(f"WHEN %s THEN {i}" for i in range(len(access.ROLE_NAMES)))
+    # Table names from the models' meta, every value a parameter.
+    return (
+        f'(SELECT g."name" FROM "{lt}" ug INNER JOIN "{gt}" g ON g."id" = ug."group_id" '  # noqa: S608
+        f'WHERE ug."user_id" = {user}."id" AND g."name" IN ({", ".join(["%s"] * len(access.ROLE_NAMES))}) '
+        f'ORDER BY CASE g."name" {order} END LIMIT 1)'
+    )
+
 
 @cache
 def _token_sql() -> str:
     from rest_framework.authtoken.models import Token
 
-    token = Token
-    user = get_user_model()
-    links = Group.user_set.through
-    ut, tt, gt, lt = (m._meta.db_table for m in (user, token, Group, links))
-    # The first of the user's roles in the order ``access.Role`` lists them, as ``role_of`` picks.
-    order = " ".join(f"WHEN %s THEN {i}" for i in range(len(access.ROLE_NAMES)))
+    ut, tt = get_user_model()._meta.db_table, Token._meta.db_table
     # Table names from the models' meta, every value a parameter.
     return (
-        f'SELECT u.*, t."created" AS "_token_created", '  # noqa: S608
-        f'(SELECT g."name" FROM "{lt}" ug INNER JOIN "{gt}" g ON g."id" = ug."group_id" '
-        f'WHERE ug."user_id" = u."id" AND g."name" IN ({", ".join(["%s"] * len(access.ROLE_NAMES))}) '
-        f'ORDER BY CASE g."name" {order} END LIMIT 1) AS "_role_name" '
+        f'SELECT u.*, t."created" AS "_token_created", {role_name_sql("u")} AS "_role_name" '  # noqa: S608
         f'FROM "{tt}" t INNER JOIN "{ut}" u ON u."id" = t."user_id" WHERE t."key" = %s'
     )
 
@@ -42,7 +52,7 @@ def _token_sql() -> str:
 class TokenAuthentication(authentication.TokenAuthentication):
     def authenticate_credentials(self, key):
         model = self.get_model()
-        params = [*access.ROLE_NAMES, *access.ROLE_NAMES, key]
+        params = [*ROLE_PARAMS, key]
         user = next(iter(get_user_model()._default_manager.raw(_token_sql(), params)), None)
         if user is None:
             raise exceptions.AuthenticationFailed(_("Invalid token."))

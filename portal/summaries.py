@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import CharField, Count, DateField, F, OuterRef, Prefetch, Q, Subquery, Sum, Value
+from django.db.models import CharField, Count, DateField, Exists, F, OuterRef, Prefetch, Q, Subquery, Sum, Value
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -60,16 +60,19 @@ def current_span(user: Any, today: dt.date | None = None) -> Span:
     """The term containing today (else the last one begun) of the user's county, else the
     school year; read from the county-wide rows the user sees."""
     today = today or timezone.localdate()
+    years = SchoolYear.objects.visible_to(user).filter(start_date__lte=today).order_by("-start_date")
+    # One statement in the usual case: the term, with the latest begun school year's id beside it.
     term = (
         Term.objects.visible_to(user)
         .filter(start_date__lte=today)
         .select_related("school_year")
+        .annotate(latest_year_id=Subquery(years.values("pk")[:1]))
         .order_by("-start_date")
         .first()
     )
-    year = SchoolYear.objects.visible_to(user).filter(start_date__lte=today).order_by("-start_date").first()
-    if term is not None and (year is None or term.school_year_id == year.pk):
+    if term is not None and term.latest_year_id in (None, term.school_year_id):
         return Span(term.school_year, term, term.start_date, term.end_date)
+    year = years.first()
     if year is not None:
         return Span(year, None, year.start_date, year.end_date)
     return Span(None, None, None, None)
@@ -112,14 +115,38 @@ def money_by_category(lines) -> list[dict[str, Any]]:
     return rows
 
 
-def latest_result(user: Any, school: School) -> SchoolResult | None:
+def _results(user: Any, school: School):
+    """The school's results of proposed or published periods, newest period first."""
     return (
         SchoolResult.objects.visible_to(user)
         .filter(school=school, period__status__in=(EvaluationPeriod.Status.PROPOSED, EvaluationPeriod.Status.PUBLISHED))
         .select_related("period__school_year", "period__term")
         .order_by("-period__end_date", "-pk")
-        .first()
     )
+
+
+def latest_result(user: Any, school: School) -> SchoolResult | None:
+    return _results(user, school).first()
+
+
+def _proposed_since(since: dt.datetime) -> Q:
+    return Q(period__status=EvaluationPeriod.Status.PROPOSED, period__proposed_at__gte=since)
+
+
+def latest_and_proposed(user: Any, school: School, since: dt.datetime) -> tuple[SchoolResult | None, list]:
+    """In one statement: the school's latest result (``latest_result``) and its results proposed
+    since ``since`` (the notices' ``proposed``), the latest first (at most five)."""
+    results = _results(user, school)
+    rows = list(results.filter(_proposed_since(since) | Q(pk__in=results.values("pk")[:1])))
+    proposed = [
+        r
+        for r in rows
+        if r.period.status == EvaluationPeriod.Status.PROPOSED
+        and r.period.proposed_at is not None
+        and r.period.proposed_at >= since
+    ]
+    proposed.sort(key=lambda r: r.period.proposed_at, reverse=True)
+    return (rows[0] if rows else None), proposed[:NOTICES_PER_KIND]
 
 
 def school_home(user: Any, school: School) -> dict[str, Any]:
@@ -149,13 +176,18 @@ def school_home(user: Any, school: School) -> dict[str, Any]:
         .select_related("pairing__helper_school", "pairing__helped_school")
         .order_by("due_date", "pk")[:20]
     )
-    exchanges_out = _within(school_exchanges(user, school), span)
-    exchanges_in = _within(
-        Exchange.objects.visible_to(user)
-        .filter(pk__in=ExchangeHost.objects.filter(school=school).values("exchange_id"))
-        .select_related("teacher", "origin_school")
-        .order_by("-start_date", "-pk"),
-        span,
+    # The exchanges out and in as one statement (the same rows and order), split here.
+    hosted = ExchangeHost.objects.filter(school=school)
+    exchanges = list(
+        _within(
+            Exchange.objects.visible_to(user)
+            .filter(Q(origin_school=school) | Q(pk__in=hosted.values("exchange_id")))
+            .annotate(is_hosted=Exists(hosted.filter(exchange=OuterRef("pk"))))
+            .select_related("teacher", "origin_school")
+            .prefetch_related(_hosts_prefetch(user))
+            .order_by("-start_date", "-pk"),
+            span,
+        )
     )
     mentors = (
         MentorPair.objects.visible_to(user)
@@ -177,20 +209,22 @@ def school_home(user: Any, school: School) -> dict[str, Any]:
     if span.school_year is not None:
         lines = lines.filter(plan__funding_year__school_year=span.school_year)
     money = money_by_category(lines)
+    now = timezone.now()
+    result, proposed = latest_and_proposed(user, school, now - dt.timedelta(days=NOTICE_DAYS))
     return {
         "span": span,
         "alliances": [(a, Membership.Role(a.own_role).label if a.own_role else None) for a in alliances],
         "pairings": list(pairings),
         "tasks": list(tasks),
-        "exchanges_out": list(exchanges_out),
-        "exchanges_in": list(exchanges_in),
+        "exchanges_out": [e for e in exchanges if e.origin_school_id == school.pk],
+        "exchanges_in": [e for e in exchanges if e.is_hosted],
         "mentors": list(mentors),
         "activities": list(activities),
         "money": money,
         "money_planned": sum((r["planned"] for r in money), ZERO),
         "money_spent": sum((r["spent"] for r in money), ZERO),
-        "result": latest_result(user, school),
-        "notices": school_notices(user, school),
+        "result": result,
+        "notices": school_notices(user, school, now=now, proposed=proposed),
     }
 
 
@@ -218,11 +252,14 @@ def _notice_rows(qs, when: str, *, kind: str, ref: str, name: str, detail: Any =
     ).order_by(f"-{when}")[:NOTICES_PER_KIND]
 
 
-def school_notices(user: Any, school: School, now: dt.datetime | None = None) -> list[Notice]:
+def school_notices(
+    user: Any, school: School, now: dt.datetime | None = None, proposed: list[SchoolResult] | None = None
+) -> list[Notice]:
     """What happened to the school's rows in the last 30 days, newest first, read from the rows'
     own timestamps: an exchange approved, a plan of an alliance it leads returned, a result
     proposed, an appeal answered (at most five of each). The exchanges, plans and appeals are
-    one statement (their rows as values); the results another (a period names itself)."""
+    one statement (their rows as values); the results another (a period names itself), unless
+    the caller has read them (``proposed``: ``latest_and_proposed``'s, with the same ``now``)."""
     since = (now or timezone.now()) - dt.timedelta(days=NOTICE_DAYS)
     exchanges = _notice_rows(
         Exchange.objects.visible_to(user).filter(origin_school=school, approved_at__gte=since),
@@ -268,13 +305,14 @@ def school_notices(user: Any, school: School, now: dt.datetime | None = None) ->
             "reason": row["n_detail"],
         }
         notices.append(Notice(row["n_when"], text, reverse("portal:plan", args=[row["n_ref"]])))
-    results = (
-        SchoolResult.objects.visible_to(user)
-        .filter(school=school, period__status=EvaluationPeriod.Status.PROPOSED, period__proposed_at__gte=since)
-        .select_related("period__school_year", "period__term")
-        .order_by("-period__proposed_at")[:NOTICES_PER_KIND]
-    )
-    for r in results:
+    if proposed is None:
+        proposed = list(
+            SchoolResult.objects.visible_to(user)
+            .filter(_proposed_since(since), school=school)
+            .select_related("period__school_year", "period__term")
+            .order_by("-period__proposed_at")[:NOTICES_PER_KIND]
+        )
+    for r in proposed:
         assert r.period.proposed_at is not None
         ends = r.period.notice_ends_at
         text = _("The result of %(period)s was proposed; the public notice runs until %(end)s.") % {

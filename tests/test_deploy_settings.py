@@ -225,7 +225,7 @@ from django.contrib.sessions.backends.db import SessionStore
 user = get_user_model().objects.create_user("docs-reader", password="x-docs-reader-1")
 session = SessionStore()
 session.update({"_auth_user_id": str(user.pk), "_auth_user_hash": user.get_session_auth_hash(),
-                "_auth_user_backend": "django.contrib.auth.backends.ModelBackend"})
+                "_auth_user_backend": "alliance.backends.RoleModelBackend"})
 session.create()
 print(session.session_key)
 """
