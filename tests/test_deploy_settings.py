@@ -253,6 +253,24 @@ def test_the_api_docs_assets_are_served_by_the_app(gunicorn):
         assert "max-age=315360000" in (served.getheader("Cache-Control") or ""), asset
 
 
+# Hosts a browser would fetch assets from; nothing collected may name one.
+REMOTE_ASSET_HOSTS = re.compile(r"cdn\.|unpkg\.com|jsdelivr|cdnjs|fonts\.googleapis\.com|fonts\.gstatic\.com")
+
+
+def test_no_collected_static_file_loads_anything_from_the_internet(gunicorn):
+    # given the static files collected as the web container collects them
+    _port, env = gunicorn
+    root = Path(env["STATIC_ROOT"])
+    collected = [p for p in root.rglob("*") if p.is_file() and p.suffix in {".js", ".css", ".html", ".map"}]
+    assert any("swagger-ui" in p.name for p in collected), sorted(p.name for p in collected)[:20]
+
+    # then none names a CDN or a font service (ReDoc, which loads its logo from one, is not
+    # collected: the docs are Swagger UI)
+    remote = [str(p.relative_to(root)) for p in collected if REMOTE_ASSET_HOSTS.search(p.read_text(errors="ignore"))]
+    assert remote == []
+    assert not (root / "drf_spectacular_sidecar" / "redoc").exists()
+
+
 # --- The deployment files ---
 
 

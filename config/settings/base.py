@@ -26,7 +26,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
-    "django.contrib.staticfiles",
+    "config.apps.PortalStaticFilesConfig",  # django.contrib.staticfiles, without ReDoc
     "rest_framework",
     "rest_framework.authtoken",
     "django_filters",
@@ -330,7 +330,6 @@ SPECTACULAR_SETTINGS = {
     # Swagger UI's assets come from drf-spectacular-sidecar, served by the app: no CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
     # Choice sets shared by a row's input and output serializers (the API's writes): one name each.
     "ENUM_NAME_OVERRIDES": {
         "ExchangeKindEnum": "staffing.models.Exchange.Kind",
