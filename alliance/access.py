@@ -21,7 +21,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, cast
 
 from django.apps import apps
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import EmptyResultSet, PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
@@ -594,7 +594,11 @@ def visible(qs: QuerySet, user: Any) -> QuerySet:
         return qs.filter(_county_q(scope, user.county_id))
     if not scope.schools:
         return qs.none()
-    return _filter_compiled(qs, scope.schools, _readable_subquery(user))
+    try:
+        schools = _readable_subquery(user)
+    except EmptyResultSet:  # ``readable_schools`` is ``none()`` for this user: nothing to compile
+        return qs.none()
+    return _filter_compiled(qs, scope.schools, schools)
 
 
 def changeable(qs: QuerySet, user: Any) -> QuerySet:

@@ -13,7 +13,21 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import CharField, Count, DateField, Exists, F, OuterRef, Prefetch, Q, Subquery, Sum, Value
+from django.db.models import (
+    BooleanField,
+    CharField,
+    Count,
+    DateField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+)
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -90,12 +104,19 @@ def _hosts_prefetch(user: Any) -> Prefetch:
     )
 
 
-def school_exchanges(user: Any, school: School):
-    """The exchanges the school sends out, newest first, with their host schools."""
+def school_exchanges(user: Any, school: School, *, hosted: bool = False):
+    """The exchanges the school sends out, newest first, with their host schools; with
+    ``hosted``, in the same statement, also those it hosts, each marked ``is_hosted``."""
+    exchanges = Exchange.objects.visible_to(user)
+    if hosted:
+        hosts = ExchangeHost.objects.filter(school=school)
+        exchanges = exchanges.filter(Q(origin_school=school) | Q(pk__in=hosts.values("exchange_id"))).annotate(
+            is_hosted=Exists(hosts.filter(exchange=OuterRef("pk")))
+        )
+    else:
+        exchanges = exchanges.filter(origin_school=school)
     return (
-        Exchange.objects.visible_to(user)
-        .filter(origin_school=school)
-        .select_related("teacher", "origin_school")
+        exchanges.select_related("teacher", "origin_school")
         .prefetch_related(_hosts_prefetch(user))
         .order_by("-start_date", "-pk")
     )
@@ -137,14 +158,13 @@ def latest_and_proposed(user: Any, school: School, since: dt.datetime) -> tuple[
     """In one statement: the school's latest result (``latest_result``) and its results proposed
     since ``since`` (the notices' ``proposed``), the latest first (at most five)."""
     results = _results(user, school)
-    rows = list(results.filter(_proposed_since(since) | Q(pk__in=results.values("pk")[:1])))
-    proposed = [
-        r
-        for r in rows
-        if r.period.status == EvaluationPeriod.Status.PROPOSED
-        and r.period.proposed_at is not None
-        and r.period.proposed_at >= since
-    ]
+    new = _proposed_since(since)
+    rows = list(
+        results.filter(new | Q(pk__in=results.values("pk")[:1])).annotate(
+            is_new=ExpressionWrapper(new, output_field=BooleanField())
+        )
+    )
+    proposed = [r for r in rows if r.is_new]
     proposed.sort(key=lambda r: r.period.proposed_at, reverse=True)
     return (rows[0] if rows else None), proposed[:NOTICES_PER_KIND]
 
@@ -177,18 +197,7 @@ def school_home(user: Any, school: School) -> dict[str, Any]:
         .order_by("due_date", "pk")[:20]
     )
     # The exchanges out and in as one statement (the same rows and order), split here.
-    hosted = ExchangeHost.objects.filter(school=school)
-    exchanges = list(
-        _within(
-            Exchange.objects.visible_to(user)
-            .filter(Q(origin_school=school) | Q(pk__in=hosted.values("exchange_id")))
-            .annotate(is_hosted=Exists(hosted.filter(exchange=OuterRef("pk"))))
-            .select_related("teacher", "origin_school")
-            .prefetch_related(_hosts_prefetch(user))
-            .order_by("-start_date", "-pk"),
-            span,
-        )
-    )
+    exchanges = list(_within(school_exchanges(user, school, hosted=True), span))
     mentors = (
         MentorPair.objects.visible_to(user)
         # A subquery of the school's pairs, not an OR over two joins (planned as a nested loop
@@ -252,15 +261,13 @@ def _notice_rows(qs, when: str, *, kind: str, ref: str, name: str, detail: Any =
     ).order_by(f"-{when}")[:NOTICES_PER_KIND]
 
 
-def school_notices(
-    user: Any, school: School, now: dt.datetime | None = None, proposed: list[SchoolResult] | None = None
-) -> list[Notice]:
+def school_notices(user: Any, school: School, *, now: dt.datetime, proposed: list[SchoolResult]) -> list[Notice]:
     """What happened to the school's rows in the last 30 days, newest first, read from the rows'
     own timestamps: an exchange approved, a plan of an alliance it leads returned, a result
     proposed, an appeal answered (at most five of each). The exchanges, plans and appeals are
-    one statement (their rows as values); the results another (a period names itself), unless
-    the caller has read them (``proposed``: ``latest_and_proposed``'s, with the same ``now``)."""
-    since = (now or timezone.now()) - dt.timedelta(days=NOTICE_DAYS)
+    one statement (their rows as values); the results proposed are the caller's
+    (``latest_and_proposed``'s, read with the same ``now``)."""
+    since = now - dt.timedelta(days=NOTICE_DAYS)
     exchanges = _notice_rows(
         Exchange.objects.visible_to(user).filter(origin_school=school, approved_at__gte=since),
         "approved_at",
@@ -305,13 +312,6 @@ def school_notices(
             "reason": row["n_detail"],
         }
         notices.append(Notice(row["n_when"], text, reverse("portal:plan", args=[row["n_ref"]])))
-    if proposed is None:
-        proposed = list(
-            SchoolResult.objects.visible_to(user)
-            .filter(_proposed_since(since), school=school)
-            .select_related("period__school_year", "period__term")
-            .order_by("-period__proposed_at")[:NOTICES_PER_KIND]
-        )
     for r in proposed:
         assert r.period.proposed_at is not None
         ends = r.period.notice_ends_at

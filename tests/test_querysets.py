@@ -8,6 +8,7 @@ import pytest
 from django.db.models import Avg, BigIntegerField, Count, DecimalField, DurationField, F, Sum, Value
 from django.db.models.functions import Cast
 
+from alliance import access
 from alliance.models import School
 from evaluation.models import Rubric
 from pgtools.querysets import AnyOf, tuples
@@ -84,3 +85,12 @@ def test_tuples_keep_only_the_selected_columns_of_a_distinct_query(schools):
     assert typed(tuples(qs)) == typed(list(qs))
     qs = School.objects.annotate(double=F("students") * 2).order_by("double").values_list("pk").distinct()
     assert typed(tuples(qs)) == typed(list(qs))
+
+
+def test_readable_schools_of_none_read_nothing_rather_than_failing(principal, member_school, monkeypatch):
+    # given a checkpoint whose readable schools are none() for this principal (no such rule today:
+    # the compiled subquery must still turn it into an empty list, not an EmptyResultSet 500)
+    monkeypatch.setattr(access, "readable_schools", lambda user: School.objects.none())
+
+    # then a scoped list of the principal's own school is empty
+    assert list(access.visible(School.objects.filter(pk=member_school.pk), principal)) == []
