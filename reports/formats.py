@@ -26,14 +26,9 @@ from django.utils import timezone
 from audit.services import record_event
 
 from . import pgcopy, xlsx
-from .injection import FORMULA_CHARS, FORMULA_STARTS, neutralised
+from .injection import FORMULA_CHARS, neutralised
 from .registry import Column, Params, Report, iterate
 
-__all__ = ["FORMULA_CHARS", "FORMULA_STARTS", "neutralised"]
-
-BOM = pgcopy.BOM
-MONEY_FORMAT = xlsx.MONEY_FORMAT
-DATE_FORMAT = xlsx.DATE_FORMAT
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -41,7 +36,8 @@ CONTENT_TYPES = {
 FORMATS = tuple(CONTENT_TYPES)
 # Rows per chunk of a streamed CSV: big enough that the response is not a million tiny writes.
 CSV_CHUNK_ROWS = 2000
-# A report written by PostgreSQL is spooled before it is sent: in memory up to this size.
+# A download is spooled before it is sent (a report written by PostgreSQL, an XLSX): in memory
+# up to this size, then on disk.
 SPOOL_BYTES = 8 * 1024 * 1024
 SPOOL_CHUNK = 1 << 20
 XLSX_PROGRESS_ROWS = 5000

@@ -27,6 +27,7 @@ import io
 from collections.abc import Callable
 from typing import IO, Any, TypeGuard
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -44,8 +45,16 @@ UNIX_EPOCH_SERIAL = 25569
 
 
 def is_query(rows: Any) -> TypeGuard[QuerySet]:
-    """Whether a report's rows are one query (a ``values_list`` QuerySet) PostgreSQL can export."""
-    return isinstance(rows, QuerySet)
+    """Whether a report's rows are one query (a ``values_list`` QuerySet) PostgreSQL can export.
+    A query Django knows to be empty (``none()``, ``pk__in=[]``) has no SQL: the Python writers
+    write its header alone."""
+    if not isinstance(rows, QuerySet):
+        return False
+    try:
+        rows.query.sql_with_params()
+    except EmptyResultSet:
+        return False
+    return True
 
 
 def _inner(queryset: QuerySet, width: int) -> tuple[str, tuple[Any, ...]]:

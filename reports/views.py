@@ -37,7 +37,6 @@ from .registry import Params
 
 REPORT_HOMES = (PRINCIPAL, LEAD, BUREAU, AUDITOR)
 # Spooled in memory up to this size, then on disk (a direct XLSX download is written whole first).
-SPOOL_BYTES = 8 * 1024 * 1024
 FILE_TYPES = {**formats.CONTENT_TYPES, "zip": "application/zip"}
 
 
@@ -186,7 +185,7 @@ def download(request: PortalRequest, code: str, fmt: str) -> HttpResponseBase:
         response = StreamingHttpResponse(chunks, content_type=formats.CONTENT_TYPES[fmt])
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
-    out = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115  (FileResponse closes it)
+    out = tempfile.SpooledTemporaryFile(max_size=formats.SPOOL_BYTES)  # noqa: SIM115  (FileResponse closes it)
     formats.write_xlsx(report, request.user, params, out, request=request)
     out.seek(0)
     return FileResponse(out, as_attachment=True, filename=name, content_type=formats.CONTENT_TYPES[fmt])

@@ -44,7 +44,6 @@ FLUSH_BYTES = 1 << 20
 
 _NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
 _REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-_DOC = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 CONTENT_TYPES_XML = (
     _HEAD + '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
@@ -60,13 +59,13 @@ CONTENT_TYPES_XML = (
 )
 ROOT_RELS_XML = (
     _HEAD + '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-    f'<Relationship Id="rId1" Type="{_DOC}/officeDocument" Target="xl/workbook.xml"/>'
+    f'<Relationship Id="rId1" Type="{_REL_NS}/officeDocument" Target="xl/workbook.xml"/>'
     "</Relationships>"
 )
 WORKBOOK_RELS_XML = (
     _HEAD + '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-    f'<Relationship Id="rId1" Type="{_DOC}/worksheet" Target="worksheets/sheet1.xml"/>'
-    f'<Relationship Id="rId2" Type="{_DOC}/styles" Target="styles.xml"/>'
+    f'<Relationship Id="rId1" Type="{_REL_NS}/worksheet" Target="worksheets/sheet1.xml"/>'
+    f'<Relationship Id="rId2" Type="{_REL_NS}/styles" Target="styles.xml"/>'
     "</Relationships>"
 )
 STYLES_XML = (

@@ -136,6 +136,25 @@ def test_every_kind_of_column_is_written_as_the_python_writer_writes_it(kinds_re
     assert got[1][5:] == ["2025-10-01", "12.5000", "", "", "", got[1][10]] and got[1][10]
 
 
+def test_a_query_django_knows_empty_exports_its_header_alone(kinds_reports, bureau_staff, school_year):
+    # given a report whose query has no SQL (Django knows ``pk__in=[]`` is empty)
+    query, _rows = kinds_reports
+    register(code="test_empty", title="样例", columns=query.columns)(lambda u, p: query.source(u, p).filter(pk__in=[]))
+    try:
+        empty = registry.get("test_empty")
+        assert not pgcopy.is_query(empty.source(bureau_staff, params(school_year)))
+
+        # then the CSV is its header alone, and the XLSX a sheet of its header row
+        out = io.BytesIO()
+        formats.write_csv(empty, bureau_staff, params(school_year), out)
+        assert out.getvalue() == pgcopy.csv_header(query.columns).encode("utf-8")
+        book = io.BytesIO()
+        formats.write_xlsx(empty, bureau_staff, params(school_year), book)
+        assert [[v for v, *_ in row] for row in cells(book.getvalue())] == [[str(c.label) for c in query.columns]]
+    finally:
+        del registry.REPORTS["test_empty"]
+
+
 def cells(data: bytes) -> list[list[tuple]]:
     ws = load_workbook(io.BytesIO(data)).active
     return [[(c.value, c.data_type, c.number_format, bool(c.font.b)) for c in row] for row in ws.iter_rows()]
