@@ -413,8 +413,12 @@ def test_list_query_count_does_not_grow_with_the_rows(county_rows, basename, rea
 
 
 @pytest.mark.parametrize(("basename", "reader"), CASES)
-def test_a_list_read_as_values_answers_what_the_serializer_answers(county_rows, basename, reader, monkeypatch):
-    # given a few rows of the endpoint's model, with their related rows (files, lines, hosts)
+def test_a_list_read_as_values_answers_what_the_serializer_answers(
+    county_rows, basename, reader, monkeypatch, settings
+):
+    # given a few rows of the endpoint's model, with their related rows (files, lines, hosts),
+    # and the lists' statements prepared (the opt-in path)
+    settings.API_PREPARED_STATEMENTS = True
     rows = ROWS[basename]
     user = getattr(county_rows, {"bureau": "bureau_staff"}.get(reader, reader))
     for i in range(3):
@@ -545,8 +549,10 @@ def _runs_of(fragment: str) -> int:
         return int(cursor.fetchone()[0])
 
 
-def test_a_lists_statements_are_prepared_once_and_run_as_prepared(county_rows):
-    # given plan lines (their ordering joins ten tables, planned in milliseconds each time)
+def test_a_lists_statements_are_prepared_once_and_run_as_prepared(county_rows, settings):
+    # given plan lines (their ordering joins ten tables, planned in milliseconds each time), and
+    # prepared statements switched on
+    settings.API_PREPARED_STATEMENTS = True
     for i in range(3):
         ROWS["planline"].build(county_rows, i)
     client = APIClient()
@@ -562,7 +568,8 @@ def test_a_lists_statements_are_prepared_once_and_run_as_prepared(county_rows):
     assert _runs_of(page_query) - before == 7
 
 
-def test_a_statement_that_cannot_be_prepared_runs_as_it_is():
+def test_a_statement_that_cannot_be_prepared_runs_as_it_is(settings):
+    settings.API_PREPARED_STATEMENTS = True
     from alliance import listing
     from alliance.models import County
 

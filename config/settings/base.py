@@ -102,7 +102,7 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # The API's lists run their statements prepared on the connection (alliance.listing): off behind
 # a pooler that hands one client's statements to several server sessions (pgbouncer's
 # transaction pooling).
-API_PREPARED_STATEMENTS = env.bool("API_PREPARED_STATEMENTS", default=True)
+API_PREPARED_STATEMENTS = env.bool("API_PREPARED_STATEMENTS", default=False)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Locale: Simplified Chinese first, English switchable; Beijing time. ---
