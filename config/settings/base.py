@@ -26,7 +26,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
-    "config.apps.PortalStaticFilesConfig",  # django.contrib.staticfiles, without ReDoc
+    "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework.authtoken",
     "django_filters",
@@ -116,6 +116,11 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+# Django's two finders, the app directories' without what the portal never serves (config.staticfiles).
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "config.staticfiles.PortalAppDirectoriesFinder",
+]
 STATIC_ROOT = Path(env("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 # Only if present: git keeps no empty folder, and a missing one is a warning in check --deploy.
 STATICFILES_DIRS = [d for d in [BASE_DIR / "static"] if d.is_dir()]
