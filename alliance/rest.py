@@ -97,11 +97,23 @@ class ScopedViewSetMixin:
         # A list asked for without any parameter but its page has nothing to filter: django-filter
         # would still build its filter set and form for every request.
         params = set(self.request.query_params) - _PAGE_PARAMS
+        if getattr(self, "action", None) == "list":
+            # Related rows by their ids (``listing.flat_ordering``); ``?ordering=`` still chooses.
+            queryset = queryset.order_by(*listing.flat_ordering(queryset))
         for backend in self.filter_backends:
             if not params and issubclass(backend, DjangoFilterBackend):
                 continue
             queryset = backend().filter_queryset(self.request, queryset, self)
         return queryset
+
+    # A list's rows as summaries where a row's whole form is heavy (a plan's lines with what was
+    # spent on each, a rubric's dimensions and indicators): the row's own page has the rest.
+    list_serializer_class: type[serializers.BaseSerializer] | None = None
+
+    def get_serializer_class(self):
+        if self.action == "list" and self.list_serializer_class is not None:
+            return self.list_serializer_class
+        return super().get_serializer_class()
 
     # False: every list through DRF's serializer (tests/test_query_counts.py compares the two).
     list_as_values = True

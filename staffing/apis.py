@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from django.db.models import Case, CharField, F, When
+from django.db.models import Case, CharField, F, Prefetch, When
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.routers import BaseRouter
 
 from alliance import access
-from alliance.models import SchoolYear
+from alliance.models import School, SchoolYear
 from alliance.rest import ScopedModelViewSet, ServiceWritesMixin
 
 from . import services
@@ -134,7 +134,10 @@ class ExchangeApi(ServiceWritesMixin, ScopedModelViewSet):
     """Writes go through ``services.exchange_create`` / ``exchange_update``; the status moves
     only through the actions."""
 
-    queryset = Exchange.objects.select_related("teacher", "origin_school").prefetch_related("host_schools")
+    # The hosts' ids in id order, read from the exchange's host rows (alliance.listing._link_ids).
+    queryset = Exchange.objects.select_related("teacher", "origin_school").prefetch_related(
+        Prefetch("host_schools", queryset=School.objects.order_by("pk"))
+    )
     serializer_class = ExchangeSerializer
     input_serializer_class = ExchangeInputSerializer
     filterset_class = ExchangeFilter
@@ -227,7 +230,10 @@ class MentorMeetingApi(ServiceWritesMixin, ScopedModelViewSet):
 
 
 class ActivityApi(ServiceWritesMixin, ScopedModelViewSet):
-    queryset = Activity.objects.select_related("host_school").prefetch_related("schools", "attachments")
+    # The schools' ids in id order, read from the activity's school rows (alliance.listing._link_ids).
+    queryset = Activity.objects.select_related("host_school").prefetch_related(
+        Prefetch("schools", queryset=School.objects.order_by("pk")), "attachments"
+    )
     serializer_class = ActivitySerializer
     input_serializer_class = ActivityInputSerializer
     filterset_class = ActivityFilter
