@@ -60,6 +60,7 @@ from .serializers import (
     PublicationSerializer,
     RubricCreateSerializer,
     RubricSerializer,
+    RubricSummarySerializer,
     RubricWriteSerializer,
     RunStartSerializer,
     SchoolResultDetailSerializer,
@@ -102,11 +103,13 @@ def _structure(data: dict) -> list[dict] | None:
 
 
 class RubricApi(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """Rubrics with their dimensions and indicators. Bureau: create (POST with ``dimensions``),
-    change while unlocked (PATCH), ``revise`` (new version), ``copy`` last year's, ``default``."""
+    """Rubrics: the list as summaries, a rubric's own page with its dimensions and indicators.
+    Bureau: create (POST with ``dimensions``), change while unlocked (PATCH), ``revise`` (new
+    version), ``copy`` last year's, ``default``."""
 
     queryset = Rubric.objects.select_related("county", "school_year").prefetch_related("dimensions__indicators")
     serializer_class = RubricSerializer
+    list_serializer_class = RubricSummarySerializer
     filterset_fields = ["school_year", "subject", "version", "locked"]
     action_roles = dict.fromkeys(("create", "partial_update", "revise", "copy", "default"), BUREAU)
 

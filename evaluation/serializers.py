@@ -88,15 +88,23 @@ class DimensionSpecSerializer(serializers.Serializer):
     indicators = IndicatorSpecSerializer(many=True)
 
 
-class RubricSerializer(ScopedModelSerializer):
-    dimensions = DimensionSerializer(many=True, read_only=True)
+class RubricSummarySerializer(ScopedModelSerializer):
+    """A rubric in the rubrics' list: its dimensions and indicators are on its own page."""
 
     class Meta:
         model = Rubric
         fields = [
             "id", "county", "school_year", "subject", "version", "name", "content_hash", "locked", "beta",
-            "bundling_basis", "alliance_averaging", "grade_bands", "decline_periods", "dimensions",
+            "bundling_basis", "alliance_averaging", "grade_bands", "decline_periods",
         ]  # fmt: skip
+        read_only_fields = fields
+
+
+class RubricSerializer(RubricSummarySerializer):
+    dimensions = DimensionSerializer(many=True, read_only=True)
+
+    class Meta(RubricSummarySerializer.Meta):
+        fields = [*RubricSummarySerializer.Meta.fields, "dimensions"]
         read_only_fields = fields
 
 

@@ -47,6 +47,7 @@ from .serializers import (
     ReasonSerializer,
     SpendingPlanInputSerializer,
     SpendingPlanSerializer,
+    SpendingPlanSummarySerializer,
     SpendingRecordInputSerializer,
     SpendingRecordSerializer,
 )
@@ -142,6 +143,7 @@ class SpendingPlanApi(ServiceWritesMixin, ScopedModelViewSet):
         .order_by("funding_year", "alliance", "-revision")
     )
     serializer_class = SpendingPlanSerializer
+    list_serializer_class = SpendingPlanSummarySerializer
     input_serializer_class = SpendingPlanInputSerializer
     filterset_fields = ["funding_year", "alliance", "status"]
     http_method_names = ["get", "post", "head", "options"]

@@ -121,16 +121,25 @@ class PlanLineSerializer(ScopedModelSerializer):
         write_scoped = ("plan",)
 
 
-class SpendingPlanSerializer(ScopedModelSerializer):
-    lines = PlanLineSerializer(many=True, read_only=True)
+class SpendingPlanSummarySerializer(ScopedModelSerializer):
+    """A plan in the plans' list: its lines (each with what was spent on it) are on its own page."""
+
     total = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
 
     class Meta:
         model = SpendingPlan
         fields = [
             "id", "funding_year", "alliance", "lead_school", "revision", "previous", "status", "notes",
-            "return_reason", "total", "created_at", "submitted_at", "decided_at", "lines",
+            "return_reason", "total", "created_at", "submitted_at", "decided_at",
         ]  # fmt: skip
+        read_only_fields = fields
+
+
+class SpendingPlanSerializer(SpendingPlanSummarySerializer):
+    lines = PlanLineSerializer(many=True, read_only=True)
+
+    class Meta(SpendingPlanSummarySerializer.Meta):
+        fields = [*SpendingPlanSummarySerializer.Meta.fields, "lines"]
         read_only_fields = fields
 
 
