@@ -53,7 +53,7 @@ from staffing.models import Activity, ActivityAttachment, Exchange, ExchangeHost
 from staffing.querysets import CLOSED_EXCHANGE_STATUSES
 
 from .charts import bars
-from .templatetags.portal_format import choice_labels, display
+from .templatetags.portal_format import choice_labels
 
 ZERO = Decimal("0.00")
 OPEN_TASKS = (PairingTask.Status.PLANNED, PairingTask.Status.IN_PROGRESS)
@@ -472,7 +472,10 @@ def _teacher_days_by_alliance(user: Any, span: Span) -> list[tuple[str, int]]:
         return []
     alliances: dict[int, list[str]] = defaultdict(list)
     for school_id, name in (
-        Membership.objects.visible_to(user).filter(school_year=year).values_list("school_id", "alliance__name")
+        Membership.objects.visible_to(user)
+        .filter(school_year=year)
+        .order_by()  # summed by name: the order is not shown
+        .values_list("school_id", "alliance__name")
     ):
         alliances[school_id].append(name)
     days: dict[str, int] = defaultdict(int)
@@ -480,6 +483,7 @@ def _teacher_days_by_alliance(user: Any, span: Span) -> list[tuple[str, int]]:
         Exchange.objects.visible_to(user)
         .counted()
         .overlapping(year.start_date, year.end_date)
+        .order_by()
         .values_list("origin_school_id", "start_date", "end_date")
     )
     unallied = [_("(no alliance)")]  # translated once, not once per exchange
@@ -515,15 +519,18 @@ def county_overview(user: Any) -> dict[str, Any]:
     }
     todo = _counts(waiting)
     period = _latest_scored_period(user)
-    alliance_rows: list[AllianceResult] = []
+    alliance_rows: list[dict[str, Any]] = []
     award_rows: list[dict[str, Any]] = []
     award_total = ZERO
     if period is not None:
-        alliance_rows = list(
+        # values: the rows' traces (JSON) are not shown here
+        alliance_rows = _labelled(
             AllianceResult.objects.visible_to(user)
             .filter(period=period)
-            .select_related("alliance")
             .order_by("-score", "alliance__name")
+            .values("alliance__name", "score", "grade"),
+            AllianceResult,
+            "grade",
         )
         published = period.status == EvaluationPeriod.Status.PUBLISHED
         field = "award" if published else "award_preview"
@@ -544,7 +551,9 @@ def county_overview(user: Any) -> dict[str, Any]:
         "todo": todo,
         "period": period,
         "alliance_results": alliance_rows,
-        "alliance_chart": bars((r.alliance.name, r.score, f"{r.score} · {display(r, 'grade')}") for r in alliance_rows),
+        "alliance_chart": bars(
+            (r["alliance__name"], r["score"], f"{r['score']} · {r['grade_label']}") for r in alliance_rows
+        ),
         "award_rows": award_rows,
         "award_total": award_total,
         "award_published": period is not None and period.status == EvaluationPeriod.Status.PUBLISHED,
