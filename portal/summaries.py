@@ -53,7 +53,7 @@ from staffing.models import Activity, ActivityAttachment, Exchange, ExchangeHost
 from staffing.querysets import CLOSED_EXCHANGE_STATUSES
 
 from .charts import bars
-from .templatetags.portal_format import display
+from .templatetags.portal_format import choice_labels
 
 ZERO = Decimal("0.00")
 OPEN_TASKS = (PairingTask.Status.PLANNED, PairingTask.Status.IN_PROGRESS)
@@ -104,9 +104,9 @@ def _hosts_prefetch(user: Any) -> Prefetch:
     )
 
 
-def school_exchanges(user: Any, school: School, *, hosted: bool = False):
-    """The exchanges the school sends out, newest first, with their host schools; with
-    ``hosted``, in the same statement, also those it hosts, each marked ``is_hosted``."""
+def _exchanges_of(user: Any, school: School, *, hosted: bool = False):
+    """The exchanges the school sends out, newest first; with ``hosted``, in the same statement,
+    also those it hosts, each marked ``is_hosted``."""
     exchanges = Exchange.objects.visible_to(user)
     if hosted:
         hosts = ExchangeHost.objects.filter(school=school)
@@ -115,20 +115,26 @@ def school_exchanges(user: Any, school: School, *, hosted: bool = False):
         )
     else:
         exchanges = exchanges.filter(origin_school=school)
+    return exchanges.order_by("-start_date", "-pk")
+
+
+def school_exchanges(user: Any, school: School, *, hosted: bool = False):
+    """``_exchanges_of`` with the teacher, the origin school and the host schools."""
     return (
-        exchanges.select_related("teacher", "origin_school")
+        _exchanges_of(user, school, hosted=hosted)
+        .select_related("teacher", "origin_school")
         .prefetch_related(_hosts_prefetch(user))
-        .order_by("-start_date", "-pk")
     )
 
 
 def money_by_category(lines) -> list[dict[str, Any]]:
-    """Planned against spent per category, from plan lines annotated ``with_spent``."""
+    """Planned against spent per category, from plan lines' ``(category, amount, spent)``
+    (``spent`` as ``with_spent`` annotates it)."""
     planned: dict[str, Decimal] = defaultdict(lambda: ZERO)
     spent: dict[str, Decimal] = defaultdict(lambda: ZERO)
-    for line in lines:
-        planned[line.category] += line.amount
-        spent[line.category] += line.spent
+    for category, amount, line_spent in lines:
+        planned[category] += amount
+        spent[category] += line_spent
     rows = []
     for value, label in Category.choices:
         if value in planned:
@@ -169,41 +175,91 @@ def latest_and_proposed(user: Any, school: School, since: dt.datetime) -> tuple[
     return (rows[0] if rows else None), proposed[:NOTICES_PER_KIND]
 
 
+def _labelled(rows, model: type, *names: str) -> list[dict[str, Any]]:
+    """Rows read as values, each choice field's label beside it (``<name>_label``, what
+    ``get_<name>_display()`` shows)."""
+    labels = [(name, f"{name}_label", choice_labels(model, name)) for name in names]
+    rows = list(rows)
+    for row in rows:
+        for name, key, shown in labels:
+            value = row[name]
+            row[key] = shown.get(value, value)
+    return rows
+
+
 def school_home(user: Any, school: School) -> dict[str, Any]:
     """A principal's home: the school's alliances and pairings, open tasks, this term's
-    exchanges in and out, mentoring pairs, recent activities, money and the latest result."""
+    exchanges in and out, mentoring pairs, recent activities, money and the latest result.
+
+    The lists are read as values in the order the page shows them, written on the row's own
+    columns (or one hop away): the models' default orderings reach through related models'
+    orderings, which costs the ORM more to build and PostgreSQL more to plan than the rows."""
     span = current_span(user)
     # Each alliance with the school's role in it (a school is in an alliance once), where the
     # user may read that membership.
-    own_role = Membership.objects.visible_to(user).filter(alliance=OuterRef("pk"), school=school).values("role")[:1]
+    own_role = (
+        Membership.objects.visible_to(user).filter(alliance=OuterRef("pk"), school=school).order_by().values("role")[:1]
+    )
     alliances = (
         Alliance.objects.visible_to(user)
         .filter(memberships__school=school)
-        .select_related("school_year")
         .annotate(own_role=Subquery(own_role))
         .order_by("-school_year__start_year", "name")
     )
     if span.school_year is not None:
         alliances = alliances.filter(school_year=span.school_year)
+    roles = choice_labels(Membership, "role")
+    alliance_rows = _labelled(alliances.values("name", "kind", "own_role"), Alliance, "kind")
+    for row in alliance_rows:
+        row["role_label"] = roles.get(row["own_role"]) if row["own_role"] else None
     pairings = (
         Pairing.objects.visible_to(user)
         .filter(Q(helper_school=school) | Q(helped_school=school))
-        .select_related("alliance", "helper_school", "helped_school")
+        # Pairing's own ordering (alliance, programme, then the two schools' codes)
+        .order_by("alliance_id", "programme_id", "helper_school__code", "helped_school__code")
+        .values("helper_school__name", "helped_school__name", "start_date")
     )
     tasks = (
         PairingTask.objects.visible_to(user)
         .filter(Q(pairing__helper_school=school) | Q(pairing__helped_school=school), status__in=OPEN_TASKS)
-        .select_related("pairing__helper_school", "pairing__helped_school")
-        .order_by("due_date", "pk")[:20]
+        .order_by("due_date", "pk")
+        .values("title", "status", "due_date", "responsible_person")[:20]
     )
-    # The exchanges out and in as one statement (the same rows and order), split here.
-    exchanges = list(_within(school_exchanges(user, school, hosted=True), span))
+    # The exchanges out and in as one statement, split here; newest first.
+    exchanges = _labelled(
+        _within(_exchanges_of(user, school, hosted=True), span).values(
+            "pk",
+            "origin_school_id",
+            "origin_school__name",
+            "teacher__name",
+            "kind",
+            "status",
+            "start_date",
+            "end_date",
+            "is_hosted",
+        ),
+        Exchange,
+        "kind",
+        "status",
+    )
+    exchanges_out = [e for e in exchanges if e["origin_school_id"] == school.pk]
+    # The hosts of the exchanges out (the page names them), in school code order.
+    hosts: dict[int, list[str]] = defaultdict(list)
+    if exchanges_out:
+        for exchange_id, name in (
+            ExchangeHost.objects.visible_to(user)
+            .filter(exchange__in=[e["pk"] for e in exchanges_out])
+            .order_by("school__code", "pk")
+            .values_list("exchange_id", "school__name")
+        ):
+            hosts[exchange_id].append(name)
+    for e in exchanges_out:
+        e["hosts"] = hosts[e["pk"]]
     mentors = (
         MentorPair.objects.visible_to(user)
         # A subquery of the school's pairs, not an OR over two joins (planned as a nested loop
         # over every pair of the county on the demo).
         .filter(pk__in=MentorPair.objects.filter(Q(mentor__school=school) | Q(mentee__school=school)).values("pk"))
-        .select_related("mentor__school", "mentee__school")
         .order_by("-start_date", "pk")
     )
     if span.start is not None:
@@ -211,24 +267,24 @@ def school_home(user: Any, school: School) -> dict[str, Any]:
     activities = (
         Activity.objects.visible_to(user)
         .filter(pk__in=Activity.objects.filter(Q(host_school=school) | Q(schools=school)).values("pk"))
-        .select_related("host_school")
-        .order_by("-date", "-pk")[:10]
+        .order_by("-date", "-pk")
+        .values("title", "kind", "date", "host_school__name")[:10]
     )
     lines = PlanLine.objects.visible_to(user).current().filter(school=school).with_spent()
     if span.school_year is not None:
         lines = lines.filter(plan__funding_year__school_year=span.school_year)
-    money = money_by_category(lines)
+    money = money_by_category(lines.order_by().values_list("category", "amount", "spent"))
     now = timezone.now()
     result, proposed = latest_and_proposed(user, school, now - dt.timedelta(days=NOTICE_DAYS))
     return {
         "span": span,
-        "alliances": [(a, Membership.Role(a.own_role).label if a.own_role else None) for a in alliances],
+        "alliances": alliance_rows,
         "pairings": list(pairings),
-        "tasks": list(tasks),
-        "exchanges_out": [e for e in exchanges if e.origin_school_id == school.pk],
-        "exchanges_in": [e for e in exchanges if e.is_hosted],
-        "mentors": list(mentors),
-        "activities": list(activities),
+        "tasks": _labelled(tasks, PairingTask, "status"),
+        "exchanges_out": exchanges_out,
+        "exchanges_in": [e for e in exchanges if e["is_hosted"]],
+        "mentors": list(mentors.values("mentor__name", "mentor__school__name", "mentee__name", "mentee__school__name")),
+        "activities": _labelled(activities, Activity, "kind"),
         "money": money,
         "money_planned": sum((r["planned"] for r in money), ZERO),
         "money_spent": sum((r["spent"] for r in money), ZERO),
@@ -416,7 +472,10 @@ def _teacher_days_by_alliance(user: Any, span: Span) -> list[tuple[str, int]]:
         return []
     alliances: dict[int, list[str]] = defaultdict(list)
     for school_id, name in (
-        Membership.objects.visible_to(user).filter(school_year=year).values_list("school_id", "alliance__name")
+        Membership.objects.visible_to(user)
+        .filter(school_year=year)
+        .order_by()  # summed by name: the order is not shown
+        .values_list("school_id", "alliance__name")
     ):
         alliances[school_id].append(name)
     days: dict[str, int] = defaultdict(int)
@@ -424,6 +483,7 @@ def _teacher_days_by_alliance(user: Any, span: Span) -> list[tuple[str, int]]:
         Exchange.objects.visible_to(user)
         .counted()
         .overlapping(year.start_date, year.end_date)
+        .order_by()
         .values_list("origin_school_id", "start_date", "end_date")
     )
     unallied = [_("(no alliance)")]  # translated once, not once per exchange
@@ -459,15 +519,18 @@ def county_overview(user: Any) -> dict[str, Any]:
     }
     todo = _counts(waiting)
     period = _latest_scored_period(user)
-    alliance_rows: list[AllianceResult] = []
+    alliance_rows: list[dict[str, Any]] = []
     award_rows: list[dict[str, Any]] = []
     award_total = ZERO
     if period is not None:
-        alliance_rows = list(
+        # values: the rows' traces (JSON) are not shown here
+        alliance_rows = _labelled(
             AllianceResult.objects.visible_to(user)
             .filter(period=period)
-            .select_related("alliance")
             .order_by("-score", "alliance__name")
+            .values("alliance__name", "score", "grade"),
+            AllianceResult,
+            "grade",
         )
         published = period.status == EvaluationPeriod.Status.PUBLISHED
         field = "award" if published else "award_preview"
@@ -488,7 +551,9 @@ def county_overview(user: Any) -> dict[str, Any]:
         "todo": todo,
         "period": period,
         "alliance_results": alliance_rows,
-        "alliance_chart": bars((r.alliance.name, r.score, f"{r.score} · {display(r, 'grade')}") for r in alliance_rows),
+        "alliance_chart": bars(
+            (r["alliance__name"], r["score"], f"{r['score']} · {r['grade_label']}") for r in alliance_rows
+        ),
         "award_rows": award_rows,
         "award_total": award_total,
         "award_published": period is not None and period.status == EvaluationPeriod.Status.PUBLISHED,
@@ -718,13 +783,23 @@ def alliance_side_by_side(user: Any, alliance: Alliance, span: Span) -> dict[str
 # --- cross-county programmes (seed 002) ----------------------------------------------------
 
 
-def programmes_of(user: Any) -> list[Programme]:
+def _programmes(user: Any):
     """The cross-county programmes the user sees: its county's (either side), or its school's."""
+    return Programme.objects.visible_to(user)
+
+
+def programmes_of(user: Any) -> list[dict[str, Any]]:
+    """``_programmes``' rows as values (the name, both counties' names, the dates), the latest
+    first."""
     return list(
-        Programme.objects.visible_to(user)
-        .select_related("helper_county", "helped_county")
+        _programmes(user)
         .order_by("-start_date", "name", "pk")
+        .values("pk", "name", "helper_county__name", "helped_county__name", "start_date", "end_date")
     )
+
+
+def has_programmes(user: Any) -> bool:
+    return _programmes(user).exists()
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -158,17 +158,19 @@ def _own_school(request: PortalRequest) -> School:
     """The principal's school, through the checkpoint: a school it may write, else one it may
     read, else 404. One statement, which also says whether the header may name the school."""
     user = request.user
-    # pk=None (no school) matches no row, as Django allows; the stubs want a value.
+    # The user's own school row with the checkpoint's two answers beside it (each subquery
+    # compiled once); the answers decide here. pk=None (no school) matches no row, as Django
+    # allows; the stubs want a value.
     school = (
         School.objects.filter(pk=user.school_id)  # type: ignore[misc]
         .annotate(
             may_write=Exists(access.writable_schools(user).filter(pk=OuterRef("pk"))),
             may_read=Exists(School.objects.visible_to(user).filter(pk=OuterRef("pk"))),
         )
-        .filter(Q(may_write=True) | Q(may_read=True))
+        .order_by()
         .first()
     )
-    if school is None:
+    if school is None or not (school.may_write or school.may_read):
         raise Http404
     request.portal_school = school if school.may_read else None
     return school
@@ -683,7 +685,7 @@ def _overview(request: PortalRequest) -> HttpResponse:
     context = summaries.county_overview(request.user)
     # The bureau's imports (Excel in): a link where the checkpoint lets the user import.
     context["imports_url"] = reverse("imports:index") if access.can_import(request.user, "schools") else None
-    context["programmes"] = summaries.programmes_of(request.user)
+    context["has_programmes"] = summaries.has_programmes(request.user)
     return _page(request, "portal/overview.html", context)
 
 

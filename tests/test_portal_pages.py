@@ -12,11 +12,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 
 from alliance.models import Pairing, PairingTask
 from evaluation import services as evaluation_services
 from evaluation.models import Appeal, Indicator, IndicatorValue, SchoolResult
 from funding.models import LedgerEntry, SpendingRecord
+from portal.templatetags.portal_format import choice_labels
 from staffing.models import Exchange
 
 from .factories import PairingFactory, PairingTaskFactory
@@ -142,6 +144,19 @@ def test_the_home_shows_the_schools_year(
     result = SchoolResult.objects.get(period=proposed, school=member_school)
     assert f"/result/{result.pk}/" in page
     assert str(result.final_score) in page
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_choice_labels_are_what_get_display_shows_in_the_current_language(language):
+    # the home reads its rows as values and labels them from a dict built once per language
+    shown = {}
+    with translation.override(language):
+        labels = choice_labels(Exchange, "status")
+        for value in Exchange.Status.values:
+            shown[value] = Exchange(status=value).get_status_display()
+    assert labels == shown
+    with translation.override("zh-hans" if language == "en" else "en"):
+        assert choice_labels(Exchange, "status") != labels
 
 
 def test_the_homes_queries_do_not_grow_with_its_rows(

@@ -8,6 +8,7 @@ from typing import Any, cast
 from django import template
 from django.db import models
 from django.utils.encoding import force_str
+from django.utils.translation import get_language
 
 from alliance import formatting
 
@@ -19,9 +20,16 @@ register.filter("plain_number", formatting.plain_number)
 
 
 @cache
-def _labels(field: models.Field) -> dict[Any, Any]:
-    """A field's choices by value, the labels still lazy (translated when shown)."""
-    return dict(field.flatchoices)
+def _labels(field: models.Field, language: str | None) -> dict[Any, str]:
+    """A field's choice labels by value, translated into the language (built once per field and
+    language: the labels are the code's)."""
+    return {value: force_str(label) for value, label in field.flatchoices}
+
+
+def choice_labels(model: type[models.Model], name: str) -> dict[Any, str]:
+    """A field's choice labels by value in the current language: what ``get_<name>_display()``
+    shows, for rows read as values."""
+    return _labels(cast(models.Field, model._meta.get_field(name)), get_language())
 
 
 @register.filter
@@ -31,7 +39,7 @@ def display(row: models.Model, name: str) -> Any:
     which was a third of the principal's home's template time (bench/portal.py)."""
     field = cast(models.Field, row._meta.get_field(name))
     value = getattr(row, field.attname)
-    return force_str(_labels(field).get(value, value), strings_only=True)
+    return force_str(_labels(field, get_language()).get(value, value), strings_only=True)
 
 
 @register.inclusion_tag("portal/_bar_chart.html")
