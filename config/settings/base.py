@@ -344,6 +344,7 @@ SPECTACULAR_SETTINGS = {
         "AllianceKindEnum": "alliance.models.Alliance.Kind",
         "AccountKindEnum": "funding.models.Account.Kind",
         "LedgerEntryKindEnum": "funding.models.LedgerEntry.Kind",
+        "SpendingPlanStatusEnum": "funding.models.SpendingPlan.Status",
         "PeriodKindEnum": "evaluation.models.EvaluationPeriod.Kind",
         "AwardPolicyKindEnum": "evaluation.models.AwardPolicy.Kind",
         "EvaluatedSubjectEnum": "evaluation.models.Subject",
