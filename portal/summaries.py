@@ -215,9 +215,9 @@ def school_home(user: Any, school: School) -> dict[str, Any]:
     pairings = (
         Pairing.objects.visible_to(user)
         .filter(Q(helper_school=school) | Q(helped_school=school))
-        # Pairing's own ordering (alliance, programme, then the two schools' codes)
-        .order_by("alliance_id", "programme_id", "helper_school__code", "helped_school__code")
-        .values("helper_school__name", "helped_school__name", "start_date")
+        .values(  # in Pairing's own ordering, already on its columns (and the schools' codes)
+            "helper_school__name", "helped_school__name", "start_date"
+        )
     )
     tasks = (
         PairingTask.objects.visible_to(user)
