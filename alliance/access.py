@@ -648,3 +648,46 @@ def can_write_model(user: Any, model: type[models.Model]) -> bool:
     if role == Role.ASSESSOR:
         return bool(cast(Any, model).scope.assessed)  # a scoped model declares ``scope``
     return role in PRINCIPALS and bool(cast(Any, model).scope.owners)
+
+
+# --- the checkpoint compiled once per shape (``alliance.compiled``) --------------------------
+#
+# What the checkpoint answers for a user depends on the user's role and flags (its *shape*) and,
+# within a shape, only through three values: the user's id, county and school. A query built
+# for a stand-in user of the same shape with other values compiles to the same SQL with those
+# values in its parameters; ``alliance.compiled`` checks that of every query it keeps.
+
+USER_VALUES = ("pk", "county_id", "school_id")
+
+
+def scope_shape(user: Any) -> tuple:
+    """What of the user decides the shape of the checkpoint's SQL (the rest are its values)."""
+    return (
+        role_of(user),
+        is_superuser(user),
+        bool(getattr(user, "is_active", False)),
+        user.county_id is None,
+        user.school_id is None,
+    )
+
+
+def user_values(user: Any) -> dict[str, Any]:
+    """The user's values the checkpoint's SQL takes as parameters (``USER_VALUES``)."""
+    return {name: getattr(user, name) for name in USER_VALUES}
+
+
+def stand_in(user: Any, values: dict[str, Any]) -> Any:
+    """A user of ``user``'s shape with other values (never saved): the checkpoint answers for it
+    with the same SQL as for ``user``, these values in place of the user's."""
+    from .models import User
+
+    other: Any = User(
+        pk=values["pk"],
+        county_id=None if user.county_id is None else values["county_id"],
+        school_id=None if user.school_id is None else values["school_id"],
+        is_active=user.is_active,
+        is_superuser=user.is_superuser,
+    )
+    role = role_of(user)
+    other._portal_role = role
+    return other

@@ -11,7 +11,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import (
     BooleanField,
@@ -33,7 +33,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from alliance import access
+from alliance import access, compiled
 from alliance import services as alliance_services
 from alliance.formatting import yuan
 from alliance.models import Alliance, Membership, Pairing, PairingTask, Programme, School, SchoolYear, Term
@@ -70,23 +70,33 @@ class Span:
     end: dt.date | None
 
 
+def _latest_years(user: Any, today: Any):
+    return SchoolYear.objects.visible_to(user).filter(start_date__lte=today).order_by("-start_date")
+
+
+@compiled.query(today=dt.date)
+def _span_term(user: Any, today: Any):
+    """The term begun last by ``today``, its school year, and the latest begun school year's id
+    beside it (one statement in the usual case)."""
+    return (
+        Term.objects.visible_to(user)
+        .filter(start_date__lte=today)
+        .annotate(latest_year_id=Subquery(_latest_years(user, today).values("pk")[:1]))
+        .order_by("-start_date")
+        .values(*compiled.columns(Term), *compiled.columns(SchoolYear, "school_year__"), "latest_year_id")[:1]
+    )
+
+
 def current_span(user: Any, today: dt.date | None = None) -> Span:
     """The term containing today (else the last one begun) of the user's county, else the
     school year; read from the county-wide rows the user sees."""
     today = today or timezone.localdate()
-    years = SchoolYear.objects.visible_to(user).filter(start_date__lte=today).order_by("-start_date")
-    # One statement in the usual case: the term, with the latest begun school year's id beside it.
-    term = (
-        Term.objects.visible_to(user)
-        .filter(start_date__lte=today)
-        .select_related("school_year")
-        .annotate(latest_year_id=Subquery(years.values("pk")[:1]))
-        .order_by("-start_date")
-        .first()
-    )
-    if term is not None and term.latest_year_id in (None, term.school_year_id):
+    found = _span_term(user, today=today)
+    if found and found[0]["latest_year_id"] in (None, found[0]["school_year_id"]):
+        term = compiled.instance(Term, found[0])
+        term.school_year = compiled.instance(SchoolYear, found[0], "school_year__")
         return Span(term.school_year, term, term.start_date, term.end_date)
-    year = years.first()
+    year = _latest_years(user, today).first()
     if year is not None:
         return Span(year, None, year.start_date, year.end_date)
     return Span(None, None, None, None)
@@ -160,18 +170,48 @@ def _proposed_since(since: dt.datetime) -> Q:
     return Q(period__status=EvaluationPeriod.Status.PROPOSED, period__proposed_at__gte=since)
 
 
-def latest_and_proposed(user: Any, school: School, since: dt.datetime) -> tuple[SchoolResult | None, list]:
-    """In one statement: the school's latest result (``latest_result``) and its results proposed
-    since ``since`` (the notices' ``proposed``), the latest first (at most five)."""
+# A result as the home shows it: its own figures, its period, and the period's term and school
+# year (the period's name is theirs).
+_RESULT_FIELDS = ("id", "period_id", "school_id", "final_score", "grade")
+_RESULT_COLUMNS = (
+    *_RESULT_FIELDS,
+    *compiled.columns(EvaluationPeriod, "period__"),
+    *compiled.columns(SchoolYear, "period__school_year__"),
+    *compiled.columns(Term, "period__term__"),
+)
+
+
+@compiled.query(school=int, since=dt.datetime)
+def _latest_and_proposed_rows(user: Any, school: Any, since: Any):
     results = _results(user, school)
     new = _proposed_since(since)
-    rows = list(
-        results.filter(new | Q(pk__in=results.values("pk")[:1])).annotate(
-            is_new=ExpressionWrapper(new, output_field=BooleanField())
-        )
+    return (
+        results.filter(new | Q(pk__in=results.values("pk")[:1]))
+        .annotate(is_new=ExpressionWrapper(new, output_field=BooleanField()))
+        .values(*_RESULT_COLUMNS, "is_new")
     )
-    proposed = [r for r in rows if r.is_new]
-    proposed.sort(key=lambda r: r.period.proposed_at, reverse=True)
+
+
+def _result_of_row(row: dict[str, Any]) -> SchoolResult:
+    result = compiled.instance(SchoolResult, row, fields=_RESULT_FIELDS)
+    period = compiled.instance(EvaluationPeriod, row, "period__")
+    period.school_year = compiled.instance(SchoolYear, row, "period__school_year__")
+    if period.term_id is not None:
+        period.term = compiled.instance(Term, row, "period__term__")
+        if period.term.school_year_id == period.school_year_id:  # (as the period's checks keep it)
+            period.term.school_year = period.school_year
+    result.period = period
+    result.is_new = row["is_new"]
+    return result
+
+
+def latest_and_proposed(user: Any, school: School, since: dt.datetime) -> tuple[SchoolResult | None, list]:
+    """In one statement: the school's latest result (``latest_result``) and its results proposed
+    since ``since`` (the notices' ``proposed``), the latest first (at most five); each with its
+    period, the period's term and school year."""
+    rows = [_result_of_row(row) for row in _latest_and_proposed_rows(user, school=school.pk, since=since)]
+    proposed = [r for r in rows if r.is_new]  # type: ignore[attr-defined]
+    proposed.sort(key=lambda r: cast(dt.datetime, r.period.proposed_at), reverse=True)  # (proposed since ``since``)
     return (rows[0] if rows else None), proposed[:NOTICES_PER_KIND]
 
 
@@ -187,16 +227,24 @@ def _labelled(rows, model: type, *names: str) -> list[dict[str, Any]]:
     return rows
 
 
-def school_home(user: Any, school: School) -> dict[str, Any]:
-    """A principal's home: the school's alliances and pairings, open tasks, this term's
-    exchanges in and out, mentoring pairs, recent activities, money and the latest result.
+def _within_dates(qs, start: Any, end: Any, start_name: str = "start_date", end_name: str = "end_date"):
+    """``_within`` for a compiled query's dates (None: no span, every row)."""
+    if start is None:
+        return qs
+    return qs.filter(**{f"{start_name}__lte": end, f"{end_name}__gte": start})
 
-    The lists are read as values in the order the page shows them, written on the row's own
-    columns (or one hop away): the models' default orderings reach through related models'
-    orderings, which costs the ORM more to build and PostgreSQL more to plan than the rows."""
-    span = current_span(user)
-    # Each alliance with the school's role in it (a school is in an alliance once), where the
-    # user may read that membership.
+
+# The principal's home, one compiled query (``alliance.compiled``) per list: the same SQL for
+# every principal of a kind, built and compiled once per process. The lists are read as values
+# in the order the page shows them, written on the row's own columns (or one hop away): the
+# models' default orderings reach through related models' orderings, which costs PostgreSQL more
+# to plan than the rows.
+
+
+@compiled.query(school=int, school_year=int)
+def _home_alliances(user: Any, school: Any, school_year: Any):
+    """Each alliance of the school (of the school year) with the school's role in it (a school
+    is in an alliance once), where the user may read that membership."""
     own_role = (
         Membership.objects.visible_to(user).filter(alliance=OuterRef("pk"), school=school).order_by().values("role")[:1]
     )
@@ -206,55 +254,61 @@ def school_home(user: Any, school: School) -> dict[str, Any]:
         .annotate(own_role=Subquery(own_role))
         .order_by("-school_year__start_year", "name")
     )
-    if span.school_year is not None:
-        alliances = alliances.filter(school_year=span.school_year)
-    roles = choice_labels(Membership, "role")
-    alliance_rows = _labelled(alliances.values("name", "kind", "own_role"), Alliance, "kind")
-    for row in alliance_rows:
-        row["role_label"] = roles.get(row["own_role"]) if row["own_role"] else None
-    pairings = (
+    if school_year is not None:
+        alliances = alliances.filter(school_year=school_year)
+    return alliances.values("name", "kind", "own_role")
+
+
+@compiled.query(school=int)
+def _home_pairings(user: Any, school: Any):
+    # in Pairing's own ordering, already on its columns (and the schools' codes)
+    return (
         Pairing.objects.visible_to(user)
         .filter(Q(helper_school=school) | Q(helped_school=school))
-        .values(  # in Pairing's own ordering, already on its columns (and the schools' codes)
-            "helper_school__name", "helped_school__name", "start_date"
-        )
+        .values("helper_school__name", "helped_school__name", "start_date")
     )
-    tasks = (
+
+
+@compiled.query(school=int)
+def _home_tasks(user: Any, school: Any):
+    return (
         PairingTask.objects.visible_to(user)
         .filter(Q(pairing__helper_school=school) | Q(pairing__helped_school=school), status__in=OPEN_TASKS)
         .order_by("due_date", "pk")
         .values("title", "status", "due_date", "responsible_person")[:20]
     )
-    # The exchanges out and in as one statement, split here; newest first.
-    exchanges = _labelled(
-        _within(_exchanges_of(user, school, hosted=True), span).values(
-            "pk",
-            "origin_school_id",
-            "origin_school__name",
-            "teacher__name",
-            "kind",
-            "status",
-            "start_date",
-            "end_date",
-            "is_hosted",
-        ),
-        Exchange,
+
+
+@compiled.query(school=int, start=dt.date, end=dt.date)
+def _home_exchanges(user: Any, school: Any, start: Any, end: Any):
+    """The exchanges out and in as one statement (split by the caller); newest first."""
+    return _within_dates(_exchanges_of(user, school, hosted=True), start, end).values(
+        "pk",
+        "origin_school_id",
+        "origin_school__name",
+        "teacher__name",
         "kind",
         "status",
+        "start_date",
+        "end_date",
+        "is_hosted",
     )
-    exchanges_out = [e for e in exchanges if e["origin_school_id"] == school.pk]
-    # The hosts of the exchanges out (the page names them), in school code order.
-    hosts: dict[int, list[str]] = defaultdict(list)
-    if exchanges_out:
-        for exchange_id, name in (
-            ExchangeHost.objects.visible_to(user)
-            .filter(exchange__in=[e["pk"] for e in exchanges_out])
-            .order_by("school__code", "pk")
-            .values_list("exchange_id", "school__name")
-        ):
-            hosts[exchange_id].append(name)
-    for e in exchanges_out:
-        e["hosts"] = hosts[e["pk"]]
+
+
+@compiled.query(school=int, start=dt.date, end=dt.date)
+def _home_hosts(user: Any, school: Any, start: Any, end: Any):
+    """The hosts of the exchanges out (the page names them), in school code order."""
+    out = _within_dates(_exchanges_of(user, school), start, end)
+    return (
+        ExchangeHost.objects.visible_to(user)
+        .filter(exchange__in=out.values("pk"))
+        .order_by("school__code", "pk")
+        .values_list("exchange_id", "school__name")
+    )
+
+
+@compiled.query(school=int, start=dt.date, end=dt.date)
+def _home_mentors(user: Any, school: Any, start: Any, end: Any):
     mentors = (
         MentorPair.objects.visible_to(user)
         # A subquery of the school's pairs, not an OR over two joins (planned as a nested loop
@@ -262,29 +316,61 @@ def school_home(user: Any, school: School) -> dict[str, Any]:
         .filter(pk__in=MentorPair.objects.filter(Q(mentor__school=school) | Q(mentee__school=school)).values("pk"))
         .order_by("-start_date", "pk")
     )
-    if span.start is not None:
-        mentors = mentors.filter(Q(end_date__isnull=True) | Q(end_date__gte=span.start), start_date__lte=span.end)
-    activities = (
+    if start is not None:
+        mentors = mentors.filter(Q(end_date__isnull=True) | Q(end_date__gte=start), start_date__lte=end)
+    return mentors.values("mentor__name", "mentor__school__name", "mentee__name", "mentee__school__name")
+
+
+@compiled.query(school=int)
+def _home_activities(user: Any, school: Any):
+    return (
         Activity.objects.visible_to(user)
         .filter(pk__in=Activity.objects.filter(Q(host_school=school) | Q(schools=school)).values("pk"))
         .order_by("-date", "-pk")
         .values("title", "kind", "date", "host_school__name")[:10]
     )
+
+
+@compiled.query(school=int, school_year=int)
+def _home_money(user: Any, school: Any, school_year: Any):
+    """The approved plan's lines for the school as ``(category, amount, spent)``, unordered (they
+    are summed)."""
     lines = PlanLine.objects.visible_to(user).current().filter(school=school).with_spent()
-    if span.school_year is not None:
-        lines = lines.filter(plan__funding_year__school_year=span.school_year)
-    money = money_by_category(lines.order_by().values_list("category", "amount", "spent"))
+    if school_year is not None:
+        lines = lines.filter(plan__funding_year__school_year=school_year)
+    return lines.order_by().values_list("category", "amount", "spent")
+
+
+def school_home(user: Any, school: School) -> dict[str, Any]:
+    """A principal's home: the school's alliances and pairings, open tasks, this term's
+    exchanges in and out, mentoring pairs, recent activities, money and the latest result."""
+    span = current_span(user)
+    year = span.school_year.pk if span.school_year is not None else None
+    roles = choice_labels(Membership, "role")
+    alliance_rows = _labelled(_home_alliances(user, school=school.pk, school_year=year), Alliance, "kind")
+    for row in alliance_rows:
+        row["role_label"] = roles.get(row["own_role"]) if row["own_role"] else None
+    dates = {"school": school.pk, "start": span.start, "end": span.end}
+    exchanges = _labelled(_home_exchanges(user, **dates), Exchange, "kind", "status")
+    exchanges_out = [e for e in exchanges if e["origin_school_id"] == school.pk]
+    hosts: dict[int, list[str]] = defaultdict(list)
+    if exchanges_out:
+        for exchange_id, name in _home_hosts(user, **dates):
+            hosts[exchange_id].append(name)
+    for e in exchanges_out:
+        e["hosts"] = hosts[e["pk"]]
+    money = money_by_category(_home_money(user, school=school.pk, school_year=year))
     now = timezone.now()
     result, proposed = latest_and_proposed(user, school, now - dt.timedelta(days=NOTICE_DAYS))
     return {
         "span": span,
         "alliances": alliance_rows,
-        "pairings": list(pairings),
-        "tasks": _labelled(tasks, PairingTask, "status"),
+        "pairings": _home_pairings(user, school=school.pk),
+        "tasks": _labelled(_home_tasks(user, school=school.pk), PairingTask, "status"),
         "exchanges_out": exchanges_out,
         "exchanges_in": [e for e in exchanges if e["is_hosted"]],
-        "mentors": list(mentors.values("mentor__name", "mentor__school__name", "mentee__name", "mentee__school__name")),
-        "activities": _labelled(activities, Activity, "kind"),
+        "mentors": _home_mentors(user, **dates),
+        "activities": _labelled(_home_activities(user, school=school.pk), Activity, "kind"),
         "money": money,
         "money_planned": sum((r["planned"] for r in money), ZERO),
         "money_spent": sum((r["spent"] for r in money), ZERO),
@@ -317,13 +403,10 @@ def _notice_rows(qs, when: str, *, kind: str, ref: str, name: str, detail: Any =
     ).order_by(f"-{when}")[:NOTICES_PER_KIND]
 
 
-def school_notices(user: Any, school: School, *, now: dt.datetime, proposed: list[SchoolResult]) -> list[Notice]:
-    """What happened to the school's rows in the last 30 days, newest first, read from the rows'
-    own timestamps: an exchange approved, a plan of an alliance it leads returned, a result
-    proposed, an appeal answered (at most five of each). The exchanges, plans and appeals are
-    one statement (their rows as values); the results proposed are the caller's
-    (``latest_and_proposed``'s, read with the same ``now``)."""
-    since = now - dt.timedelta(days=NOTICE_DAYS)
+@compiled.query(school=int, since=dt.datetime)
+def _notice_union(user: Any, school: Any, since: Any):
+    """The exchanges approved, the plans returned and the appeals answered since ``since``, as
+    rows of one shape (``_notice_rows``) in one statement."""
     exchanges = _notice_rows(
         Exchange.objects.visible_to(user).filter(origin_school=school, approved_at__gte=since),
         "approved_at",
@@ -352,8 +435,18 @@ def school_notices(user: Any, school: School, *, now: dt.datetime, proposed: lis
         name="indicator__name",
         detail="status",
     )
+    return exchanges.union(plans, appeals, all=True)
+
+
+def school_notices(user: Any, school: School, *, now: dt.datetime, proposed: list[SchoolResult]) -> list[Notice]:
+    """What happened to the school's rows in the last 30 days, newest first, read from the rows'
+    own timestamps: an exchange approved, a plan of an alliance it leads returned, a result
+    proposed, an appeal answered (at most five of each). The exchanges, plans and appeals are
+    one statement (their rows as values); the results proposed are the caller's
+    (``latest_and_proposed``'s, read with the same ``now``)."""
+    since = now - dt.timedelta(days=NOTICE_DAYS)
     by_kind: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for row in exchanges.union(plans, appeals, all=True):
+    for row in _notice_union(user, school=school.pk, since=since):
         by_kind[row["n_kind"]].append(row)
     notices: list[Notice] = []
     for row in sorted(by_kind["exchange"], key=lambda r: r["n_when"], reverse=True):
@@ -788,10 +881,11 @@ def _programmes(user: Any):
     return Programme.objects.visible_to(user)
 
 
-def programmes_of(user: Any) -> list[dict[str, Any]]:
+@compiled.query()
+def programmes_of(user: Any):
     """``_programmes``' rows as values (the name, both counties' names, the dates), the latest
     first."""
-    return list(
+    return (
         _programmes(user)
         .order_by("-start_date", "name", "pk")
         .values("pk", "name", "helper_county__name", "helped_county__name", "start_date", "end_date")

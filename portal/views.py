@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy
 
-from alliance import access
+from alliance import access, compiled
 from alliance import services as alliance_services
 from alliance.models import Membership, PairingTask, Programme, School, User
 from evaluation import services as evaluation_services
@@ -154,25 +154,29 @@ def _shown_school(request: PortalRequest) -> School | None:
     return School.objects.visible_to(user).filter(pk=user.school_id).first() if user.school_id else None
 
 
-def _own_school(request: PortalRequest) -> School:
-    """The principal's school, through the checkpoint: a school it may write, else one it may
-    read, else 404. One statement, which also says whether the header may name the school."""
-    user = request.user
-    # The user's own school row with the checkpoint's two answers beside it (each subquery
-    # compiled once); the answers decide here. pk=None (no school) matches no row, as Django
-    # allows; the stubs want a value.
-    school = (
-        School.objects.filter(pk=user.school_id)  # type: ignore[misc]
+@compiled.query()
+def _own_school_row(user: Any):
+    """The user's own school row with the checkpoint's two answers beside it: whether the user
+    may write its rows, and whether it may read it. pk=None (no school) matches no row."""
+    return (
+        School.objects.filter(pk=user.school_id)
         .annotate(
             may_write=Exists(access.writable_schools(user).filter(pk=OuterRef("pk"))),
             may_read=Exists(School.objects.visible_to(user).filter(pk=OuterRef("pk"))),
         )
         .order_by()
-        .first()
+        .values(*compiled.columns(School), "may_write", "may_read")
     )
-    if school is None or not (school.may_write or school.may_read):
+
+
+def _own_school(request: PortalRequest) -> School:
+    """The principal's school, through the checkpoint: a school it may write, else one it may
+    read, else 404. One statement, which also says whether the header may name the school."""
+    rows = _own_school_row(request.user)
+    if not rows or not (rows[0]["may_write"] or rows[0]["may_read"]):
         raise Http404
-    request.portal_school = school if school.may_read else None
+    school = compiled.instance(School, rows[0])
+    request.portal_school = school if rows[0]["may_read"] else None
     return school
 
 
