@@ -18,18 +18,23 @@ A *compiled query* is a function of the user and named values that returns a ``v
 The first call for a *shape* (the user's shape as the checkpoint defines it,
 ``access.scope_shape``; which values are None; the language, the time zone and the database)
 builds the QuerySet twice, for two stand-in users (``access.stand_in``) and two sets of stand-in
-values that no real row has (ids below −1,900,000,000, dates in the years 1 and 2), and compiles
-both. The two compilations must give the same SQL, and parameters that differ exactly where a
-stand-in went in, each stand-in found where its twin is in the other. Anything else — a value
-the ORM wrote into the SQL text, a query whose shape depends on the values, a stand-in changed
-on its way into a parameter, a query read while building — raises ``ImproperlyConfigured``:
-never a wrong answer. Every later call of that shape puts the request's values in those
-positions and runs the SQL through Django's cursor (the query log, the audit context and
-``CaptureQueriesContext`` see it as they see any query), and the rows go through the same
-converters ``values()`` applies.
+values that no real row has (ids below −1,900,000,000, dates in the years 1 and 2, strings
+framed by control characters), and compiles both. The two compilations must give the same SQL,
+and parameters that differ exactly where a stand-in went in, each stand-in found where its twin
+is in the other. Anything else — a value the ORM wrote into the SQL text, a query whose shape
+depends on the values, a stand-in changed on its way into a parameter, a query read while
+building — raises ``ImproperlyConfigured``: never a wrong answer. Every later call of that
+shape puts the request's values in those positions and runs the SQL through Django's cursor
+(the query log, the audit context and ``CaptureQueriesContext`` see it as they see any query),
+and the rows go through the same converters ``values()`` applies.
+
+A builder passes its values on to the ORM and may ask whether one is None (that is part of the
+shape); it must not decide anything else by a value (``if start.month > 6``), which the twin
+builds cannot see, as their stand-ins fall on the same side of every such test.
 
 The rules stay where they are: the checkpoint's filter is the one ``visible_to`` builds, only
-compiled once per shape instead of once per request.
+compiled once per shape instead of once per request. tests/test_compiled_demo.py compares every
+compiled query with its QuerySet for every demo login.
 """
 
 from __future__ import annotations
@@ -50,7 +55,8 @@ from django.utils import timezone, translation
 from . import access
 
 # The kinds of value a compiled query takes, each with its stand-ins: (kind, argument number,
-# twin) → a value no real row holds and no query writes as a constant. Integers stay inside
+# twin) → a value no real row holds and no query writes as a constant (a string's are framed by
+# the unit separator, which no name, code or choice of the portal holds). Integers stay inside
 # PostgreSQL's integer range: Django 5 turns a comparison with a value beyond a column's range
 # into an empty or a full result, which would change the SQL.
 _INT_BASE = -1_900_000_000
@@ -63,7 +69,9 @@ def _stand_in(kind: type, number: int, twin: int) -> Any:
         return dt.datetime(2, 1, 1, tzinfo=dt.UTC) + dt.timedelta(days=number, hours=1 + twin, seconds=7)
     if kind is dt.date:
         return dt.date(1, 1, 1) + dt.timedelta(days=10 * number + twin + 1)
-    raise ImproperlyConfigured(f"A compiled query takes ints, dates and datetimes, not {kind.__name__}.")
+    if kind is str:  # compared as it is (a lookup that rewrites it, ``contains``, is refused)
+        return f"\x1fcompiled stand-in {number}.{twin}\x1f"
+    raise ImproperlyConfigured(f"A compiled query takes ints, strings, dates and datetimes, not {kind.__name__}.")
 
 
 @dataclass(frozen=True)
@@ -81,6 +89,7 @@ class _Compiled:
 
 
 _EMPTY = object()  # a shape whose QuerySet is empty whatever its values (``none()``)
+QUERIES: list[Callable[..., list]] = []  # every compiled query, as defined (tests compare each with its QuerySet)
 _cache: dict[tuple, _Compiled | object] = {}
 _lock = threading.Lock()
 
@@ -202,8 +211,9 @@ def _run(compiled: _Compiled, values: dict[str, Any], using: str) -> list:
 
 
 def query(**kinds: type) -> Callable[[Callable], Callable[..., list]]:
-    """A compiled query taking these values (by keyword; each an int, a date or a datetime, or
-    None); see the module's docstring."""
+    """A compiled query taking these values (by keyword; each an int, a string, a date or an
+    aware datetime, or None); see the module's docstring. A builder passes its values to the ORM
+    and may ask whether one is None; it never decides anything else by them."""
     for kind in kinds.values():
         _stand_in(kind, 0, 0)  # a kind without stand-ins fails here, at import
 
@@ -238,6 +248,8 @@ def query(**kinds: type) -> Callable[[Callable], Callable[..., list]]:
             return _run(compiled, given, using)
 
         run.build = build  # type: ignore[attr-defined]  # the builder itself, for tests
+        run.kinds = dict(kinds)  # type: ignore[attr-defined]
+        QUERIES.append(run)
         return run
 
     return decorate

@@ -37,6 +37,7 @@ from alliance import access, compiled
 from alliance import services as alliance_services
 from alliance.formatting import yuan
 from alliance.models import Alliance, Membership, Pairing, PairingTask, Programme, School, SchoolYear, Term
+from evaluation import compute as evaluation_compute
 from evaluation.models import (
     AllianceResult,
     Appeal,
@@ -170,15 +171,34 @@ def _proposed_since(since: dt.datetime) -> Q:
     return Q(period__status=EvaluationPeriod.Status.PROPOSED, period__proposed_at__gte=since)
 
 
+_PERIOD_PARTS = ((SchoolYear, "school_year__"), (Term, "term__"))
+
+
+def _period_columns(prefix: str = "") -> tuple[str, ...]:
+    """The names to read a whole period row with, with its school year and term, through a
+    relation ``prefix`` (``"period__"``)."""
+    return (
+        *compiled.columns(EvaluationPeriod, prefix),
+        *(name for model, part in _PERIOD_PARTS for name in compiled.columns(model, prefix + part)),
+    )
+
+
+def _period_of(row: dict[str, Any], prefix: str = "") -> EvaluationPeriod:
+    """The period of a row read with ``_period_columns(prefix)``, its school year and term set
+    (its name is theirs)."""
+    period = compiled.instance(EvaluationPeriod, row, prefix)
+    period.school_year = compiled.instance(SchoolYear, row, prefix + "school_year__")
+    if period.term_id is not None:
+        period.term = compiled.instance(Term, row, prefix + "term__")
+        if period.term.school_year_id == period.school_year_id:  # (as the period's checks keep it)
+            period.term.school_year = period.school_year
+    return period
+
+
 # A result as the home shows it: its own figures, its period, and the period's term and school
 # year (the period's name is theirs).
 _RESULT_FIELDS = ("id", "period_id", "school_id", "final_score", "grade")
-_RESULT_COLUMNS = (
-    *_RESULT_FIELDS,
-    *compiled.columns(EvaluationPeriod, "period__"),
-    *compiled.columns(SchoolYear, "period__school_year__"),
-    *compiled.columns(Term, "period__term__"),
-)
+_RESULT_COLUMNS = (*_RESULT_FIELDS, *_period_columns("period__"))
 
 
 @compiled.query(school=int, since=dt.datetime)
@@ -194,13 +214,7 @@ def _latest_and_proposed_rows(user: Any, school: Any, since: Any):
 
 def _result_of_row(row: dict[str, Any]) -> SchoolResult:
     result = compiled.instance(SchoolResult, row, fields=_RESULT_FIELDS)
-    period = compiled.instance(EvaluationPeriod, row, "period__")
-    period.school_year = compiled.instance(SchoolYear, row, "period__school_year__")
-    if period.term_id is not None:
-        period.term = compiled.instance(Term, row, "period__term__")
-        if period.term.school_year_id == period.school_year_id:  # (as the period's checks keep it)
-            period.term.school_year = period.school_year
-    result.period = period
+    result.period = _period_of(row, "period__")
     result.is_new = row["is_new"]
     return result
 
@@ -548,13 +562,39 @@ def school_activities(user: Any, school: School) -> list[Activity]:
 # --- the bureau's overview -----------------------------------------------------------------
 
 
-def _latest_scored_period(user: Any) -> EvaluationPeriod | None:
+@compiled.query()
+def _latest_scored_period_row(user: Any):
     return (
         EvaluationPeriod.objects.visible_to(user)
         .filter(pk__in=SchoolResult.objects.values("period_id"))
-        .select_related("school_year", "term")
         .order_by("-end_date", "-pk")
-        .first()
+        .values(*_period_columns())[:1]
+    )
+
+
+def _latest_scored_period(user: Any) -> EvaluationPeriod | None:
+    rows = _latest_scored_period_row(user)
+    return _period_of(rows[0]) if rows else None
+
+
+@compiled.query(school_year=int)
+def _memberships_of_year(user: Any, school_year: Any):
+    return (
+        Membership.objects.visible_to(user)
+        .filter(school_year=school_year)
+        .order_by()  # summed by name: the order is not shown
+        .values_list("school_id", "alliance__name")
+    )
+
+
+@compiled.query(start=dt.date, end=dt.date)
+def _counted_exchanges(user: Any, start: Any, end: Any):
+    return (
+        Exchange.objects.visible_to(user)
+        .counted()
+        .overlapping(start, end)
+        .order_by()
+        .values_list("origin_school_id", "start_date", "end_date")
     )
 
 
@@ -564,81 +604,100 @@ def _teacher_days_by_alliance(user: Any, span: Span) -> list[tuple[str, int]]:
     if year is None:
         return []
     alliances: dict[int, list[str]] = defaultdict(list)
-    for school_id, name in (
-        Membership.objects.visible_to(user)
-        .filter(school_year=year)
-        .order_by()  # summed by name: the order is not shown
-        .values_list("school_id", "alliance__name")
-    ):
+    for school_id, name in _memberships_of_year(user, school_year=year.pk):
         alliances[school_id].append(name)
     days: dict[str, int] = defaultdict(int)
-    exchanges = (
-        Exchange.objects.visible_to(user)
-        .counted()
-        .overlapping(year.start_date, year.end_date)
-        .order_by()
-        .values_list("origin_school_id", "start_date", "end_date")
-    )
     unallied = [_("(no alliance)")]  # translated once, not once per exchange
-    for school_id, start, end in exchanges:
+    for school_id, start, end in _counted_exchanges(user, start=year.start_date, end=year.end_date):
         n = (min(end, year.end_date) - max(start, year.start_date)).days + 1
         for name in alliances.get(school_id, unallied):
             days[name] += n
     return sorted(days.items(), key=lambda item: (-item[1], item[0]))
 
 
-def _counts(querysets: dict[str, Any]) -> dict[str, int]:
-    """Each queryset's ``count()``, all in one statement (``UNION ALL`` of one count each)."""
+def _counted(querysets: dict[str, Any]):
+    """Each queryset's ``count()``, all in one statement (``UNION ALL`` of one count each), as
+    ``(key, count)`` rows."""
     parts = [
         qs.order_by().values(n_key=Value(key, output_field=CharField())).annotate(n=Count("pk"))
         for key, qs in querysets.items()
     ]
-    counts = dict.fromkeys(querysets, 0)
-    counts.update((row["n_key"], row["n"]) for row in parts[0].union(*parts[1:], all=True))
-    return counts
+    return parts[0].union(*parts[1:], all=True)
+
+
+_WAITING = ("exchanges", "plans", "appeals", "notices")
+
+
+@compiled.query(now=dt.datetime)
+def _waiting_counts(user: Any, now: Any):
+    """What waits for the bureau: exchanges to approve, plans submitted, appeals open, periods
+    whose public notice has ended."""
+    return _counted(
+        dict(
+            zip(
+                _WAITING,
+                (
+                    Exchange.objects.visible_to(user).filter(status=Exchange.Status.PLANNED),
+                    SpendingPlan.objects.visible_to(user).filter(status=SpendingPlan.Status.SUBMITTED),
+                    Appeal.objects.visible_to(user).filter(status=Appeal.Status.OPEN),
+                    EvaluationPeriod.objects.visible_to(user).filter(
+                        status=EvaluationPeriod.Status.PROPOSED, notice_ends_at__lte=now
+                    ),
+                ),
+                strict=True,
+            )
+        )
+    )
+
+
+@compiled.query(period=int)
+def _alliance_results(user: Any, period: Any):
+    # values: the rows' traces (JSON) are not shown here
+    return (
+        AllianceResult.objects.visible_to(user)
+        .filter(period=period)
+        .order_by("-score", "alliance__name")
+        .values("alliance__name", "score", "grade")
+    )
+
+
+@compiled.query(period=int)
+def _awards_by_alliance(user: Any, period: Any):
+    """The period's awards by alliance: paid (``award``) and previewed (``award_preview``)."""
+    return (
+        SchoolResult.objects.visible_to(user)
+        .filter(period=period)
+        .values("alliance__name")
+        .annotate(award=Sum("award"), preview=Sum("award_preview"), schools=Count("pk"))
+        .order_by("alliance__name")
+    )
+
+
+@compiled.query()
+def _last_run(user: Any):
+    runs = EvaluationRun.objects.visible_to(user).order_by("-started_at", "-pk")
+    return runs.values(*compiled.columns(EvaluationRun))[:1]
 
 
 def county_overview(user: Any) -> dict[str, Any]:
     """The bureau's overview: what waits for it, and the county's figures."""
-    now = timezone.now()
     span = current_span(user)
-    waiting = {
-        "exchanges": Exchange.objects.visible_to(user).filter(status=Exchange.Status.PLANNED),
-        "plans": SpendingPlan.objects.visible_to(user).filter(status=SpendingPlan.Status.SUBMITTED),
-        "appeals": Appeal.objects.visible_to(user).filter(status=Appeal.Status.OPEN),
-        "notices": EvaluationPeriod.objects.visible_to(user).filter(
-            status=EvaluationPeriod.Status.PROPOSED, notice_ends_at__lte=now
-        ),
-    }
-    todo = _counts(waiting)
+    todo = dict.fromkeys(_WAITING, 0)
+    todo.update((row["n_key"], row["n"]) for row in _waiting_counts(user, now=timezone.now()))
     period = _latest_scored_period(user)
     alliance_rows: list[dict[str, Any]] = []
     award_rows: list[dict[str, Any]] = []
     award_total = ZERO
     if period is not None:
-        # values: the rows' traces (JSON) are not shown here
-        alliance_rows = _labelled(
-            AllianceResult.objects.visible_to(user)
-            .filter(period=period)
-            .order_by("-score", "alliance__name")
-            .values("alliance__name", "score", "grade"),
-            AllianceResult,
-            "grade",
-        )
+        alliance_rows = _labelled(_alliance_results(user, period=period.pk), AllianceResult, "grade")
         published = period.status == EvaluationPeriod.Status.PUBLISHED
-        field = "award" if published else "award_preview"
-        for row in (
-            SchoolResult.objects.visible_to(user)
-            .filter(period=period)
-            .values("alliance__name")
-            .annotate(total=Sum(field), schools=Count("pk"))
-            .order_by("alliance__name")
-        ):
-            total = row["total"] or ZERO
+        for row in _awards_by_alliance(user, period=period.pk):
+            total = (row["award"] if published else row["preview"]) or ZERO
             award_total += total
             award_rows.append({"alliance": row["alliance__name"] or _("(no alliance)"), "total": total})
     execution = _plan_execution(user, span)
     days = _teacher_days_by_alliance(user, span)
+    runs = _last_run(user)
     return {
         "span": span,
         "todo": todo,
@@ -654,32 +713,44 @@ def county_overview(user: Any) -> dict[str, Any]:
         "execution": execution,
         "execution_chart": bars(((r["alliance"], r["rate"], f"{r['rate']}%") for r in execution), top=100),
         "days_chart": bars((name, n, str(n)) for name, n in days),
-        "last_run": EvaluationRun.objects.visible_to(user).order_by("-started_at", "-pk").first(),
+        "last_run": compiled.instance(EvaluationRun, runs[0]) if runs else None,
     }
+
+
+@compiled.query(school_year=int)
+def _planned_by_alliance(user: Any, school_year: Any):
+    return (
+        PlanLine.objects.visible_to(user)
+        .current()
+        .filter(plan__funding_year__school_year=school_year)
+        .values("plan__alliance_id", "plan__alliance__name")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )
+
+
+@compiled.query(school_year=int)
+def _spent_by_alliance(user: Any, school_year: Any):
+    return (
+        SpendingRecord.objects.visible_to(user)
+        .booked()
+        .filter(plan_line__plan__funding_year__school_year=school_year)
+        .values("plan_line__plan__alliance_id")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )
 
 
 def _plan_execution(user: Any, span: Span) -> list[dict[str, Any]]:
     """Per alliance: the approved plan's total, what is spent on it, and the rate in percent."""
     if span.school_year is None:
         return []
+    year = span.school_year.pk
     planned = {
         row["plan__alliance_id"]: (row["plan__alliance__name"], row["total"])
-        for row in PlanLine.objects.visible_to(user)
-        .current()
-        .filter(plan__funding_year__school_year=span.school_year)
-        .values("plan__alliance_id", "plan__alliance__name")
-        .annotate(total=Sum("amount"))
-        .order_by()
+        for row in _planned_by_alliance(user, school_year=year)
     }
-    spent = {
-        row["plan_line__plan__alliance_id"]: row["total"]
-        for row in SpendingRecord.objects.visible_to(user)
-        .booked()
-        .filter(plan_line__plan__funding_year__school_year=span.school_year)
-        .values("plan_line__plan__alliance_id")
-        .annotate(total=Sum("amount"))
-        .order_by()
-    }
+    spent = {row["plan_line__plan__alliance_id"]: row["total"] for row in _spent_by_alliance(user, school_year=year)}
     rows = []
     for alliance_id, (name, total) in sorted(planned.items(), key=lambda item: item[1][0]):
         done = spent.get(alliance_id) or ZERO
@@ -691,14 +762,54 @@ def _plan_execution(user: Any, span: Span) -> list[dict[str, Any]]:
 # --- evaluation: the assessor's grid and the school's result ------------------------------------
 
 
-def current_rubric(user: Any, period: EvaluationPeriod) -> Rubric | None:
-    """The period's rubric: the county's latest version for the school year (of the period's
-    subject: schools, or principals by the school's principal position)."""
+def open_periods(user: Any):
+    """The periods open for entering values the user sees, the latest first. The grid enters a
+    value per school: a teachers' period's values name teachers (the API's)."""
     return (
-        Rubric.objects.visible_to(user)
-        .filter(county_id=period.county_id, school_year_id=period.school_year_id, subject=period.subject)
-        .order_by("-version")
-        .first()
+        EvaluationPeriod.objects.visible_to(user)
+        .filter(status=EvaluationPeriod.Status.OPEN)
+        .exclude(subject="teacher")
+        .order_by("-start_date")
+    )
+
+
+@compiled.query(period=int)
+def _open_period_row(user: Any, period: Any):
+    return open_periods(user).filter(pk=period).values(*_period_columns())
+
+
+def open_period(user: Any, pk: int) -> EvaluationPeriod | None:
+    """One of ``open_periods``, with its school year and term; None if it is not one of them."""
+    rows = _open_period_row(user, period=pk)
+    return _period_of(rows[0]) if rows else None
+
+
+@compiled.query(county=int, school_year=int, subject=str)
+def _current_rubric_row(user: Any, county: Any, school_year: Any, subject: Any):
+    return (
+        evaluation_compute.rubric_versions(county, school_year, subject)
+        .visible_to(user)
+        .values(*compiled.columns(Rubric))[:1]
+    )
+
+
+def current_rubric(user: Any, period: EvaluationPeriod) -> Rubric | None:
+    """The period's rubric: the county's current version for the school year (of the period's
+    subject: schools, or principals by the school's principal position)."""
+    rows = _current_rubric_row(user, county=period.county_id, school_year=period.school_year_id, subject=period.subject)
+    return compiled.instance(Rubric, rows[0]) if rows else None
+
+
+ENTERED = (Indicator.Method.MANUAL, Indicator.Method.SURVEY)
+
+
+@compiled.query(rubric=int)
+def _entered_indicator_rows(user: Any, rubric: Any):
+    return (
+        Indicator.objects.visible_to(user)
+        .filter(dimension__rubric=rubric, method__in=ENTERED)
+        .order_by("dimension__order", "dimension__pk", "order", "pk")
+        .values(*compiled.columns(Indicator))
     )
 
 
@@ -706,24 +817,43 @@ def entered_indicators(user: Any, rubric: Rubric | None) -> list[Indicator]:
     """The indicators an assessor enters (manual or survey; computed ones are not entered)."""
     if rubric is None:
         return []
-    return list(
-        Indicator.objects.visible_to(user)
-        .filter(dimension__rubric=rubric, method__in=(Indicator.Method.MANUAL, Indicator.Method.SURVEY))
-        .select_related("dimension")
-        .order_by("dimension__order", "dimension__pk", "order", "pk")
+    return [compiled.instance(Indicator, row) for row in _entered_indicator_rows(user, rubric=rubric.pk)]
+
+
+@compiled.query()
+def _grid_school_rows(user: Any):
+    return School.objects.visible_to(user).order_by("code").values(*compiled.columns(School))
+
+
+@compiled.query(period=int, rubric=int)
+def _grid_values(user: Any, period: Any, rubric: Any):
+    """The values entered for the period on the entered indicators of the rubric, of the schools
+    the user sees."""
+    return (
+        IndicatorValue.objects.visible_to(user)
+        .filter(
+            period=period,
+            school__in=School.objects.visible_to(user).values("pk"),
+            indicator__dimension__rubric=rubric,
+            indicator__method__in=ENTERED,
+        )
+        .values_list("school_id", "indicator_id", "value")
     )
 
 
 def assessor_grid(user: Any, period: EvaluationPeriod) -> dict[str, Any]:
     """Schools × indicators of one period, with the values entered so far."""
-    indicators = entered_indicators(user, current_rubric(user, period))
-    schools = list(School.objects.visible_to(user).order_by("code"))
-    values = {
-        (school_id, indicator_id): value
-        for school_id, indicator_id, value in IndicatorValue.objects.visible_to(user)
-        .filter(period=period, school__in=[s.pk for s in schools], indicator__in=[i.pk for i in indicators])
-        .values_list("school_id", "indicator_id", "value")
-    }
+    rubric = current_rubric(user, period)
+    indicators = entered_indicators(user, rubric)
+    schools = [compiled.instance(School, row) for row in _grid_school_rows(user)]
+    values = {}
+    if rubric is not None:
+        shown = {i.pk for i in indicators}  # (the indicators the user may read)
+        values = {
+            (school_id, indicator_id): value
+            for school_id, indicator_id, value in _grid_values(user, period=period.pk, rubric=rubric.pk)
+            if indicator_id in shown
+        }
     missing = sum(1 for s in schools for i in indicators if (s.pk, i.pk) not in values)
     return {"indicators": indicators, "schools": schools, "values": values, "missing": missing}
 

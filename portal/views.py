@@ -581,22 +581,10 @@ def result_appeal(request: PortalRequest, pk: int) -> HttpResponse:
 # --- assessors ------------------------------------------------------------------------------
 
 
-def _open_periods(request: PortalRequest):
-    return (
-        EvaluationPeriod.objects.visible_to(request.user)
-        .filter(status=EvaluationPeriod.Status.OPEN)
-        # The grid enters a value per school: a teachers' period's values name teachers (the API's).
-        .exclude(subject="teacher")
-        .select_related("school_year", "term")
-        .order_by("-start_date")
-    )
-
-
 def _assessor_home(request: PortalRequest) -> HttpResponse:
     schools = School.objects.visible_to(request.user).order_by("code")
-    return _page(
-        request, "portal/assessor_home.html", {"schools": list(schools), "periods": list(_open_periods(request))}
-    )
+    periods = summaries.open_periods(request.user).select_related("school_year", "term")
+    return _page(request, "portal/assessor_home.html", {"schools": list(schools), "periods": list(periods)})
 
 
 def _cell(school: School, indicator: Indicator) -> str:
@@ -628,7 +616,9 @@ def _cell_html(cell: dict[str, Any], range_line: str) -> str:
 def assess(request: PortalRequest, period_pk: int, school_pk: int | None = None) -> HttpResponse:
     """Schools × the entered indicators of one period; each school's row is saved in one
     submit, all its values in one transaction (any error: nothing kept, every cell's error shown)."""
-    period = get_object_or_404(_open_periods(request), pk=period_pk)
+    period = summaries.open_period(request.user, period_pk)
+    if period is None:
+        raise Http404
     grid = summaries.assessor_grid(request.user, period)
     posted: dict[str, str] = {}
     errors: dict[str, list[str]] = {}

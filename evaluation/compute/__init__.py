@@ -23,6 +23,7 @@ from .rubric_content import (
     rubric_content,
     rubric_hash,
     rubric_indicators,
+    rubric_versions,
 )
 from .scoring_run import (
     AllianceOutcome,
@@ -51,6 +52,7 @@ __all__ = [
     "rubric_content",
     "rubric_hash",
     "rubric_indicators",
+    "rubric_versions",
     "score_batch",
     "score_people",
     "the_period_pool",

@@ -12,19 +12,24 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 
+from alliance.querysets import ScopedQuerySet
+
 from .. import scoring
 from ..models import EvaluationPeriod, Indicator, Rubric, Subject
 
 ZERO = scoring.ZERO
 
 
-def current_rubric(county_id: int, school_year_id: int, subject: str = Subject.SCHOOL) -> Rubric | None:
-    return (
-        Rubric.objects.filter(county_id=county_id, school_year_id=school_year_id, subject=subject)
-        .order_by("-version")
-        .prefetch_related("dimensions__indicators")
-        .first()
+def rubric_versions(county_id: Any, school_year_id: Any, subject: Any = Subject.SCHOOL) -> ScopedQuerySet:
+    """The county's rubrics for the school year and subject, the current one (the latest
+    version) first."""
+    return Rubric.objects.filter(county_id=county_id, school_year_id=school_year_id, subject=subject).order_by(
+        "-version"
     )
+
+
+def current_rubric(county_id: int, school_year_id: int, subject: str = Subject.SCHOOL) -> Rubric | None:
+    return rubric_versions(county_id, school_year_id, subject).prefetch_related("dimensions__indicators").first()
 
 
 def rubric_indicators(rubric: Rubric) -> list[tuple[Any, Indicator]]:
