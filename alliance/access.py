@@ -666,14 +666,14 @@ def scope_shape(user: Any) -> tuple:
         role_of(user),
         is_superuser(user),
         bool(getattr(user, "is_active", False)),
-        user.county_id is None,
-        user.school_id is None,
+        getattr(user, "county_id", None) is None,
+        getattr(user, "school_id", None) is None,
     )
 
 
 def user_values(user: Any) -> dict[str, Any]:
     """The user's values the checkpoint's SQL takes as parameters (``USER_VALUES``)."""
-    return {name: getattr(user, name) for name in USER_VALUES}
+    return {name: getattr(user, name, None) for name in USER_VALUES}
 
 
 def stand_in(user: Any, values: dict[str, Any]) -> Any:
@@ -681,12 +681,13 @@ def stand_in(user: Any, values: dict[str, Any]) -> Any:
     with the same SQL as for ``user``, these values in place of the user's."""
     from .models import User
 
+    shape = scope_shape(user)
     other: Any = User(
         pk=values["pk"],
-        county_id=None if user.county_id is None else values["county_id"],
-        school_id=None if user.school_id is None else values["school_id"],
-        is_active=user.is_active,
-        is_superuser=user.is_superuser,
+        county_id=None if shape[3] else values["county_id"],
+        school_id=None if shape[4] else values["school_id"],
+        is_active=shape[2],
+        is_superuser=bool(getattr(user, "is_superuser", False)),
     )
     role = role_of(user)
     other._portal_role = role

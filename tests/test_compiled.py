@@ -3,10 +3,12 @@ request's values, giving exactly the rows the QuerySet gives, and refusing every
 SQL is not the same for all values."""
 
 import datetime as dt
+import functools
 from decimal import Decimal
 
 import pytest
-from django.core.exceptions import ImproperlyConfigured
+from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import EmptyResultSet, ImproperlyConfigured
 from django.db import connection
 from django.db.models import Q, Sum, Value
 from django.db.models.functions import Coalesce
@@ -233,3 +235,47 @@ def test_an_instance_is_the_row_the_orm_loads(member_school):
     assert all(getattr(school, n) == getattr(fresh, n) for n in compiled.attnames(School))
     partial = compiled.instance(School, {"id": fresh.pk, "name": fresh.name}, fields=("id", "name"))
     assert partial.get_deferred_fields() >= {"code", "students"}
+
+
+# --- the checkpoint's side: a user's shape and three values are all its SQL depends on -------
+
+
+def _narrowed(qs, user, *, kind):
+    return access.narrow_related(qs, user, kind=kind)
+
+
+def _checkpoint_sql(how, model, user):
+    try:
+        return how(model._default_manager.all(), user).values("pk").query.sql_with_params()
+    except EmptyResultSet:
+        return None
+
+
+def test_the_checkpoint_depends_on_a_user_only_through_its_shape_and_three_values(users, foreign_school):
+    from django.apps import apps
+
+    scoped = [m for m in apps.get_models() if hasattr(m, "scope")]
+    assert len(scoped) > 30
+    ways = {
+        "visible": access.visible,
+        "changeable": access.changeable,
+        **{kind: functools.partial(_narrowed, kind=kind) for kind in ("write", "county", "partners", "read")},
+    }
+    stand_ins = {name: -1_950_000_000 - n for n, name in enumerate(access.USER_VALUES)}
+    inactive = UserFactory(username="gone", county=users[0].county, role=Role.BUREAU, is_active=False)
+    compared = 0
+    for user in [*users, inactive, AnonymousUser()]:
+        real = access.user_values(user)
+        other = access.stand_in(user, stand_ins)
+        assert access.scope_shape(other) == access.scope_shape(user)
+        for model in scoped:
+            for way, how in ways.items():
+                mine, theirs = _checkpoint_sql(how, model, user), _checkpoint_sql(how, model, other)
+                if mine is None or theirs is None:
+                    assert mine == theirs, (user, model, way)
+                    continue
+                assert theirs[0] == mine[0], (user, model, way)
+                by_stand_in = {v: real[k] for k, v in stand_ins.items()}
+                assert [by_stand_in.get(p, p) if type(p) is int else p for p in theirs[1]] == list(mine[1])
+                compared += 1
+    assert compared > 500
