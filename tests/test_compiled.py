@@ -193,6 +193,21 @@ def test_a_value_computed_from_another_is_refused(users):
         shifted(users[0], start=dt.date(2025, 9, 1))
 
 
+def test_a_string_is_a_value_but_a_lookup_that_rewrites_it_is_refused(users, member_school, lead_school):
+    @compiled.query(code=str)
+    def by_code(user, code):
+        return School.objects.visible_to(user).filter(code=code).values_list("name", flat=True)
+
+    @compiled.query(name=str)
+    def named(user, name):
+        return School.objects.visible_to(user).filter(name__contains=name).values("pk")
+
+    assert by_code(users[0], code=member_school.code) == [member_school.name]
+    assert by_code(users[0], code=lead_school.code) == [lead_school.name]
+    with pytest.raises(ImproperlyConfigured, match="computed from a value"):
+        named(users[0], name="小学")
+
+
 def test_a_query_read_while_building_is_refused(users, school_year):
     @compiled.query()
     def reads(user):
