@@ -16,6 +16,7 @@ read or change. A model opts in by declaring ``scope = Scope(...)`` and using
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, cast
@@ -666,8 +667,7 @@ def scope_shape(user: Any) -> tuple:
         role_of(user),
         is_superuser(user),
         bool(getattr(user, "is_active", False)),
-        getattr(user, "county_id", None) is None,
-        getattr(user, "school_id", None) is None,
+        *(getattr(user, name, None) is None for name in USER_VALUES),
     )
 
 
@@ -676,19 +676,26 @@ def user_values(user: Any) -> dict[str, Any]:
     return {name: getattr(user, name, None) for name in USER_VALUES}
 
 
-def stand_in(user: Any, values: dict[str, Any]) -> Any:
+def stand_in(user: Any, values: dict[str, Any], twin: int = 0) -> Any:
     """A user of ``user``'s shape with other values (never saved): the checkpoint answers for it
-    with the same SQL as for ``user``, these values in place of the user's."""
+    with the same SQL as for ``user``, these values in place of the user's. Everything else of
+    the user differs between the two twins (0 and 1), so that a query that reads any of it shows
+    up as two different compilations (``alliance.compiled``)."""
     from .models import User
 
-    shape = scope_shape(user)
+    role, _superuser, active, *missing = scope_shape(user)
+    ids = {name: None if gone else values[name] for name, gone in zip(USER_VALUES, missing, strict=True)}
     other: Any = User(
-        pk=values["pk"],
-        county_id=None if shape[3] else values["county_id"],
-        school_id=None if shape[4] else values["school_id"],
-        is_active=shape[2],
+        **ids,
+        is_active=active,
         is_superuser=bool(getattr(user, "is_superuser", False)),
+        is_staff=bool(twin),
+        username=f"\x1fstand-in {twin}\x1f",
+        email=f"stand-in-{twin}@invalid",
+        first_name=f"\x1ffirst {twin}",
+        last_name=f"\x1flast {twin}",
+        last_login=None if twin == 0 else dt.datetime(9000, 1, 1, tzinfo=dt.UTC),
+        date_joined=dt.datetime(1, 1, 2, tzinfo=dt.UTC) if twin == 0 else dt.datetime(9000, 1, 2, tzinfo=dt.UTC),
     )
-    role = role_of(user)
     other._portal_role = role
     return other

@@ -17,20 +17,25 @@ A *compiled query* is a function of the user and named values that returns a ``v
 
 The first call for a *shape* (the user's shape as the checkpoint defines it,
 ``access.scope_shape``; which values are None; the language, the time zone and the database)
-builds the QuerySet twice, for two stand-in users (``access.stand_in``) and two sets of stand-in
-values that no real row has (ids below −1,900,000,000, dates in the years 1 and 2, strings
-framed by control characters), and compiles both. The two compilations must give the same SQL,
-and parameters that differ exactly where a stand-in went in, each stand-in found where its twin
-is in the other. Anything else — a value the ORM wrote into the SQL text, a query whose shape
-depends on the values, a stand-in changed on its way into a parameter, a query read while
-building — raises ``ImproperlyConfigured``: never a wrong answer. Every later call of that
-shape puts the request's values in those positions and runs the SQL through Django's cursor
-(the query log, the audit context and ``CaptureQueriesContext`` see it as they see any query),
-and the rows go through the same converters ``values()`` applies.
+builds the QuerySet twice, for two stand-in users (``access.stand_in``: the shape and three ids
+of the user, everything else of a user different between the two) and two sets of stand-in
+values (far apart and mirrored: ids counting up from 17,000 and down from 32,000 at uneven gaps,
+dates in the years 1 and 9000, strings framed by control characters), and compiles both. The two
+compilations must give the same SQL, parameters that differ exactly where a stand-in went in
+(each stand-in found where its twin is in the other), and every value must reach a parameter.
+Anything else — a value the ORM wrote into the SQL text, a query whose shape depends on a value
+or on a user's field outside the shape, a parameter computed from a value, a value decided on
+in Python (``max(start, FLOOR)``) or left out, a read while building, a builder with a closure
+(what it closes over would be kept for every user) — raises ``ImproperlyConfigured``. Every
+later call of that shape puts the request's values in those positions and runs the SQL through
+Django's cursor (the query log, the audit context and ``CaptureQueriesContext`` see it as they
+see any query), and the rows go through the same converters ``values()`` applies. A QuerySet
+that compiles to nothing for the stand-ins (``none()``) is run as a QuerySet each time.
 
-A builder passes its values on to the ORM and may ask whether one is None (that is part of the
-shape); it must not decide anything else by a value (``if start.month > 6``), which the twin
-builds cannot see, as their stand-ins fall on the same side of every such test.
+A builder is a module's function of its arguments and the module's constants. It passes its
+values on to the ORM and may ask whether one is None (that is part of the shape); it must not
+read the clock (``timezone.localdate()`` would be kept for the life of the process: the caller
+passes the date).
 
 The rules stay where they are: the checkpoint's filter is the one ``visible_to`` builds, only
 compiled once per shape instead of once per request. tests/test_compiled_demo.py compares every
@@ -55,20 +60,33 @@ from django.utils import timezone, translation
 from . import access
 
 # The kinds of value a compiled query takes, each with its stand-ins: (kind, argument number,
-# twin) → a value no real row holds and no query writes as a constant (a string's are framed by
-# the unit separator, which no name, code or choice of the portal holds). Integers stay inside
-# PostgreSQL's integer range: Django 5 turns a comparison with a value beyond a column's range
-# into an empty or a full result, which would change the SQL.
-_INT_BASE = -1_900_000_000
+# twin) → a value no query writes as a constant. The two twins lie far apart and mirror each
+# other (twin 0 counts up from its base, twin 1 down from its own), at uneven gaps: a value
+# computed from another (``start + 10 days``, ``school - 1000``) never equals a third one's
+# stand-in in both twins, and a comparison in Python with a real value (``max(start, FLOOR)``)
+# falls differently for the two. Integers stay inside every integer field's range (a
+# ``PositiveSmallIntegerField``'s, 0–32767): Django 5 turns a comparison with a value beyond a
+# column's range into an empty or a full result. A stand-in never reaches the database, so a
+# real row with the same id does not matter; a constant equal to a stand-in would be refused
+# (its twin differs), never taken for the value. A string's stand-ins are framed by the unit
+# separator, which no name, code or choice of the portal holds.
+_INT_BASES = (17_000, 32_000)
+_DATE_BASES = (dt.date(1, 1, 1), dt.date(9000, 1, 1))
+_DATETIME_BASES = (dt.datetime(2, 1, 1, 0, 0, 7, tzinfo=dt.UTC), dt.datetime(9000, 1, 1, 0, 0, 7, tzinfo=dt.UTC))
+
+
+def _gap(number: int) -> int:
+    return 11 * number + number * number  # uneven: no two pairs of stand-ins equally far apart
 
 
 def _stand_in(kind: type, number: int, twin: int) -> Any:
+    step = _gap(number) + 1 if twin == 0 else -_gap(number)
     if kind is int:
-        return _INT_BASE - 1_000 * number - twin
+        return _INT_BASES[twin] + step
     if kind is dt.datetime:
-        return dt.datetime(2, 1, 1, tzinfo=dt.UTC) + dt.timedelta(days=number, hours=1 + twin, seconds=7)
+        return _DATETIME_BASES[twin] + dt.timedelta(days=step)
     if kind is dt.date:
-        return dt.date(1, 1, 1) + dt.timedelta(days=10 * number + twin + 1)
+        return _DATE_BASES[twin] + dt.timedelta(days=step)
     if kind is str:  # compared as it is (a lookup that rewrites it, ``contains``, is refused)
         return f"\x1fcompiled stand-in {number}.{twin}\x1f"
     raise ImproperlyConfigured(f"A compiled query takes ints, strings, dates and datetimes, not {kind.__name__}.")
@@ -88,7 +106,7 @@ class _Compiled:
     rows: str  # "dicts", "tuples" or "flat"
 
 
-_EMPTY = object()  # a shape whose QuerySet is empty whatever its values (``none()``)
+_UNCOMPILED = object()  # a shape whose QuerySet compiles to nothing (``none()``): run as a QuerySet
 QUERIES: list[Callable[..., list]] = []  # every compiled query, as defined (tests compare each with its QuerySet)
 _cache: dict[tuple, _Compiled | object] = {}
 _lock = threading.Lock()
@@ -120,9 +138,11 @@ def _build(
     values = {n: _stand_in(kinds[n], 10 + i, twin) for i, n in enumerate(present)}
     arguments = {n: values.get(n) for n in kinds}
     with connections[using].execute_wrapper(_NoReads(name)):
-        queryset = build(access.stand_in(user, user_stand_ins), **arguments)
+        queryset = build(access.stand_in(user, user_stand_ins, twin), **arguments)
         if not isinstance(queryset, QuerySet) or queryset._iterable_class not in _ROWS:
             raise ImproperlyConfigured(f"The compiled query {name} must return a values() or values_list() QuerySet.")
+        if queryset.db != using:
+            raise ImproperlyConfigured(f"The compiled query {name} reads {queryset.db}, not {using}.")
         compiler = queryset.query.get_compiler(using)
         try:
             sql, params = compiler.as_sql()
@@ -145,7 +165,10 @@ def _compile(
     second, twins = _build(build, name, user, kinds, present, 1, using)
     if first is None or second is None:
         if first is None and second is None:
-            return _EMPTY
+            # Nothing to keep: the QuerySet is empty for the stand-ins. It may be so for every
+            # value (``none()``), or only for the stand-ins (a lookup that finds them out of a
+            # field's range): either way it runs as a QuerySet, with the request's values.
+            return _UNCOMPILED
         raise ImproperlyConfigured(f"The compiled query {name} is empty for some values only.")
     queryset, compiler, sql, params = first
     if sql != second[2] or len(params) != len(second[3]):
@@ -162,6 +185,12 @@ def _compile(
                 f"The compiled query {name} has a parameter ({position}) that is neither a constant nor one of its "
                 "values: it was computed from a value."
             )
+    unused = set(present) - {n for _position, n in slots}
+    if unused:
+        raise ImproperlyConfigured(
+            f"The compiled query {name} does not pass {', '.join(sorted(unused))} on to its SQL: a value decided "
+            "something in Python, or the ORM left its condition out."
+        )
     query = queryset.query
     fields = [s[0] for s in compiler.select[0 : compiler.col_count]]
     if compiler.has_composite_fields(fields):
@@ -219,6 +248,11 @@ def query(**kinds: type) -> Callable[[Callable], Callable[..., list]]:
 
     def decorate(build: Callable) -> Callable[..., list]:
         name = f"{build.__module__}.{build.__qualname__}"
+        # What a builder reads besides its arguments is the same in both builds, so it would be
+        # kept as a constant for every user of the shape: a builder is a module's function, of
+        # its arguments and the module's constants only.
+        if build.__closure__ or "<locals>" in build.__qualname__:
+            raise ImproperlyConfigured(f"The compiled query {name} must be a function of a module, without a closure.")
 
         @functools.wraps(build)
         def run(user: Any, *, using: str = DEFAULT_DB_ALIAS, **values: Any) -> list:
@@ -241,8 +275,8 @@ def query(**kinds: type) -> Callable[[Callable], Callable[..., list]]:
                 compiled = _compile(build, name, user, kinds, present, using)
                 with _lock:
                     _cache[shape] = compiled
-            if compiled is _EMPTY:
-                return []
+            if compiled is _UNCOMPILED:
+                return list(build(user, **values).using(using))
             assert isinstance(compiled, _Compiled)
             given = {f"user.{k}": v for k, v in access.user_values(user).items()} | values
             return _run(compiled, given, using)
@@ -265,11 +299,19 @@ def _same_kind(value: Any, kind: type) -> bool:
     return isinstance(value, kind)
 
 
-def instance(model: Any, row: dict[str, Any], prefix: str = "", fields: tuple[str, ...] | None = None) -> Any:
+def instance(
+    model: Any,
+    row: dict[str, Any],
+    prefix: str = "",
+    fields: tuple[str, ...] | None = None,
+    using: str = DEFAULT_DB_ALIAS,
+) -> Any:
     """A model instance from a compiled query's row: the fields (attnames; all concrete fields by
-    default) read as ``<prefix><attname>``, as the ORM would have loaded them (``from_db``)."""
+    default) read as ``<prefix><attname>``, as the ORM would have loaded them (``from_db``). A
+    field not read is deferred, and a relation not set is not cached: reading either later costs
+    a query (per instance), as with ``only()``."""
     names = attnames(model) if fields is None else tuple(n for n in attnames(model) if n in fields)
-    return model.from_db(DEFAULT_DB_ALIAS, list(names), [row[prefix + name] for name in names])
+    return model.from_db(using, list(names), [row[prefix + name] for name in names])
 
 
 @functools.cache

@@ -19,9 +19,11 @@ from django.utils.translation import gettext
 from alliance import access, compiled
 from alliance.access import Role
 from alliance.models import Alliance, School, SchoolYear, Term
+from evaluation.models import Rubric
 from staffing.models import Exchange
 
 from .factories import UserFactory
+from .factories_evaluation import make_rubric
 from .factories_staffing import ExchangeFactory, TeacherFactory
 
 pytestmark = pytest.mark.django_db
@@ -51,6 +53,86 @@ def alliances_with_members(user):
         .order_by("pk")
         .values_list("name", "students")
     )
+
+
+@compiled.query()
+def labelled(user):
+    return School.objects.visible_to(user).annotate(label=Value(gettext("Home"))).values_list("label", flat=True)
+
+
+@compiled.query(school=int)
+def inlined(user, school):
+    return School.objects.extra(where=[f"id <> {int(school)}"]).values("pk")  # noqa: S610
+
+
+@compiled.query(start=dt.date)
+def shifted(user, start):
+    return Term.objects.visible_to(user).filter(start_date__gte=start + dt.timedelta(days=1)).values("pk")
+
+
+@compiled.query(code=str)
+def by_code(user, code):
+    return School.objects.visible_to(user).filter(code=code).values_list("name", flat=True)
+
+
+@compiled.query(name=str)
+def named(user, name):
+    return School.objects.visible_to(user).filter(name__contains=name).values("pk")
+
+
+@compiled.query()
+def reads(user):
+    year = SchoolYear.objects.first()  # a read: its answer would be kept for every request
+    return Term.objects.filter(school_year=year).values("pk")
+
+
+@compiled.query()
+def model_rows(user):
+    return School.objects.visible_to(user)
+
+
+@compiled.query()
+def school_rows(user):
+    return School.objects.filter(pk=user.school_id).values(*compiled.columns(School))
+
+
+# The review's cases (docs/adr/0011): each would have given wrong rows had it been kept.
+
+
+@compiled.query(start=dt.date, end=dt.date)
+def ten_days_on(user, start, end):
+    terms = Term.objects.visible_to(user).filter(start_date__lte=start + dt.timedelta(days=10), end_date__gte=end)
+    return terms.values("pk")
+
+
+@compiled.query(school=int, school_year=int)
+def a_thousand_before(user, school, school_year):
+    return School.objects.visible_to(user).filter(pk__gte=school - 1000, pk__lte=school_year).values("pk")
+
+
+@compiled.query(start=dt.date)
+def floored(user, start):
+    return Term.objects.visible_to(user).filter(start_date__gte=max(start, dt.date(2024, 1, 1))).values("pk")
+
+
+@compiled.query(start=dt.date)
+def ignores(user, start):
+    return Term.objects.visible_to(user).values("pk")
+
+
+@compiled.query()
+def staff_see_everything(user):
+    return (School.objects.all() if user.is_staff else School.objects.visible_to(user)).values("pk")
+
+
+@compiled.query(version=int)
+def of_version(user, version):
+    return Rubric.objects.visible_to(user).filter(version=version).values_list("pk", flat=True)
+
+
+@compiled.query(version=int)
+def from_version(user, version):
+    return Rubric.objects.visible_to(user).filter(version__gte=version).values_list("pk", flat=True)
 
 
 @pytest.fixture
@@ -154,10 +236,6 @@ def test_an_empty_scope_reads_nothing(world, users, member_school):
 
 
 def test_the_language_is_part_of_the_shape(world, users):
-    @compiled.query()
-    def labelled(user):
-        return School.objects.visible_to(user).annotate(label=Value(gettext("Home"))).values_list("label", flat=True)
-
     bureau = users[0]
     with translation.override("en"):
         assert set(labelled(bureau)) == {"Home"}
@@ -176,55 +254,76 @@ def test_a_setting_change_forgets_what_was_compiled(world, users):
 
 
 def test_a_value_written_into_the_sql_text_is_refused(users):
-    @compiled.query(school=int)
-    def inlined(user, school):
-        return School.objects.extra(where=[f"id <> {int(school)}"]).values("pk")  # noqa: S610
-
     with pytest.raises(ImproperlyConfigured, match="SQL that depends on its values"):
         inlined(users[0], school=1)
 
 
 def test_a_value_computed_from_another_is_refused(users):
-    @compiled.query(start=dt.date)
-    def shifted(user, start):
-        return Term.objects.visible_to(user).filter(start_date__gte=start + dt.timedelta(days=1)).values("pk")
-
     with pytest.raises(ImproperlyConfigured, match="computed from a value"):
         shifted(users[0], start=dt.date(2025, 9, 1))
 
 
 def test_a_string_is_a_value_but_a_lookup_that_rewrites_it_is_refused(users, member_school, lead_school):
-    @compiled.query(code=str)
-    def by_code(user, code):
-        return School.objects.visible_to(user).filter(code=code).values_list("name", flat=True)
-
-    @compiled.query(name=str)
-    def named(user, name):
-        return School.objects.visible_to(user).filter(name__contains=name).values("pk")
-
     assert by_code(users[0], code=member_school.code) == [member_school.name]
     assert by_code(users[0], code=lead_school.code) == [lead_school.name]
     with pytest.raises(ImproperlyConfigured, match="computed from a value"):
         named(users[0], name="小学")
 
 
-def test_a_query_read_while_building_is_refused(users, school_year):
-    @compiled.query()
-    def reads(user):
-        year = SchoolYear.objects.first()  # a read: its answer would be kept for every request
-        return Term.objects.filter(school_year=year).values("pk")
+def test_a_builder_with_a_closure_is_refused_as_it_is_defined(member_school):
+    school = member_school.pk
+    with pytest.raises(ImproperlyConfigured, match="without a closure"):
 
+        @compiled.query()
+        def closed_over(user):
+            return School.objects.filter(pk=school).values("pk")
+
+    with pytest.raises(ImproperlyConfigured, match="without a closure"):
+
+        @compiled.query()
+        def nested(user):  # a function defined per call would also grow the cache per call
+            return School.objects.values("pk")
+
+
+def test_a_value_computed_into_another_values_place_is_refused(users, school_year, lead_school):
+    with pytest.raises(ImproperlyConfigured, match="computed from a value"):
+        ten_days_on(users[0], start=dt.date(2025, 9, 1), end=dt.date(2025, 9, 11))
+    with pytest.raises(ImproperlyConfigured, match="computed from a value"):
+        a_thousand_before(users[0], school=lead_school.pk, school_year=school_year.pk)
+
+
+def test_a_value_decided_on_in_python_or_left_out_is_refused(users):
+    with pytest.raises(ImproperlyConfigured):
+        floored(users[0], start=dt.date(2025, 10, 1))
+    with pytest.raises(ImproperlyConfigured, match="does not pass start on"):
+        ignores(users[0], start=dt.date(2025, 10, 1))
+
+
+def test_a_user_field_outside_the_shape_is_refused(users):
+    with pytest.raises(ImproperlyConfigured, match="depends on its values"):
+        staff_see_everything(users[3])
+
+
+def test_a_small_integer_field_compares_with_the_value_as_the_orm_does(users, school_year, bureau_staff):
+    first = make_rubric(bureau_staff, school_year)
+    second = Rubric.objects.create(county=school_year.county, school_year=school_year, version=2, name="第二版")
+    assert (first.version, second.version) == (1, 2)
+    bureau = users[0]
+    for version in (1, 2, 3, 99, 0, -1, 40_000):
+        assert of_version(bureau, version=version) == list(of_version.build(bureau, version=version)), version
+        assert from_version(bureau, version=version) == list(from_version.build(bureau, version=version)), version
+    assert of_version(bureau, version=1) == [first.pk]
+    assert from_version(bureau, version=99) == []
+
+
+def test_a_query_read_while_building_is_refused(users, school_year):
     with pytest.raises(ImproperlyConfigured, match="read the database while being built"):
         reads(users[0])
 
 
 def test_model_rows_are_refused(users):
-    @compiled.query()
-    def rows(user):
-        return School.objects.visible_to(user)
-
     with pytest.raises(ImproperlyConfigured, match="values"):
-        rows(users[0])
+        model_rows(users[0])
 
 
 def test_values_of_the_wrong_kind_or_missing_are_refused(users, member_school):
@@ -239,10 +338,6 @@ def test_values_of_the_wrong_kind_or_missing_are_refused(users, member_school):
 
 
 def test_an_instance_is_the_row_the_orm_loads(member_school):
-    @compiled.query()
-    def school_rows(user):
-        return School.objects.filter(pk=user.school_id).values(*compiled.columns(School))
-
     principal = UserFactory(username="p", school=member_school, county=member_school.county, role=Role.MEMBER_PRINCIPAL)
     school = compiled.instance(School, school_rows(principal)[0])
     fresh = School.objects.get(pk=member_school.pk)
