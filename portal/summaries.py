@@ -104,9 +104,15 @@ def current_span(user: Any, today: dt.date | None = None) -> Span:
 
 
 def _within(qs, span: Span, start: str = "start_date", end: str = "end_date"):
-    if span.start is None:
+    return _within_dates(qs, span.start, span.end, start, end)
+
+
+def _within_dates(qs, start: Any, end: Any, start_name: str = "start_date", end_name: str = "end_date"):
+    """The rows whose [start_name, end_name] meets [start, end] (None: no span, every row); a
+    compiled query passes the dates themselves."""
+    if start is None:
         return qs
-    return qs.filter(**{f"{start}__lte": span.end, f"{end}__gte": span.start})
+    return qs.filter(**{f"{start_name}__lte": end, f"{end_name}__gte": start})
 
 
 def _hosts_prefetch(user: Any) -> Prefetch:
@@ -239,13 +245,6 @@ def _labelled(rows, model: type, *names: str) -> list[dict[str, Any]]:
             value = row[name]
             row[key] = shown.get(value, value)
     return rows
-
-
-def _within_dates(qs, start: Any, end: Any, start_name: str = "start_date", end_name: str = "end_date"):
-    """``_within`` for a compiled query's dates (None: no span, every row)."""
-    if start is None:
-        return qs
-    return qs.filter(**{f"{start_name}__lte": end, f"{end_name}__gte": start})
 
 
 # The principal's home, one compiled query (``alliance.compiled``) per list: the same SQL for
