@@ -57,3 +57,14 @@ def test_a_list_longer_than_a_page_takes_two_queries_too(token_client, county):
 def test_an_empty_list_is_a_page_of_nothing(token_client):
     body = token_client.get("/api/v1/schools/").json()
     assert body == {"count": 0, "next": None, "previous": None, "results": []}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/api/v1/schools/", "/api/v1/mentor-meetings/", "/api/v1/ledger-entries/"])
+@pytest.mark.parametrize("page", [2**57, 2**63, 4310095368069713405935616])
+def test_a_page_beyond_the_databases_offset_is_not_found_not_a_server_error(token_client, county, path, page):
+    # Found by schemathesis: an OFFSET past PostgreSQL's bigint was a 500 ("bigint out of range").
+    SchoolFactory.create_batch(3, county=county)
+    response = token_client.get(path, {"page": page})
+    assert response.status_code == 404, response.content[:200]
+    assert response.json()["detail"]
