@@ -13,7 +13,7 @@ from rest_framework.pagination import PageNumberPagination
 
 from .listing import TOTAL
 
-# PostgreSQL's OFFSET is a bigint: a page whose first row lies beyond it holds nothing, and
+# PostgreSQL's OFFSET is a bigint: a page whose first row lies beyond it cannot be read, and
 # Django's own path (a COUNT(*), then "that page contains no results") answers it.
 LARGEST_OFFSET = 2**63 - 1
 
@@ -25,7 +25,7 @@ class LastPageCountPaginator(Paginator):
         except (TypeError, ValueError):
             return super().page(number)  # Django's own message for a page that is not a number
         bottom = (index - 1) * self.per_page
-        if index >= 1 and bottom + self.per_page + 1 <= LARGEST_OFFSET and "count" not in self.__dict__:
+        if index >= 1 and bottom <= LARGEST_OFFSET and "count" not in self.__dict__:
             rows = list(self.object_list[bottom : bottom + self.per_page + 1])
             if len(rows) <= self.per_page and (rows or index == 1):
                 # The last page (or an empty first one): the total is what came before it plus it.
